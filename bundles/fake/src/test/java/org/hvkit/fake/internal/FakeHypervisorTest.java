@@ -1,0 +1,149 @@
+package org.hvkit.fake.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.hvkit.hypervisor.ConsoleKind;
+import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.InstanceInfo;
+import org.hvkit.hypervisor.InstanceState;
+import org.hvkit.hypervisor.MigrationInfo;
+import org.hvkit.hypervisor.MigrationStatus;
+import org.hvkit.hypervisor.ParameterException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FakeHypervisorTest {
+
+    @TempDir
+    Path tmp;
+
+    private static Instance instance(String name) {
+        return Instance.builder(name).memory(256).vcpus(2).build();
+    }
+
+    @Test
+    void lifecycle() throws Exception {
+        FakeHypervisor hv = new FakeHypervisor("node-a", tmp.resolve("a"));
+        assertEquals(List.of(), hv.listInstances());
+        hv.startInstance(instance("i1"), false);
+        hv.startInstance(instance("i2"), true);
+        assertEquals(List.of("i1", "i2"), hv.listInstances());
+        assertEquals(new InstanceInfo("i1", -1, 256, 2, InstanceState.RUNNING, 0), hv.instanceInfo("i1").orElseThrow());
+        assertEquals(InstanceState.PAUSED, hv.instanceInfo("i2").orElseThrow().state());
+        assertEquals("node-a", hv.runningInstance("i1").orElseThrow().primaryNode());
+        assertEquals(Map.of("migration_mode", "live"), hv.runningInstance("i1").orElseThrow().hvparams());
+
+        HypervisorException e = assertThrows(HypervisorException.class, () -> hv.startInstance(instance("i1"), false));
+        assertEquals("Failed to start instance i1: already running", e.getMessage());
+        e = assertThrows(HypervisorException.class, () -> hv.cleanupInstance("i1"));
+        assertEquals("Cannot cleanup a live instance i1", e.getMessage());
+
+        hv.rebootInstance(instance("i2"));
+        assertEquals(InstanceState.RUNNING, hv.instanceInfo("i2").orElseThrow().state());
+
+        hv.stopInstance(instance("i1"), false, Duration.ofSeconds(1));
+        assertEquals(List.of("i2"), hv.listInstances());
+        assertTrue(hv.instanceInfo("i1").isEmpty());
+        e = assertThrows(HypervisorException.class, () -> hv.stopInstanceByName("i1"));
+        assertEquals("Failed to stop instance i1: not running", e.getMessage());
+        hv.cleanupInstance("i1");
+        try (Stream<Path> files = Files.list(tmp.resolve("a"))) {
+            assertEquals(List.of("i2.json"), files.map(p -> p.getFileName().toString()).toList(),
+                    "no temp files left behind");
+        }
+    }
+
+    @Test
+    void stateSurvivesANewComponent() throws Exception {
+        new FakeHypervisor("n", tmp).startInstance(instance("kept"), false);
+        FakeHypervisor again = new FakeHypervisor("n", tmp);
+        assertEquals(List.of("kept"), again.listInstances());
+        assertEquals(256, again.instanceInfo("kept").orElseThrow().memoryMiB());
+    }
+
+    @Test
+    void badParametersStartNothing() {
+        FakeHypervisor hv = new FakeHypervisor("n", tmp);
+        ParameterException e = assertThrows(ParameterException.class,
+                () -> hv.startInstance(instance("x").withHvparams(Map.of("kernel_path", "/boot/x")), false));
+        assertEquals("Parameter 'kernel_path' is not supported", e.getMessage());
+        e = assertThrows(ParameterException.class,
+                () -> hv.startInstance(instance("x").withHvparams(Map.of("migration_mode", "sideways")), false));
+        assertEquals("Parameter 'migration_mode' fails syntax check: invalid migration mode (current value: 'sideways')",
+                e.getMessage());
+        assertTrue(hv.instanceInfo("x").isEmpty());
+    }
+
+    @Test
+    void corruptStateFileIsIgnored() throws Exception {
+        Files.writeString(tmp.resolve("junk.json"), "{not json");
+        FakeHypervisor hv = new FakeHypervisor("n", tmp);
+        assertTrue(hv.instanceInfo("junk").isEmpty());
+        assertEquals(List.of(), hv.allInstancesInfo());
+    }
+
+    @Test
+    void migrationBetweenTwoNodes() throws Exception {
+        FakeHypervisor a = new FakeHypervisor("node-a", tmp.resolve("a"));
+        FakeHypervisor b = new FakeHypervisor("node-b", tmp.resolve("b"));
+        Instance i = instance("mover");
+        a.startInstance(i, false);
+        MigrationInfo info = a.migrationInfo(i);
+        b.acceptInstance(i, info, "127.0.0.1");
+        a.migrateInstance(i, "127.0.0.1", true);
+        b.finalizeMigration(i, info, true);
+        assertEquals(List.of(), a.listInstances());
+        assertEquals(List.of("mover"), b.listInstances());
+        assertEquals("node-b", b.runningInstance("mover").orElseThrow().primaryNode());
+        MigrationStatus st = a.migrationStatus(i);
+        assertEquals(MigrationStatus.State.COMPLETED, st.status());
+        assertEquals(256L << 20, st.total());
+        HypervisorException e = assertThrows(HypervisorException.class, () -> b.acceptInstance(i, info, "x"));
+        assertEquals("Can't accept instance mover, already running", e.getMessage());
+    }
+
+    @Test
+    void abortedMigrationDropsTarget() throws Exception {
+        FakeHypervisor a = new FakeHypervisor("node-a", tmp.resolve("a"));
+        FakeHypervisor b = new FakeHypervisor("node-b", tmp.resolve("b"));
+        Instance i = instance("m");
+        a.startInstance(i, false);
+        MigrationInfo info = a.migrationInfo(i);
+        b.finalizeMigration(i, info, true);
+        b.finalizeMigration(i, info, false);
+        assertFalse(b.listInstances().contains("m"));
+        assertEquals(List.of("m"), a.listInstances(), "source untouched");
+    }
+
+    @Test
+    void consoleAndVerify() throws Exception {
+        FakeHypervisor hv = new FakeHypervisor("n", tmp);
+        assertEquals(ConsoleKind.MESSAGE, hv.instanceConsole(instance("c")).kind());
+        assertEquals(List.of(), hv.verify());
+        assertTrue(hv.nodeInfo().memoryTotal() > 0);
+    }
+
+    @Test
+    void relativeStateDirIsRejected() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new FakeHypervisor(new TestConfig("n", "run/fake")));
+        assertEquals("org.hvkit.fake: state.dir must be an absolute normalized path, got 'run/fake'", e.getMessage());
+    }
+
+    private record TestConfig(String node, String dir) implements FakeConfiguration {
+        @Override public String hypervisor_node() { return node; }
+        @Override public String state_dir() { return dir; }
+        @Override public Class<? extends java.lang.annotation.Annotation> annotationType() { return FakeConfiguration.class; }
+    }
+}

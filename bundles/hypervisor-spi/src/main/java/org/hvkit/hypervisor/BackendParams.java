@@ -1,0 +1,21 @@
+package org.hvkit.hypervisor;
+
+/**
+ * The backend parameters a hypervisor consumes ({@code beparams}).
+ *
+ * @param memory memory in MiB (Ganeti default 128)
+ * @param vcpus  virtual CPUs (Ganeti default 1)
+ */
+public record BackendParams(int memory, int vcpus) {
+
+    public static final BackendParams DEFAULTS = new BackendParams(128, 1);
+
+    public BackendParams {
+        if (memory < 1) {
+            throw new IllegalArgumentException("memory must be at least 1 MiB: " + memory);
+        }
+        if (vcpus < 1) {
+            throw new IllegalArgumentException("vcpus must be at least 1: " + vcpus);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package org.hvkit.hypervisor;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A hypervisor on one node (Ganeti's {@code BaseHypervisor}). Implementations register this
+ * interface as an OSGi service with the properties {@value #TYPE_PROPERTY} and
+ * {@value #NODE_PROPERTY}; consumers select by those. A registration may come and go at any
+ * time (bundle update, reconfiguration): instances keep running, and the next registration
+ * adopts them from the hypervisor's runtime state on disk.
+ *
+ * <p>Instance parameters handed to the lifecycle methods are the <em>filled</em> parameters
+ * (defaults overlaid with the instance's own, see {@link ParameterChecks#fill}).
+ */
+@ProviderType
+public interface Hypervisor {
+
+    /** Service property: the hypervisor type, e.g. {@code kvm} or {@code fake}. */
+    String TYPE_PROPERTY = "hypervisor.type";
+    /** Service property: the name of the node this hypervisor runs instances on. */
+    String NODE_PROPERTY = "hypervisor.node";
+
+    /** The hypervisor type, equal to the {@value #TYPE_PROPERTY} service property. */
+    String type();
+
+    /** The node name, equal to the {@value #NODE_PROPERTY} service property. */
+    String node();
+
+    /** Whether this hypervisor supports migration. */
+    boolean canMigrate();
+
+    /** The parameter catalogue, in a stable order: name to specification. */
+    Map<String, ParameterSpec> parameters();
+
+    /** The default value of every parameter (the same keys as {@link #parameters()}). */
+    Map<String, Object> defaults();
+
+    /** Names of the instances alive on this node. */
+    List<String> listInstances() throws HypervisorException;
+
+    /** Information about one instance, empty when it is not alive. */
+    Optional<InstanceInfo> instanceInfo(String name) throws HypervisorException;
+
+    /** Information about every alive instance; instances that cannot be inspected are skipped. */
+    List<InstanceInfo> allInstancesInfo() throws HypervisorException;
+
+    /**
+     * The definition an alive instance was started with, as saved in the hypervisor's runtime
+     * state; empty when the instance is not alive. Lets name-only callers (a shell) call the
+     * methods that take an {@link Instance}.
+     */
+    Optional<Instance> runningInstance(String name) throws HypervisorException;
+
+    /**
+     * Starts an instance. Disks carry their node-local {@link Disk#devPath()}. On failure,
+     * everything the call created is undone before the exception is thrown.
+     *
+     * @param startPaused leave the guest's CPUs stopped after start
+     */
+    void startInstance(Instance instance, boolean startPaused) throws HypervisorException;
+
+    /**
+     * Stops an instance and waits until it is gone. Without {@code force} the guest is asked
+     * to shut down (ACPI where available) and killed when {@code timeout} elapses; with
+     * {@code force} it is killed at once. Runtime files stay until {@link #cleanupInstance}.
+     */
+    void stopInstance(Instance instance, boolean force, Duration timeout) throws HypervisorException;
+
+    /** Kills an instance known only by name (Ganeti's watcher path). */
+    void stopInstanceByName(String name) throws HypervisorException;
+
+    /** Removes the runtime state of a stopped instance; refuses a live one. */
+    void cleanupInstance(String name) throws HypervisorException;
+
+    /** Soft reboot: clean stop, then start again from the saved runtime. */
+    void rebootInstance(Instance instance) throws HypervisorException;
+
+    /** Source side: what the target needs to accept the instance. */
+    MigrationInfo migrationInfo(Instance instance) throws HypervisorException;
+
+    /** Target side: prepare to receive the instance at {@code targetAddress}. */
+    void acceptInstance(Instance instance, MigrationInfo info, String targetAddress) throws HypervisorException;
+
+    /** Source side: migrate to {@code targetAddress}; returns when the migration has ended. */
+    void migrateInstance(Instance instance, String targetAddress, boolean live) throws HypervisorException;
+
+    /** Source side: the progress of the current migration. */
+    MigrationStatus migrationStatus(Instance instance) throws HypervisorException;
+
+    /** Target side: commit ({@code success}) or abort (kill and clean up) an accepted instance. */
+    void finalizeMigration(Instance instance, MigrationInfo info, boolean success) throws HypervisorException;
+
+    /** How to reach the instance's console. */
+    InstanceConsole instanceConsole(Instance instance) throws HypervisorException;
+
+    /** Resources of this node. */
+    NodeInfo nodeInfo() throws HypervisorException;
+
+    /** Problems with this node's setup; empty when all is well. */
+    List<String> verify();
+
+    /**
+     * Master-side syntax check of a filled parameter dict (no filesystem access).
+     *
+     * @throws ParameterException naming the first offending parameter
+     */
+    void checkParameterSyntax(Map<String, ?> hvparams) throws ParameterException;
+
+    /**
+     * Node-side validation of a filled parameter dict (files exist, users exist …).
+     *
+     * @throws ParameterException naming the first offending parameter
+     */
+    void validateParameters(Map<String, ?> hvparams) throws ParameterException;
+
+    /** Warnings about accepted but questionable parameter combinations. */
+    List<String> assessParameters(Map<String, ?> hvparams);
+}

@@ -1,0 +1,16 @@
+package org.hvkit.hypervisor;
+
+import java.util.Objects;
+
+/**
+ * What the source of a migration hands to the target: opaque to everyone but the hypervisor
+ * type that produced it (for KVM, the saved runtime).
+ *
+ * @param data the opaque text
+ */
+public record MigrationInfo(String data) {
+
+    public MigrationInfo {
+        Objects.requireNonNull(data, "data");
+    }
+}

@@ -1,0 +1,111 @@
+package org.hvkit.hypervisor;
+
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Predicate;
+
+/**
+ * Ganeti's parameter descriptor: whether the parameter is required, a master-side syntax
+ * predicate with its error text, and a node-side validity predicate with its error text
+ * (SPEC b.1). Predicates are only ever called with non-falsy values.
+ *
+ * @param label      the descriptor's name as shown to operators, e.g. {@code OPT_FILE_CHECK}
+ * @param required   whether a falsy value is an error
+ * @param syntax     master-side check (no filesystem access), or null
+ * @param syntaxText what the syntax check demands, used in the error message
+ * @param node       node-side check (may look at the filesystem), or null
+ * @param nodeText   what the node check demands, used in the error message
+ */
+public record ParameterCheck(String label, boolean required,
+                             Predicate<Object> syntax, String syntaxText,
+                             Predicate<Object> node, String nodeText) {
+
+    public ParameterCheck {
+        Objects.requireNonNull(label, "label");
+        if ((syntax == null) != (syntaxText == null) || (node == null) != (nodeText == null)) {
+            throw new IllegalArgumentException("a check predicate needs its error text and vice versa");
+        }
+    }
+
+    private static final String PATH_TEXT = "must be an absolute normalized path";
+
+    /** No check at all. */
+    public static final ParameterCheck NO_CHECK = new ParameterCheck("NO_CHECK", false, null, null, null, null);
+    /** Only required to be non-empty. */
+    public static final ParameterCheck REQUIRED_CHECK = new ParameterCheck("REQUIRED_CHECK", true, null, null, null, null);
+    /** Optional absolute normalized path of an existing regular file. */
+    public static final ParameterCheck OPT_FILE_CHECK = new ParameterCheck("OPT_FILE_CHECK", false,
+            ParameterCheck::isAbsoluteNormalizedPath, PATH_TEXT, ParameterCheck::isRegularFile, "not found or not a file");
+    /** Required absolute normalized path of an existing regular file. */
+    public static final ParameterCheck REQ_FILE_CHECK = new ParameterCheck("REQ_FILE_CHECK", true,
+            ParameterCheck::isAbsoluteNormalizedPath, PATH_TEXT, ParameterCheck::isRegularFile, "not found or not a file");
+    /** Optional absolute normalized path of an existing directory. */
+    public static final ParameterCheck OPT_DIR_CHECK = new ParameterCheck("OPT_DIR_CHECK", false,
+            ParameterCheck::isAbsoluteNormalizedPath, PATH_TEXT, ParameterCheck::isDirectory, "not found or not a directory");
+    /** Required absolute normalized path of an existing directory. */
+    public static final ParameterCheck REQ_DIR_CHECK = new ParameterCheck("REQ_DIR_CHECK", true,
+            ParameterCheck::isAbsoluteNormalizedPath, PATH_TEXT, ParameterCheck::isDirectory, "not found or not a directory");
+    /**
+     * A TCP port, 1..65535. Ganeti 2011 rejected 65535 (SPEC j.2 #13); hvkit accepts it (SPEC k).
+     */
+    public static final ParameterCheck NET_PORT_CHECK = new ParameterCheck("NET_PORT_CHECK", true,
+            ParameterCheck::isNetPort, "invalid port number", null, null);
+    /** {@code live} or {@code non-live}. */
+    public static final ParameterCheck MIGRATION_MODE_CHECK = new ParameterCheck("MIGRATION_MODE_CHECK", true,
+            v -> "live".equals(v) || "non-live".equals(v), "invalid migration mode", null, null);
+
+    /**
+     * Ganeti's {@code ParamInSet}: the value must be one of {@code values} (compared with
+     * {@code equals}); the error text lists them in the given order.
+     */
+    public static ParameterCheck inSet(boolean required, List<?> values) {
+        List<?> allowed = List.copyOf(values);
+        StringBuilder text = new StringBuilder("The value must be one of: ");
+        for (int i = 0; i < allowed.size(); i++) {
+            text.append(i == 0 ? "" : ", ").append(allowed.get(i));
+        }
+        return new ParameterCheck((required ? "REQ" : "OPT") + "_IN_SET" + allowed, required,
+                allowed::contains, text.toString(), null, null);
+    }
+
+    /** A check with the same requirement and node check but a different syntax predicate. */
+    public ParameterCheck withSyntax(String newLabel, Predicate<Object> newSyntax, String newSyntaxText) {
+        return new ParameterCheck(newLabel, required, newSyntax, newSyntaxText, node, nodeText);
+    }
+
+    /** Python's {@code os.path.isabs(p) and os.path.normpath(p) == p}. */
+    public static boolean isAbsoluteNormalizedPath(Object value) {
+        if (!(value instanceof String)) {
+            return false;
+        }
+        String s = (String) value;
+        if (!s.startsWith("/")) {
+            return false;
+        }
+        try {
+            // Path.of folds "//" and drops a trailing "/", normalize() removes "." and ".."
+            return Path.of(s).normalize().toString().equals(s);
+        } catch (InvalidPathException e) {
+            return false;
+        }
+    }
+
+    static boolean isNetPort(Object value) {
+        if (!(value instanceof Integer || value instanceof Long)) {
+            return false;
+        }
+        long port = ((Number) value).longValue();
+        return port >= 1 && port <= 65535;
+    }
+
+    private static boolean isRegularFile(Object value) {
+        return value instanceof String && Files.isRegularFile(Path.of((String) value));
+    }
+
+    private static boolean isDirectory(Object value) {
+        return value instanceof String && Files.isDirectory(Path.of((String) value));
+    }
+}

@@ -1,0 +1,20 @@
+package org.hvkit.hypervisor;
+
+import java.util.Objects;
+
+/** A hypervisor parameter (or an instance field) is unknown, missing or has a bad value. */
+public class ParameterException extends HypervisorException {
+    private static final long serialVersionUID = 1L;
+
+    private final String parameter;
+
+    public ParameterException(String parameter, String message) {
+        super(message);
+        this.parameter = Objects.requireNonNull(parameter, "parameter");
+    }
+
+    /** The name of the offending parameter (or the path of the offending field, e.g. {@code nics[0].mac}). */
+    public String parameter() {
+        return parameter;
+    }
+}

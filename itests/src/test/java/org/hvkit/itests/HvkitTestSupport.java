@@ -1,0 +1,245 @@
+package org.hvkit.itests;
+
+import static org.ops4j.pax.exam.CoreOptions.maven;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.CoreOptions.vmOptions;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFileExtend;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.features;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.keepRuntimeFolder;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import javax.inject.Inject;
+
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.api.console.SessionFactory;
+import org.hvkit.hypervisor.Hypervisor;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
+import org.ops4j.pax.exam.options.MavenArtifactUrlReference;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * What every hvkit integration test shares: a real Karaf {@value #KARAF_VERSION_PROPERTY}
+ * distribution with the {@code hvkit} feature installed from this build, random ports, the
+ * fake hypervisor configured as node {@value #NODE_A} with a private state directory, and
+ * helpers to run shell commands and wait for services.
+ */
+public abstract class HvkitTestSupport {
+
+    static final String KARAF_VERSION_PROPERTY = "karaf.version";
+    static final String NODE_A = "node-a";
+    /**
+     * Felix fileinstall (3.7.4 in Karaf 4.4.10) reads {@code <factoryPid>-<alias>.cfg} as a factory
+     * configuration and splits at the last '-', so the alias must not contain one.
+     */
+    static final String FAKE_NODE_A_CFG = "etc/org.hvkit.fake-nodea.cfg";
+    /** System property (inside the container) naming this test's private scratch directory. */
+    static final String SCRATCH_PROPERTY = "hvkit.it.scratch";
+
+    @Inject
+    protected BundleContext bundleContext;
+
+    @Inject
+    protected SessionFactory sessionFactory;
+
+    @Configuration
+    public Option[] config() throws IOException {
+        String karafVersion = System.getProperty(KARAF_VERSION_PROPERTY);
+        String hvkitVersion = System.getProperty("hvkit.version");
+        Path scratch = Path.of("target", "it-scratch", getClass().getSimpleName() + "-" + UUID.randomUUID())
+                .toAbsolutePath();
+        Files.createDirectories(scratch);
+        MavenArtifactUrlReference hvkitFeatures = maven().groupId("org.hvkit").artifactId("hvkit-features")
+                .version(hvkitVersion).type("xml").classifier("features");
+        return new Option[] {
+            karafDistributionConfiguration()
+                    .frameworkUrl(maven().groupId("org.apache.karaf").artifactId("apache-karaf")
+                            .version(karafVersion).type("tar.gz"))
+                    .unpackDirectory(new File("target/exam"))
+                    .useDeployFolder(false),
+            keepRuntimeFolder(),
+            logLevel(LogLevel.INFO),
+            configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
+            // our artifacts are staged by the build; the local repository holds the rest
+            editConfigurationFileExtend("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.defaultRepositories",
+                    new File("target/reactor-repo").getAbsoluteFile().toURI() + "@id=reactor@snapshots"),
+            editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository",
+                    System.getProperty("org.ops4j.pax.url.mvn.localRepository")),
+            // random ports, so that tests never collide with each other or with a running Karaf
+            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiRegistryPort", freePort()),
+            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerPort", freePort()),
+            editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", freePort()),
+            // the fake hypervisor of node-a keeps its state in this test's scratch directory
+            editConfigurationFilePut(FAKE_NODE_A_CFG, "hypervisor.node", NODE_A),
+            editConfigurationFilePut(FAKE_NODE_A_CFG, "state.dir", scratch.resolve("fake-a").toString()),
+            systemProperty(SCRATCH_PROPERTY).value(scratch.toString()),
+            // bin/karaf's module flags for Java 17 (Pax Exam's own command line lacks them)
+            vmOptions("--add-reads=java.xml=java.logging",
+                    "--add-exports=java.base/org.apache.karaf.specs.locator=java.xml,ALL-UNNAMED",
+                    "--patch-module", "java.base=lib/endorsed/org.apache.karaf.specs.locator-" + karafVersion + ".jar",
+                    "--patch-module", "java.xml=lib/endorsed/org.apache.karaf.specs.java.xml-" + karafVersion + ".jar",
+                    "--add-opens", "java.base/java.security=ALL-UNNAMED",
+                    "--add-opens", "java.base/java.net=ALL-UNNAMED",
+                    "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                    "--add-opens", "java.base/java.util=ALL-UNNAMED",
+                    "--add-opens", "java.naming/javax.naming.spi=ALL-UNNAMED",
+                    "--add-opens", "java.rmi/sun.rmi.transport.tcp=ALL-UNNAMED",
+                    "--add-exports=java.base/sun.net.www.protocol.file=ALL-UNNAMED",
+                    "--add-exports=java.base/sun.net.www.protocol.ftp=ALL-UNNAMED",
+                    "--add-exports=java.base/sun.net.www.protocol.http=ALL-UNNAMED",
+                    "--add-exports=java.base/sun.net.www.protocol.https=ALL-UNNAMED",
+                    "--add-exports=java.base/sun.net.www.protocol.jar=ALL-UNNAMED",
+                    "--add-exports=java.base/sun.net.www.content.text=ALL-UNNAMED",
+                    "--add-exports=jdk.xml.dom/org.w3c.dom.html=ALL-UNNAMED",
+                    "--add-exports=jdk.naming.rmi/com.sun.jndi.url.rmi=ALL-UNNAMED",
+                    "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+                    "--add-exports=java.security.sasl/com.sun.security.sasl=ALL-UNNAMED",
+                    "--add-exports=java.naming/com.sun.jndi.ldap=ALL-UNNAMED"),
+            features(hvkitFeatures, "hvkit"),
+        };
+    }
+
+    private static String freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return Integer.toString(s.getLocalPort());
+        }
+    }
+
+    /** This test's private scratch directory (exists). */
+    protected static Path scratch() {
+        return Path.of(System.getProperty(SCRATCH_PROPERTY));
+    }
+
+    /** Writes {@code json} to a file in the scratch directory and returns its absolute path. */
+    protected static Path writeInstanceFile(String fileName, String json) throws IOException {
+        return Files.writeString(scratch().resolve(fileName), json, StandardCharsets.UTF_8);
+    }
+
+    /** The result of a shell command: its output and, if it failed, the error. */
+    protected record CommandResult(String output, Exception error) {
+        boolean failed() {
+            return error != null;
+        }
+
+        String errorMessage() {
+            return error == null ? null : error.getMessage();
+        }
+    }
+
+    /** Runs a shell command in a fresh Karaf session, as an operator would type it. */
+    protected CommandResult run(String command) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        Session session = sessionFactory.create(new ByteArrayInputStream(new byte[0]), out, out);
+        try {
+            Future<Exception> f = executor.submit(() -> {
+                try {
+                    session.execute(command);
+                    return null;
+                } catch (Exception e) {
+                    return e;
+                }
+            });
+            Exception error = f.get(60, TimeUnit.SECONDS);
+            out.flush();
+            String text = bytes.toString(StandardCharsets.UTF_8);
+            System.err.println("karaf@root()> " + command + "\n" + text + (error == null ? "" : "Error: " + error.getMessage()));
+            return new CommandResult(text, error);
+        } finally {
+            session.close();
+            executor.shutdownNow();
+        }
+    }
+
+    /** Runs a shell command that must succeed and returns its output. */
+    protected String execute(String command) throws Exception {
+        CommandResult r = run(command);
+        if (r.failed()) {
+            throw new AssertionError("command failed: " + command + ": " + r.errorMessage(), r.error());
+        }
+        return r.output();
+    }
+
+    /** Waits until the hv commands are registered (the shell bundle registers them asynchronously). */
+    protected void awaitShellCommands() throws InterruptedException {
+        waitFor("the hv:* commands", Duration.ofSeconds(30), () -> {
+            try {
+                CommandResult r = run("hv:types");
+                return !r.failed() && !r.output().contains("Command not found");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    /** Waits for a hypervisor service matching the LDAP filter fragment, e.g. {@code (hypervisor.node=node-a)}. */
+    protected Hypervisor awaitHypervisor(String filter, Duration timeout) throws Exception {
+        String full = "(&(objectClass=" + Hypervisor.class.getName() + ")" + filter + ")";
+        ServiceTracker<Hypervisor, Hypervisor> tracker =
+                new ServiceTracker<>(bundleContext, bundleContext.createFilter(full), null);
+        tracker.open();
+        try {
+            Hypervisor hv = tracker.waitForService(timeout.toMillis());
+            if (hv == null) {
+                throw new AssertionError("no Hypervisor service matching " + full + " within " + timeout);
+            }
+            return hv;
+        } finally {
+            tracker.close();
+        }
+    }
+
+    /** Polls {@code condition} every 20 ms until it holds, failing with {@code what} after {@code timeout}. */
+    protected static void waitFor(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** The installed bundle with this symbolic name. */
+    protected Bundle bundle(String symbolicName) {
+        for (Bundle b : bundleContext.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        throw new AssertionError("bundle " + symbolicName + " is not installed");
+    }
+
+    /** Number of registered Hypervisor services. */
+    protected int hypervisorCount() {
+        try {
+            return bundleContext.getServiceReferences(Hypervisor.class, null).size();
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
