@@ -1,0 +1,222 @@
+package org.hvkit.netdev;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLong;
+
+import org.hvkit.netdev.internal.LibC;
+
+/**
+ * A connected {@code AF_UNIX} stream socket that can carry descriptors ({@code SCM_RIGHTS}),
+ * e.g. to hand a tap to a running QEMU with QMP {@code getfd}. The JDK's unix channels cannot
+ * send descriptors, hence this class.
+ */
+public final class UnixSocket implements AutoCloseable {
+
+    /** {@code sun_path} holds 108 bytes including the terminating NUL. */
+    public static final int MAX_PATH_BYTES = 107;
+    private static final int SOCKADDR_UN = 110;
+    private static final int MSGHDR = 56;
+    private static final int CMSG_HEADER = 16;
+    private static final int MAX_FDS = 253; // SCM_MAX_FD
+
+    private final NativeFd fd;
+
+    private UnixSocket(NativeFd fd) {
+        this.fd = fd;
+    }
+
+    /**
+     * Connects to the socket at {@code path}.
+     *
+     * @throws IllegalArgumentException when the path is longer than {@value #MAX_PATH_BYTES} bytes
+     */
+    public static UnixSocket connect(Path path) throws NativeException {
+        byte[] p = path.toString().getBytes(StandardCharsets.UTF_8);
+        if (p.length > MAX_PATH_BYTES) {
+            throw new IllegalArgumentException("unix socket path " + path + " is " + p.length
+                    + " bytes long; at most " + MAX_PATH_BYTES + " bytes fit in sockaddr_un");
+        }
+        int s = LibC.check(LibC.INSTANCE.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0), "socket");
+        NativeFd owned = new NativeFd(s);
+        Memory addr = new Memory(SOCKADDR_UN);
+        addr.clear();
+        addr.setShort(0, (short) LibC.AF_UNIX);
+        addr.write(2, p, 0, p.length);
+        int rc;
+        do {
+            rc = LibC.INSTANCE.connect(s, addr, SOCKADDR_UN);
+        } while (rc == -1 && Native.getLastError() == LibC.EINTR);
+        if (rc == -1) {
+            int errno = Native.getLastError();
+            owned.close();
+            throw LibC.error("connect to " + path, errno);
+        }
+        return new UnixSocket(owned);
+    }
+
+    /** Two connected sockets ({@code socketpair}). */
+    public static UnixSocket[] pair() throws NativeException {
+        int[] sv = new int[2];
+        LibC.check(LibC.INSTANCE.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, sv), "socketpair");
+        return new UnixSocket[] {new UnixSocket(new NativeFd(sv[0])), new UnixSocket(new NativeFd(sv[1]))};
+    }
+
+    /** The socket's own descriptor. */
+    public NativeFd fd() {
+        return fd;
+    }
+
+    /** Writes all of {@code data}. */
+    public void write(byte[] data) throws NativeException {
+        send(data, List.of());
+    }
+
+    /**
+     * Sends {@code data} (at least one byte) with {@code fds} attached to its first byte; the
+     * caller keeps its own copies of the descriptors.
+     */
+    public void send(byte[] data, List<NativeFd> fds) throws NativeException {
+        if (data.length == 0) {
+            throw new IllegalArgumentException("descriptors travel with at least one byte of data");
+        }
+        if (fds.size() > MAX_FDS) {
+            throw new IllegalArgumentException("at most " + MAX_FDS + " descriptors per message, got " + fds.size());
+        }
+        int off = 0;
+        while (off < data.length) {
+            int len = data.length - off;
+            Memory payload = new Memory(len);
+            payload.write(0, data, off, len);
+            Memory iov = new Memory(16);
+            iov.setPointer(0, payload);
+            iov.setLong(8, len);
+            Memory msg = new Memory(MSGHDR);
+            msg.clear();
+            msg.setPointer(16, iov);
+            msg.setLong(24, 1);
+            if (off == 0 && !fds.isEmpty()) {
+                int dataLen = 4 * fds.size();
+                int space = CMSG_HEADER + ((dataLen + 7) & ~7);
+                Memory control = new Memory(space);
+                control.clear();
+                control.setLong(0, CMSG_HEADER + dataLen);
+                control.setInt(8, LibC.SOL_SOCKET);
+                control.setInt(12, LibC.SCM_RIGHTS);
+                for (int i = 0; i < fds.size(); i++) {
+                    control.setInt(CMSG_HEADER + 4L * i, fds.get(i).fd());
+                }
+                msg.setPointer(32, control);
+                msg.setLong(40, space);
+            }
+            long n = LibC.INSTANCE.sendmsg(fd.fd(), msg, 0).longValue();
+            if (n == -1) {
+                if (Native.getLastError() == LibC.EINTR) {
+                    continue;
+                }
+                throw LibC.error("sendmsg", Native.getLastError());
+            }
+            off += (int) n;
+        }
+    }
+
+    /** What {@link #receive} got: bytes and the descriptors that came with them (now owned by the caller). */
+    public record Received(byte[] data, List<NativeFd> fds) {
+    }
+
+    /**
+     * Receives up to {@code maxBytes} bytes and up to {@code maxFds} descriptors, waiting at most
+     * {@code timeout}. An empty result means the peer closed the connection.
+     *
+     * @throws NativeException with errno EAGAIN (11) when nothing arrived in time
+     */
+    public Received receive(int maxBytes, int maxFds, Duration timeout) throws NativeException {
+        waitReadable(timeout);
+        Memory payload = new Memory(maxBytes);
+        Memory iov = new Memory(16);
+        iov.setPointer(0, payload);
+        iov.setLong(8, maxBytes);
+        int space = CMSG_HEADER + ((4 * Math.max(1, maxFds) + 7) & ~7);
+        Memory control = new Memory(space);
+        control.clear();
+        Memory msg = new Memory(MSGHDR);
+        msg.clear();
+        msg.setPointer(16, iov);
+        msg.setLong(24, 1);
+        msg.setPointer(32, control);
+        msg.setLong(40, space);
+        long n;
+        do {
+            n = LibC.INSTANCE.recvmsg(fd.fd(), msg, LibC.MSG_CMSG_CLOEXEC).longValue();
+        } while (n == -1 && Native.getLastError() == LibC.EINTR);
+        if (n == -1) {
+            throw LibC.error("recvmsg", Native.getLastError());
+        }
+        List<NativeFd> fds = new ArrayList<>();
+        long controlLen = msg.getLong(40);
+        long pos = 0;
+        while (pos + CMSG_HEADER <= controlLen) {
+            long len = control.getLong(pos);
+            if (len < CMSG_HEADER) {
+                break;
+            }
+            if (control.getInt(pos + 8) == LibC.SOL_SOCKET && control.getInt(pos + 12) == LibC.SCM_RIGHTS) {
+                for (long i = 0; i < (len - CMSG_HEADER) / 4; i++) {
+                    fds.add(new NativeFd(control.getInt(pos + CMSG_HEADER + 4 * i)));
+                }
+            }
+            pos += (len + 7) & ~7;
+        }
+        return new Received(payload.getByteArray(0, (int) n), fds);
+    }
+
+    /** Reads what is available (at most {@code buf.length} bytes), waiting at most {@code timeout}; -1 at end of stream. */
+    public int read(byte[] buf, Duration timeout) throws NativeException {
+        waitReadable(timeout);
+        Memory m = new Memory(buf.length);
+        long n;
+        do {
+            n = LibC.INSTANCE.read(fd.fd(), m, new NativeLong(buf.length)).longValue();
+        } while (n == -1 && Native.getLastError() == LibC.EINTR);
+        if (n == -1) {
+            throw LibC.error("read", Native.getLastError());
+        }
+        if (n == 0) {
+            return -1;
+        }
+        m.read(0, buf, 0, (int) n);
+        return (int) n;
+    }
+
+    private void waitReadable(Duration timeout) throws NativeException {
+        Memory pollfd = new Memory(8);
+        pollfd.setInt(0, fd.fd());
+        pollfd.setShort(4, (short) LibC.POLLIN);
+        pollfd.setShort(6, (short) 0);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            int wait = (int) Math.max(0, Math.min(Integer.MAX_VALUE, (deadline - System.nanoTime()) / 1_000_000));
+            int r = LibC.INSTANCE.poll(pollfd, new NativeLong(1), wait);
+            if (r > 0) {
+                return;
+            }
+            if (r == 0) {
+                throw new NativeException("nothing received within " + timeout, LibC.EAGAIN);
+            }
+            if (Native.getLastError() != LibC.EINTR) {
+                throw LibC.error("poll", Native.getLastError());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+    }
+}
