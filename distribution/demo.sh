@@ -82,6 +82,7 @@ done
 
 run "hv:types" "fake" "node-a" "node-b" "org.hvkit.fake"
 run "hv:verify" "fake@node-a: OK" "fake@node-b: OK"
+run "hv:uidpool" "2000000-2000019" "Total     20"
 run "hv:start $demo_dir/examples/fake-demo.json" "Instance demo started on fake@node-a"
 run "hv:list" "demo" "node-a" "running"
 run "hv:info demo" "aa:00:00:00:00:01 bridged br0" "128 MiB"

@@ -39,6 +39,9 @@ import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
 import org.ops4j.pax.exam.options.MavenArtifactUrlReference;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 import org.osgi.util.tracker.ServiceTracker;
 
 /**
@@ -221,6 +224,37 @@ public abstract class HvkitTestSupport {
                 throw new AssertionError("timed out after " + timeout + " waiting for " + what);
             }
             Thread.sleep(20);
+        }
+    }
+
+    /**
+     * Waits until the DS component {@code name} has a configuration that failed to activate,
+     * and returns SCR's failure text (DS keeps the registration of a failed component, but
+     * nobody can get the service).
+     */
+    protected String awaitFailedActivation(String name, Duration timeout) throws Exception {
+        ServiceTracker<ServiceComponentRuntime, ServiceComponentRuntime> t =
+                new ServiceTracker<>(bundleContext, ServiceComponentRuntime.class, null);
+        t.open();
+        try {
+            ServiceComponentRuntime scr = t.waitForService(timeout.toMillis());
+            String[] failure = new String[1];
+            waitFor(name + " to fail activation", timeout, () -> {
+                for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
+                    if (d.name.equals(name)) {
+                        for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
+                            if (c.state == ComponentConfigurationDTO.FAILED_ACTIVATION) {
+                                failure[0] = c.failure;
+                                return true;
+                            }
+                        }
+                    }
+                }
+                return false;
+            });
+            return failure[0];
+        } finally {
+            t.close();
         }
     }
 

@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
 @Component(service = Hypervisor.class,
         configurationPid = FakeHypervisor.PID,
         configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        immediate = true, // validate the configuration at once, not on first use
         property = {Hypervisor.TYPE_PROPERTY + "=" + FakeHypervisor.TYPE,
                 "service.description=hvkit fake hypervisor"})
 @Designate(ocd = FakeConfiguration.class, factory = true)

@@ -1,5 +1,8 @@
 package org.hvkit.netdev.internal;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -33,7 +36,24 @@ public final class FlockFileLocks implements FileLocks {
             }
             throw LibC.error("flock " + path, errno);
         }
+        // A releaser may have unlinked the file between our open and our flock: then we hold a
+        // lock nobody else can see, and a new file at the same path could be locked by someone
+        // else. Only a lock on the inode that is still at the path counts.
+        if (!samePathStillThere(file, fd)) {
+            owned.close();
+            return Optional.empty();
+        }
         return Optional.of(new FlockedFile(file, owned));
+    }
+
+    private static boolean samePathStillThere(Path file, int fd) {
+        try {
+            Object atPath = Files.getAttribute(file, "unix:ino", LinkOption.NOFOLLOW_LINKS);
+            Object open = Files.getAttribute(Path.of("/proc/self/fd/" + fd), "unix:ino");
+            return atPath.equals(open);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static final class FlockedFile implements LockedFile {
