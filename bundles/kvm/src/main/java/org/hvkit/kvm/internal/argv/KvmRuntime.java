@@ -1,0 +1,22 @@
+package org.hvkit.kvm.internal.argv;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.hvkit.hypervisor.Nic;
+
+/**
+ * Ganeti's "KVM runtime" (SPEC a.3): the command produced by the generation phase, the NICs
+ * and the filled hvparams at start time. Saved before QEMU runs; execution adds taps,
+ * {@code -runas} and {@code -incoming} without saving them.
+ */
+public record KvmRuntime(List<String> argv, List<Nic> nics, Map<String, Object> hvparams) {
+
+    public KvmRuntime {
+        argv = List.copyOf(argv);
+        nics = List.copyOf(nics);
+        hvparams = Collections.unmodifiableMap(new LinkedHashMap<>(hvparams));
+    }
+}

@@ -1,0 +1,100 @@
+package org.hvkit.kvm.internal.caps;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Options and sub-options whose presence the argv builder cares about, detected from the
+ * binary's {@code --help} the way Ganeti's later versions did (SPEC h), but on parsed option
+ * entries rather than with regular expressions: an entry is a line starting with {@code -}
+ * plus its continuation lines, so a sub-option (e.g. {@code ,boot=on|off} on the line after
+ * {@code -drive}) counts for its own option and never for the next one.
+ */
+public enum QemuFeature {
+    /** {@code -netdev}/{@code -device} NIC syntax (else legacy {@code -net ...,vlan=}). */
+    NETDEV("-netdev", ""),
+    /** {@code vhost=on} on tap netdevs (Ganeti's pattern {@code ^-netdev\stap.*,vhost=on\|off}). */
+    VHOST("-netdev", "tap", ",vhost=on|off"),
+    ENABLE_KVM("-enable-kvm", ""),
+    DISABLE_KVM("-disable-kvm", ""),
+    /** Legacy {@code -no-kvm} (kvm-72 … qemu-kvm 1.x). */
+    NO_KVM("-no-kvm", ""),
+    ACCEL("-accel", ""),
+    MACHINE("-machine", ""),
+    /** {@code -display none} (qemu ≥ 1.4 refuses {@code -nographic} with {@code -daemonize}). */
+    DISPLAY("-display", ""),
+    USBDEVICE("-usbdevice", ""),
+    LOCALTIME("-localtime", ""),
+    RTC("-rtc", ""),
+    RUNAS("-runas", ""),
+    CHROOT("-chroot", ""),
+    /** QEMU ≥ 9: {@code -run-with user=,chroot=} replaces {@code -runas}/{@code -chroot}. */
+    RUN_WITH("-run-with", "", "chroot=", "user="),
+    NO_ACPI("-no-acpi", ""),
+    QMP("-qmp", ""),
+    /** Old kvm that needs {@code ,boot=on} on the boot drive. */
+    DRIVE_BOOT_ON("-drive", "", ",boot=on|off"),
+    /** {@code -chardev socket,...,logfile=} (serial output kept while nobody is attached). */
+    CHARDEV_LOGFILE("-chardev", "", "logfile="),
+    /** {@code -device} (qdev devices: virtio-net-pci, scsi-hd, usb-tablet …). */
+    DEVICE("-device", ""),
+    /** {@code -object} (TLS credentials for VNC since QEMU 2.5). */
+    OBJECT("-object", "");
+
+    private final String option;
+    private final String qualifier;
+    private final String[] contains;
+
+    QemuFeature(String option, String qualifier, String... contains) {
+        this.option = option;
+        this.qualifier = qualifier;
+        this.contains = contains;
+    }
+
+    /** Whether some entry is this option (followed by whitespace), starts with the qualifier and contains the texts in order. */
+    boolean presentIn(List<String> entries) {
+        for (String e : entries) {
+            if (!e.startsWith(option) || e.length() == option.length()
+                    || !Character.isWhitespace(e.charAt(option.length()))) {
+                continue;
+            }
+            if (!e.substring(option.length()).stripLeading().startsWith(qualifier)) {
+                continue;
+            }
+            int from = 0;
+            boolean all = true;
+            for (String c : contains) {
+                int at = e.indexOf(c, from);
+                if (at < 0) {
+                    all = false;
+                    break;
+                }
+                from = at + c.length();
+            }
+            if (all) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The option entries of a help text. */
+    static List<String> entries(String help) {
+        List<String> entries = new ArrayList<>();
+        StringBuilder current = null;
+        for (String line : help.split("\n", -1)) {
+            if (line.startsWith("-")) {
+                if (current != null) {
+                    entries.add(current.toString());
+                }
+                current = new StringBuilder(line);
+            } else if (current != null) {
+                current.append('\n').append(line);
+            }
+        }
+        if (current != null) {
+            entries.add(current.toString());
+        }
+        return entries;
+    }
+}

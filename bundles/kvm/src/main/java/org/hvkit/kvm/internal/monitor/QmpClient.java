@@ -1,0 +1,200 @@
+package org.hvkit.kvm.internal.monitor;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.hvkit.netdev.NativeException;
+import org.hvkit.netdev.NativeFd;
+import org.hvkit.netdev.UnixSocket;
+
+/**
+ * A QMP connection: greeting, {@code qmp_capabilities}, commands with ids, asynchronous events
+ * kept in a queue, timeouts on every read. Runs over netdev's {@link UnixSocket} so that a
+ * descriptor can ride along a command ({@code getfd}). Not thread safe: one user at a time.
+ */
+public final class QmpClient implements AutoCloseable {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private final UnixSocket socket;
+    private final Path path;
+    private final Duration timeout;
+    private final StringBuilder pending = new StringBuilder();
+    private final Deque<JsonNode> events = new ArrayDeque<>();
+    private final JsonNode greeting;
+    private long nextId;
+
+    private QmpClient(UnixSocket socket, Path path, Duration timeout) throws QmpException {
+        this.socket = socket;
+        this.path = path;
+        this.timeout = timeout;
+        JsonNode hello = readMessage(timeout);
+        if (!hello.has("QMP")) {
+            throw new QmpException("QMP greeting expected on " + path + ", got " + hello, (String) null);
+        }
+        this.greeting = hello;
+        execute("qmp_capabilities", Map.of());
+    }
+
+    /** Connects, reads the greeting and negotiates capabilities. */
+    public static QmpClient connect(Path path, Duration timeout) throws QmpException {
+        UnixSocket s;
+        try {
+            s = UnixSocket.connect(path);
+        } catch (NativeException | IllegalArgumentException e) {
+            throw new QmpException("Cannot connect to the QMP socket " + path + ": " + e.getMessage(), e);
+        }
+        try {
+            return new QmpClient(s, path, timeout);
+        } catch (QmpException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    /** QEMU's version from the greeting, e.g. {@code 7.2.22}. */
+    public String version() {
+        JsonNode q = greeting.path("QMP").path("version").path("qemu");
+        return q.path("major").asInt() + "." + q.path("minor").asInt() + "." + q.path("micro").asInt();
+    }
+
+    /** Runs a command and returns its {@code return} payload. */
+    public JsonNode execute(String command, Map<String, ?> arguments) throws QmpException {
+        return execute(command, arguments, List.of());
+    }
+
+    /** Runs a command with descriptors attached ({@code SCM_RIGHTS}), e.g. {@code getfd}. */
+    public JsonNode execute(String command, Map<String, ?> arguments, List<NativeFd> fds) throws QmpException {
+        String id = "hvkit-" + (++nextId);
+        ObjectNode msg = MAPPER.createObjectNode();
+        msg.put("execute", command);
+        if (!arguments.isEmpty()) {
+            msg.set("arguments", MAPPER.valueToTree(arguments));
+        }
+        msg.put("id", id);
+        try {
+            socket.send((msg + "\n").getBytes(StandardCharsets.UTF_8), fds);
+        } catch (NativeException e) {
+            throw new QmpException("QMP " + command + " on " + path + ": " + e.getMessage(), e);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            JsonNode reply = readMessage(remaining(deadline, command));
+            if (reply.has("event")) {
+                events.add(reply);
+                continue;
+            }
+            if (!id.equals(reply.path("id").asText(null))) {
+                continue; // a reply to an earlier command that timed out
+            }
+            if (reply.has("error")) {
+                JsonNode err = reply.get("error");
+                throw new QmpException(err.path("desc").asText("QMP error"), err.path("class").asText(null));
+            }
+            return reply.path("return");
+        }
+    }
+
+    /** Waits for the next event matching {@code filter} (earlier ones stay queued); null on timeout. */
+    public JsonNode awaitEvent(Predicate<JsonNode> filter, Duration wait) throws QmpException {
+        for (JsonNode e : events) {
+            if (filter.test(e)) {
+                events.remove(e);
+                return e;
+            }
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode msg;
+            try {
+                msg = readMessage(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            } catch (QmpTimeout t) {
+                return null;
+            }
+            if (msg.has("event")) {
+                if (filter.test(msg)) {
+                    return msg;
+                }
+                events.add(msg);
+            }
+        }
+        return null;
+    }
+
+    /** Events received so far and not yet consumed. */
+    public List<JsonNode> drainEvents() {
+        List<JsonNode> out = List.copyOf(events);
+        events.clear();
+        return out;
+    }
+
+    private static Duration remaining(long deadline, String command) throws QmpException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new QmpTimeout("QMP " + command + ": no reply in time");
+        }
+        return Duration.ofNanos(left);
+    }
+
+    /** One JSON message (QMP separates them with CRLF); fragments are reassembled, extra messages kept. */
+    private JsonNode readMessage(Duration wait) throws QmpException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        byte[] buf = new byte[65536];
+        while (true) {
+            int nl = pending.indexOf("\n");
+            if (nl >= 0) {
+                String line = pending.substring(0, nl).trim();
+                pending.delete(0, nl + 1);
+                if (line.isEmpty()) {
+                    continue;
+                }
+                try {
+                    return MAPPER.readTree(line);
+                } catch (Exception e) {
+                    throw new QmpException("Malformed QMP message on " + path + ": " + line, e);
+                }
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new QmpTimeout("No QMP message from " + path + " within " + wait);
+            }
+            int n;
+            try {
+                n = socket.read(buf, Duration.ofNanos(left));
+            } catch (NativeException e) {
+                if (e.errno() == 11) {
+                    throw new QmpTimeout("No QMP message from " + path + " within " + wait);
+                }
+                throw new QmpException("Reading QMP from " + path + ": " + e.getMessage(), e);
+            }
+            if (n < 0) {
+                throw new QmpException("QEMU closed the QMP connection " + path, (String) null);
+            }
+            pending.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Nothing arrived in time. */
+    public static final class QmpTimeout extends QmpException {
+        private static final long serialVersionUID = 1L;
+
+        QmpTimeout(String message) {
+            super(message, (String) null);
+        }
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+    }
+}

@@ -1,0 +1,254 @@
+package org.hvkit.kvm.internal.params;
+
+import static org.hvkit.hypervisor.ParameterType.BOOL;
+import static org.hvkit.hypervisor.ParameterType.INT;
+import static org.hvkit.hypervisor.ParameterType.STRING;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+
+import org.hvkit.hypervisor.ParameterCheck;
+import org.hvkit.hypervisor.ParameterChecks;
+import org.hvkit.hypervisor.ParameterException;
+import org.hvkit.hypervisor.ParameterSpec;
+
+/**
+ * Ganeti's 28 KVM parameters of 2011 (SPEC b.2) with their types, defaults and descriptors,
+ * the cross-parameter rules (SPEC g.1, Ganeti's texts), node-side validation and the
+ * assessment warnings that hvkit adds for combinations Ganeti never checked (SPEC k).
+ */
+public final class KvmParameters {
+
+    public static final String KERNEL_PATH = "kernel_path";
+    public static final String INITRD_PATH = "initrd_path";
+    public static final String ROOT_PATH = "root_path";
+    public static final String KERNEL_ARGS = "kernel_args";
+    public static final String ACPI = "acpi";
+    public static final String SERIAL_CONSOLE = "serial_console";
+    public static final String VNC_BIND_ADDRESS = "vnc_bind_address";
+    public static final String VNC_TLS = "vnc_tls";
+    public static final String VNC_X509_PATH = "vnc_x509_path";
+    public static final String VNC_X509_VERIFY = "vnc_x509_verify";
+    public static final String VNC_PASSWORD_FILE = "vnc_password_file";
+    public static final String CDROM_IMAGE_PATH = "cdrom_image_path";
+    public static final String BOOT_ORDER = "boot_order";
+    public static final String NIC_TYPE = "nic_type";
+    public static final String DISK_TYPE = "disk_type";
+    public static final String USB_MOUSE = "usb_mouse";
+    public static final String MIGRATION_PORT = "migration_port";
+    public static final String MIGRATION_BANDWIDTH = "migration_bandwidth";
+    public static final String MIGRATION_DOWNTIME = "migration_downtime";
+    public static final String MIGRATION_MODE = "migration_mode";
+    public static final String USE_LOCALTIME = "use_localtime";
+    public static final String DISK_CACHE = "disk_cache";
+    public static final String SECURITY_MODEL = "security_model";
+    public static final String SECURITY_DOMAIN = "security_domain";
+    public static final String KVM_FLAG = "kvm_flag";
+    public static final String VHOST_NET = "vhost_net";
+    public static final String USE_CHROOT = "use_chroot";
+    public static final String MEM_PATH = "mem_path";
+
+    public static final List<String> NIC_TYPES = List.of("rtl8139", "ne2k_pci", "ne2k_isa", "i82551", "i82557b",
+            "i82559er", "pcnet", "e1000", "paravirtual");
+    public static final List<String> DISK_TYPES = List.of("paravirtual", "ide", "scsi", "sd", "mtd", "pflash");
+
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
+    /** The catalogue, in Ganeti's order. */
+    public static final Map<String, ParameterSpec> PARAMETERS;
+    /** The defaults (same keys). */
+    public static final Map<String, Object> DEFAULTS;
+
+    static {
+        Map<String, ParameterSpec> p = new LinkedHashMap<>();
+        // Ganeti 2011's default was /boot/vmlinuz-2.6-kvmU, a path that exists on hardly any node
+        // today, so every default start failed validation; hvkit defaults to "boot from disk".
+        add(p, ParameterSpec.of(KERNEL_PATH, STRING, "", ParameterCheck.OPT_FILE_CHECK,
+                "Kernel to boot directly (-kernel); empty: boot from the disks per boot_order"));
+        add(p, ParameterSpec.of(INITRD_PATH, STRING, "", ParameterCheck.OPT_FILE_CHECK,
+                "Initial ramdisk (-initrd), only with kernel_path"));
+        add(p, ParameterSpec.of(ROOT_PATH, STRING, "/dev/vda1", ParameterCheck.NO_CHECK,
+                "root= on the kernel command line (with kernel_path)"));
+        add(p, ParameterSpec.of(KERNEL_ARGS, STRING, "ro", ParameterCheck.NO_CHECK,
+                "Further kernel command line arguments (with kernel_path)"));
+        add(p, ParameterSpec.of(ACPI, BOOL, true, ParameterCheck.NO_CHECK,
+                "ACPI on; off adds -no-acpi and makes stop a kill instead of a powerdown request"));
+        add(p, ParameterSpec.of(SERIAL_CONSOLE, BOOL, true, ParameterCheck.NO_CHECK,
+                "Serial console on a unix socket (and console=ttyS0 with kernel_path)"));
+        add(p, ParameterSpec.of(VNC_BIND_ADDRESS, STRING, "", ParameterCheck.NO_CHECK.withSyntax("VNC_BIND_CHECK",
+                        KvmParameters::isIpv4OrPath,
+                        "the VNC bind address must be either a valid IP address or an absolute pathname"),
+                "VNC on this IPv4 address (display = network_port - 5900) or on a unix socket under this directory"));
+        add(p, ParameterSpec.of(VNC_TLS, BOOL, false, ParameterCheck.NO_CHECK, "VNC with TLS"));
+        add(p, ParameterSpec.of(VNC_X509_PATH, STRING, "", ParameterCheck.OPT_DIR_CHECK,
+                "Directory with the VNC TLS certificates"));
+        add(p, ParameterSpec.of(VNC_X509_VERIFY, BOOL, false, ParameterCheck.NO_CHECK,
+                "Verify VNC clients' certificates"));
+        add(p, ParameterSpec.of(VNC_PASSWORD_FILE, STRING, "", ParameterCheck.OPT_FILE_CHECK,
+                "File whose single line is the VNC password (set over QMP, never on a command line)"));
+        add(p, ParameterSpec.of(CDROM_IMAGE_PATH, STRING, "", ParameterCheck.OPT_FILE_CHECK, "ISO image as a cdrom"));
+        add(p, ParameterSpec.of(BOOT_ORDER, STRING, "disk", ParameterCheck.inSet(true, List.of("cdrom", "disk", "network")),
+                "Boot device when no kernel_path is given"));
+        add(p, ParameterSpec.of(NIC_TYPE, STRING, "paravirtual", ParameterCheck.inSet(true, NIC_TYPES),
+                "NIC model; paravirtual = virtio-net-pci"));
+        add(p, ParameterSpec.of(DISK_TYPE, STRING, "paravirtual", ParameterCheck.inSet(true, DISK_TYPES),
+                "Disk bus; paravirtual = virtio"));
+        add(p, ParameterSpec.of(USB_MOUSE, STRING, "", ParameterCheck.inSet(false, List.of("mouse", "tablet")),
+                "USB pointing device"));
+        add(p, ParameterSpec.global(MIGRATION_PORT, INT, 8102L, ParameterCheck.NET_PORT_CHECK,
+                "TCP port a migration target listens on"));
+        add(p, ParameterSpec.global(MIGRATION_BANDWIDTH, INT, 32L, ParameterCheck.NO_CHECK,
+                "Migration bandwidth limit in MiB/s"));
+        add(p, ParameterSpec.of(MIGRATION_DOWNTIME, INT, 30L, ParameterCheck.NO_CHECK,
+                "Longest pause at the end of a live migration, in ms"));
+        add(p, ParameterSpec.global(MIGRATION_MODE, STRING, "live", ParameterCheck.MIGRATION_MODE_CHECK,
+                "Default migration mode: live or non-live"));
+        add(p, ParameterSpec.of(USE_LOCALTIME, BOOL, false, ParameterCheck.NO_CHECK,
+                "Guest clock in local time instead of UTC"));
+        add(p, ParameterSpec.of(DISK_CACHE, STRING, "default", ParameterCheck.inSet(true,
+                List.of("default", "none", "writethrough", "writeback")),
+                "Host cache mode of the disks (forced to none on shared storage)"));
+        add(p, ParameterSpec.of(SECURITY_MODEL, STRING, "none", ParameterCheck.inSet(true, List.of("none", "user", "pool")),
+                "Run QEMU as root (none), as security_domain (user), or as a uid of its own from the uid pool (pool)"));
+        add(p, ParameterSpec.of(SECURITY_DOMAIN, STRING, "", ParameterCheck.NO_CHECK,
+                "User QEMU runs as with security_model=user"));
+        add(p, ParameterSpec.of(KVM_FLAG, STRING, "", ParameterCheck.inSet(false, List.of("enabled", "disabled")),
+                "enabled: KVM acceleration; disabled: TCG emulation; empty: the binary's default"));
+        add(p, ParameterSpec.of(VHOST_NET, BOOL, false, ParameterCheck.NO_CHECK,
+                "vhost-net for paravirtual NICs (needs /dev/vhost-net)"));
+        add(p, ParameterSpec.of(USE_CHROOT, BOOL, false, ParameterCheck.NO_CHECK,
+                "Run QEMU chrooted into an empty directory of its own"));
+        add(p, ParameterSpec.of(MEM_PATH, STRING, "", ParameterCheck.OPT_DIR_CHECK,
+                "Back guest memory by files in this (hugetlbfs) directory, preallocated"));
+        PARAMETERS = Collections.unmodifiableMap(p);
+        Map<String, Object> d = new LinkedHashMap<>();
+        p.values().forEach(s -> d.put(s.name(), s.defaultValue()));
+        DEFAULTS = Collections.unmodifiableMap(d);
+    }
+
+    private static void add(Map<String, ParameterSpec> p, ParameterSpec s) {
+        p.put(s.name(), s);
+    }
+
+    private KvmParameters() {
+    }
+
+    static boolean isIpv4OrPath(Object v) {
+        if (!(v instanceof String)) {
+            return false;
+        }
+        String s = (String) v;
+        return isIpv4(s) || ParameterCheck.isAbsoluteNormalizedPath(s);
+    }
+
+    /** A dotted-quad IPv4 address (Ganeti 2011 accepted IPv4 only). */
+    public static boolean isIpv4(String s) {
+        if (!IPV4.matcher(s).matches()) {
+            return false;
+        }
+        try {
+            return InetAddress.getByName(s) instanceof Inet4Address;
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /** The value of {@code key} as text ("" when unset). */
+    public static String str(Map<String, ?> hv, String key) {
+        Object v = hv.get(key);
+        return v == null ? "" : v.toString();
+    }
+
+    /** Whether {@code key} is set to true. */
+    public static boolean bool(Map<String, ?> hv, String key) {
+        return Boolean.TRUE.equals(hv.get(key));
+    }
+
+    /** Ganeti's {@code CheckParameterSyntax}: the base checks, then the KVM rules of SPEC g.1. */
+    public static void checkSyntax(Map<String, ?> hv) throws ParameterException {
+        ParameterChecks.checkSyntax(PARAMETERS, hv);
+        if (!str(hv, KERNEL_PATH).isEmpty() && str(hv, ROOT_PATH).isEmpty()) {
+            throw new ParameterException(ROOT_PATH, "Need a root partition for the instance, if a kernel is defined");
+        }
+        if (bool(hv, VNC_X509_VERIFY) && str(hv, VNC_X509_PATH).isEmpty()) {
+            throw new ParameterException(VNC_X509_PATH, "vnc_x509_path must be defined, if vnc_x509_verify is");
+        }
+        if ("cdrom".equals(str(hv, BOOT_ORDER)) && str(hv, CDROM_IMAGE_PATH).isEmpty()) {
+            throw new ParameterException(CDROM_IMAGE_PATH, "Cannot boot from cdrom without an ISO path");
+        }
+        String model = str(hv, SECURITY_MODEL);
+        String domain = str(hv, SECURITY_DOMAIN);
+        if ("user".equals(model) && domain.isEmpty()) {
+            throw new ParameterException(SECURITY_DOMAIN, "A security domain (user to run kvm as) must be specified");
+        }
+        if (!"user".equals(model) && !domain.isEmpty()) {
+            throw new ParameterException(SECURITY_DOMAIN,
+                    "Cannot have a security domain when the security model is 'none' or 'pool'");
+        }
+    }
+
+    /** What node validation needs to know about the node. */
+    public record Node(Predicate<String> userExists, Path vhostNetDevice) {
+        public Node {
+            Objects.requireNonNull(userExists, "userExists");
+            Objects.requireNonNull(vhostNetDevice, "vhostNetDevice");
+        }
+    }
+
+    /** Ganeti's {@code ValidateParameters} plus hvkit's node checks (SPEC g.1, k). */
+    public static void validate(Map<String, ?> hv, Node node) throws ParameterException {
+        ParameterChecks.validate(PARAMETERS, hv);
+        if ("user".equals(str(hv, SECURITY_MODEL)) && !node.userExists().test(str(hv, SECURITY_DOMAIN))) {
+            throw new ParameterException(SECURITY_DOMAIN, "Unknown security domain user " + str(hv, SECURITY_DOMAIN));
+        }
+        if (bool(hv, VHOST_NET) && "paravirtual".equals(str(hv, NIC_TYPE))
+                && !Files.exists(node.vhostNetDevice())) {
+            throw new ParameterException(VHOST_NET, "vhost_net is enabled but " + node.vhostNetDevice()
+                    + " does not exist on this node (load the vhost_net module, or set vhost_net to false)");
+        }
+    }
+
+    /** Warnings for accepted but questionable combinations (never errors: Ganeti accepted them). */
+    public static List<String> assess(Map<String, ?> hv) {
+        List<String> w = new ArrayList<>();
+        if (bool(hv, VHOST_NET) && !"paravirtual".equals(str(hv, NIC_TYPE))) {
+            w.add("vhost_net has no effect with nic_type " + str(hv, NIC_TYPE) + " (only paravirtual NICs use vhost)");
+        }
+        if (!str(hv, KERNEL_PATH).isEmpty() && !"disk".equals(str(hv, BOOT_ORDER))) {
+            w.add("boot_order " + str(hv, BOOT_ORDER) + " is ignored: kernel_path boots the kernel directly");
+        }
+        if (str(hv, KERNEL_PATH).isEmpty() && !str(hv, INITRD_PATH).isEmpty()) {
+            w.add("initrd_path is ignored without kernel_path");
+        }
+        if (bool(hv, USE_CHROOT) && "none".equals(str(hv, SECURITY_MODEL))) {
+            w.add("use_chroot with security_model none: QEMU runs as root inside the chroot, which is no real jail");
+        }
+        Object bw = hv.get(MIGRATION_BANDWIDTH);
+        if (bw instanceof Number && ((Number) bw).longValue() <= 0) {
+            w.add("migration_bandwidth " + bw + " MiB/s: QEMU's own default limit applies");
+        }
+        Object dt = hv.get(MIGRATION_DOWNTIME);
+        if (dt instanceof Number && ((Number) dt).longValue() <= 0) {
+            w.add("migration_downtime " + dt + " ms: QEMU's own default applies");
+        }
+        if (bool(hv, VNC_TLS) == false && !str(hv, VNC_BIND_ADDRESS).isEmpty() && isIpv4(str(hv, VNC_BIND_ADDRESS))
+                && !str(hv, VNC_BIND_ADDRESS).startsWith("127.")) {
+            w.add("VNC on " + str(hv, VNC_BIND_ADDRESS) + " without TLS: the console is readable on the network");
+        }
+        if (!bool(hv, ACPI)) {
+            w.add("acpi is off: a clean shutdown is impossible, stop kills the instance");
+        }
+        return w;
+    }
+}

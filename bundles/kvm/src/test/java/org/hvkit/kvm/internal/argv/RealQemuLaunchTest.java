@@ -1,0 +1,185 @@
+package org.hvkit.kvm.internal.argv;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.hvkit.hypervisor.ParameterException;
+import org.hvkit.kvm.internal.caps.CapabilityCache;
+import org.hvkit.kvm.internal.caps.HelpFixtures;
+import org.hvkit.kvm.internal.caps.QemuCapabilities;
+import org.hvkit.kvm.internal.monitor.QmpClient;
+import org.hvkit.kvm.internal.params.KvmParameters;
+import org.hvkit.netdev.FdMapping;
+import org.hvkit.netdev.SpawnRequest;
+import org.hvkit.netdev.SpawnResult;
+import org.hvkit.netdev.Tap;
+import org.hvkit.netdev.internal.PosixSpawner;
+import org.hvkit.netdev.internal.TunTapDevices;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Acceptance for the argv builder: every scenario rendered for the real QEMU 7.2 of this
+ * machine is launched (with {@code -S}, real taps at the promised descriptor numbers, the real
+ * test guest's kernel, temporary disks) and must come up: QMP answers {@code query-status}.
+ * Then it is killed. Runs as root in a private network namespace (VNC ports, taps).
+ */
+class RealQemuLaunchTest {
+
+    private static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
+
+    @Test
+    void everyScenarioComesUpOnRealQemu(@TempDir Path tmp) throws Exception {
+        String netns = System.getenv("HVKIT_NETNS");
+        if (!"private".equals(netns) || !Files.isExecutable(QEMU)) {
+            String why = !Files.isExecutable(QEMU) ? QEMU + " is not installed" : "not root in a private netns (" + netns + ")";
+            System.out.println("*** SKIPPED everyScenarioComesUpOnRealQemu: " + why + " ***");
+            assumeTrue(false, why);
+        }
+        Path guest = GuestImage.ensure();
+        PosixSpawner spawner = new PosixSpawner();
+        QemuCapabilities caps = new CapabilityCache(spawner).of(QEMU);
+        assertEquals(HelpFixtures.capabilities("qemu-7.2.22").features(), caps.features(),
+                "the captured 7.2 fixture matches this machine's binary");
+
+        Path root = Files.createDirectories(tmp.resolve("r"));
+        RuntimePaths paths = new RuntimePaths(root);
+        for (Path d : List.of(paths.pidDir(), paths.ctrlDir(), paths.chrootDir())) {
+            Files.createDirectories(d);
+        }
+        Map<String, String> places = new HashMap<>();
+        places.put("@DISK0@", raw(tmp.resolve("disk0.img")));
+        places.put("@DISK1@", raw(tmp.resolve("disk1.img")));
+        places.put("@KERNEL@", guest.resolve("vmlinuz").toString());
+        places.put("@INITRD@", guest.resolve("initramfs.gz").toString());
+        places.put("@ISO@", raw(tmp.resolve("cd.iso")));
+        places.put("@VNCDIR@", Files.createDirectories(tmp.resolve("vnc")).toString());
+        places.put("@MEMDIR@", Files.createDirectories(tmp.resolve("mem")).toString());
+        places.put("@PWFILE@", Files.writeString(tmp.resolve("vncpw"), "secret\n").toString());
+        places.put("@X509@", X509.selfSigned(tmp.resolve("x509"), spawner).toString());
+
+        KvmArgvBuilder builder = new KvmArgvBuilder(QEMU, paths);
+        TunTapDevices taps = new TunTapDevices();
+        KvmParameters.Node node = new KvmParameters.Node(u -> u.equals("nobody"), Path.of("/dev/vhost-net"));
+        List<String> failures = new ArrayList<>();
+        List<String> report = new ArrayList<>();
+        for (Scenario s : Scenario.all()) {
+            Map<String, Object> hv = s.filledHvparams(x -> places.getOrDefault(x, x));
+            try {
+                KvmParameters.validate(hv, node);
+            } catch (ParameterException e) {
+                // honest outcome on this node (e.g. no /dev/vhost-net): refused before QEMU runs
+                report.add(s.name() + ": refused by node validation: " + e.getMessage());
+                if (!s.name().equals("vhost-net")) {
+                    failures.add(s.name() + ": unexpected validation error: " + e.getMessage());
+                }
+                continue;
+            }
+            if (s.name().equals("kvm-enabled") && !Files.exists(Path.of("/dev/kvm"))) {
+                report.add(s.name() + ": NOT LAUNCHED: /dev/kvm does not exist on this machine");
+                continue;
+            }
+            if (s.hvparams().containsKey("use_chroot")) {
+                Path chroot = paths.chrootDir(Scenario.INSTANCE);
+                Files.createDirectories(chroot);
+                Files.setPosixFilePermissions(chroot, PosixFilePermissions.fromString("rwx------"));
+            }
+            String outcome = launch(s, hv, caps, builder, taps, spawner, paths, x -> places.getOrDefault(x, x));
+            report.add(s.name() + ": " + outcome);
+            if (!outcome.startsWith("up")) {
+                failures.add(s.name() + ": " + outcome);
+            }
+        }
+        System.out.println("Real QEMU " + caps.versionText() + " launches:\n  " + String.join("\n  ", report));
+        if (!failures.isEmpty()) {
+            fail(failures.size() + " scenario(s) did not come up on real QEMU:\n" + String.join("\n", failures));
+        }
+        assertTrue(report.size() == Scenario.all().size());
+    }
+
+    private static String launch(Scenario s, Map<String, Object> hv, QemuCapabilities caps, KvmArgvBuilder builder,
+                                 TunTapDevices taps, PosixSpawner spawner, RuntimePaths paths,
+                                 java.util.function.UnaryOperator<String> places) throws Exception {
+        List<Tap> open = new ArrayList<>();
+        long pid = -1;
+        try {
+            KvmArgvBuilder.Generated g = builder.generate(s.resolvedInstance(places), hv, caps);
+            List<Integer> fds = new ArrayList<>();
+            List<FdMapping> mappings = new ArrayList<>();
+            for (int i = 0; i < s.instance().nics().size(); i++) {
+                Tap t = taps.open(null, "paravirtual".equals(hv.get("nic_type")));
+                open.add(t);
+                fds.add(3 + i);
+                mappings.add(new FdMapping(t.fd(), 3 + i));
+            }
+            List<String> argv = builder.execute(g.runtime(), hv, caps,
+                    new ExecutionContext(fds, s.poolUser(), s.incoming(), s.startPaused()));
+            SpawnResult r = spawner.run(new SpawnRequest(argv, Map.of("LC_ALL", "C", "PATH", "/usr/bin:/bin"),
+                    Path.of("/"), mappings), Duration.ofSeconds(60));
+            if (!r.succeeded()) {
+                return "QEMU refused: " + r.failReason() + ": " + r.output() + "\n    argv: " + argv;
+            }
+            pid = Long.parseLong(Files.readString(paths.pidFile(Scenario.INSTANCE)).trim());
+            try (QmpClient qmp = QmpClient.connect(paths.qmpSocket(Scenario.INSTANCE), Duration.ofSeconds(10))) {
+                JsonNode st = qmp.execute("query-status", Map.of());
+                String status = st.path("status").asText();
+                String expected = s.incoming() != null ? "inmigrate" : "prelaunch";
+                if (!expected.equals(status)) {
+                    return "status " + status + ", expected " + expected;
+                }
+                return "up (" + status + ", QEMU " + qmp.version() + ")";
+            }
+        } finally {
+            for (Tap t : open) {
+                t.close();
+            }
+            if (pid > 0) {
+                kill(pid);
+            }
+            try (var files = Files.list(paths.ctrlDir())) {
+                for (Path p : (Iterable<Path>) files::iterator) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            Files.deleteIfExists(paths.pidFile(Scenario.INSTANCE));
+        }
+    }
+
+    /** SIGKILL and wait until the process is gone or a zombie (reaped by init later). */
+    static void kill(long pid) throws InterruptedException {
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+                if (stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
+                    return;
+                }
+            } catch (java.io.IOException gone) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("QEMU pid " + pid + " did not die");
+    }
+
+    private static String raw(Path p) throws java.io.IOException {
+        try (var f = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+            f.setLength(1 << 20);
+        }
+        return p.toString();
+    }
+}
