@@ -63,7 +63,9 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 for m in button evdev virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
   insmod /lib/modules/$m.ko 2>/dev/null
 done
-acpid -c /etc/acpi
+mkdir -p /var/run /var/log
+# busybox acpid exits at once when it cannot open its log file
+acpid -c /etc/acpi -l /dev/null
 arg() { for w in $(cat /proc/cmdline); do case "$w" in "$1="*) echo "${w#*=}";; esac; done; }
 ip=$(arg guest.ip); gw=$(arg guest.gw); target=$(arg guest.ping)
 ip link set lo up

@@ -99,6 +99,9 @@ public abstract class HvkitTestSupport {
             editConfigurationFilePut(FAKE_NODE_A_CFG, "hypervisor.node", NODE_A),
             editConfigurationFilePut(FAKE_NODE_A_CFG, "state.dir", scratch.resolve("fake-a").toString()),
             systemProperty(SCRATCH_PROPERTY).value(scratch.toString()),
+            // the real test guest, built by the kvm module (tools/guest/build.sh)
+            systemProperty("hvkit.guest.dir").value(Path.of(System.getProperty("hvkit.guest.dir", "../target/guest"))
+                    .toAbsolutePath().normalize().toString()),
             // bin/karaf's module flags for Java 17 (Pax Exam's own command line lacks them)
             vmOptions("--add-reads=java.xml=java.logging",
                     "--add-exports=java.base/org.apache.karaf.specs.locator=java.xml,ALL-UNNAMED",

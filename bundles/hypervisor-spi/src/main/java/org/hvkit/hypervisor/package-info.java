@@ -4,5 +4,5 @@
  * immutable instance model, Ganeti's parameter-check machinery and the instance JSON codec.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.hvkit.hypervisor;

@@ -12,6 +12,7 @@ import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.completers.FileCompleter;
+import org.hvkit.hypervisor.CommandLinePreview;
 import org.hvkit.hypervisor.Hypervisor;
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
@@ -21,6 +22,8 @@ import org.hvkit.hypervisor.ParameterChecks;
 @Command(scope = "hv", name = "start", description = "Starts an instance from a JSON file in Ganeti's instance shape.")
 @Service
 public final class StartCommand extends HvAction {
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     @Option(name = "-t", aliases = "--type", description = "Hypervisor type (default: the file's \"hypervisor\","
             + " or the only registered type)")
@@ -33,6 +36,9 @@ public final class StartCommand extends HvAction {
 
     @Option(name = "--paused", description = "Leave the guest's CPUs stopped after start")
     boolean paused;
+
+    @Option(name = "--dry-run", description = "Print the exact command line as one JSON array; start nothing")
+    boolean dryRun;
 
     @Argument(index = 0, name = "file", required = true, description = "Instance definition (JSON)")
     @Completion(FileCompleter.class)
@@ -60,8 +66,16 @@ public final class StartCommand extends HvAction {
         for (String warning : hv.assessParameters(filled)) {
             System.out.println("Warning: " + warning);
         }
-        hv.startInstance(instance.toBuilder().hypervisor(entry.type()).primaryNode(entry.node())
-                .hvparams(filled).build(), paused);
+        Instance ready = instance.toBuilder().hypervisor(entry.type()).primaryNode(entry.node()).hvparams(filled).build();
+        if (dryRun) {
+            if (!(hv instanceof CommandLinePreview)) {
+                throw new HypervisorException("Hypervisor " + entry.label() + " runs no command, so there is nothing to"
+                        + " preview (--dry-run)");
+            }
+            System.out.println(JSON.writeValueAsString(((CommandLinePreview) hv).previewCommand(ready)));
+            return null;
+        }
+        hv.startInstance(ready, paused);
         System.out.println("Instance " + instance.name() + " started on " + entry.label() + (paused ? " (paused)" : ""));
         return null;
     }

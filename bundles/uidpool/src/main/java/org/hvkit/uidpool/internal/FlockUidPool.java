@@ -26,7 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Ganeti's {@code RequestUnusedUid}/{@code ReleaseUid} (SPEC e.3, e.4) with {@code flock} lock files. */
-final class FlockUidPool implements UidPool {
+public final class FlockUidPool implements UidPool {
 
     private static final Logger LOG = LoggerFactory.getLogger(FlockUidPool.class);
 
@@ -44,6 +44,11 @@ final class FlockUidPool implements UidPool {
         this.locks = locks;
         this.processes = processes;
         this.random = random;
+    }
+
+    /** A pool outside DS (tests, embedding): the same allocation as the service. */
+    public static FlockUidPool create(List<UidRange> ranges, Path lockDir, FileLocks locks) {
+        return new FlockUidPool(ranges, lockDir, locks, new ProcessUids(), new java.security.SecureRandom());
     }
 
     @Override

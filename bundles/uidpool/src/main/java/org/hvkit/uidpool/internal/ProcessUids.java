@@ -42,6 +42,10 @@ final class ProcessUids {
     private static boolean runsAs(Path status, long uid) {
         try {
             for (String line : Files.readAllLines(status, StandardCharsets.US_ASCII)) {
+                // a zombie (killed QEMU not yet reaped by PID 1) holds nothing under its uid
+                if (line.startsWith("State:") && (line.contains("Z (zombie)") || line.contains("X (dead)"))) {
+                    return false;
+                }
                 if (line.startsWith("Uid:")) {
                     String[] f = line.substring(4).trim().split("\\s+");
                     for (String v : f) {

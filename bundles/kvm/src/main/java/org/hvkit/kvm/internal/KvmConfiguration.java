@@ -1,0 +1,42 @@
+package org.hvkit.kvm.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
+
+@ObjectClassDefinition(id = KvmHypervisor.PID, name = "hvkit KVM hypervisor",
+        description = "Ganeti's KVM hypervisor on one node. One factory configuration per node"
+                + " (etc/org.hvkit.kvm-<alias>.cfg; the alias must not contain '-').")
+@interface KvmConfiguration {
+
+    @AttributeDefinition(name = "Node name", required = false,
+            description = "The node this hypervisor runs instances on; the service property hypervisor.node."
+                    + " Unset means this machine's host name.")
+    String hypervisor_node();
+
+    @AttributeDefinition(name = "Runtime directory",
+            description = "Absolute path of the runtime directory (pid, uid, ctrl, conf, nic, chroot, chroot-quarantine).")
+    String root_dir() default "/run/hvkit/kvm-hypervisor";
+
+    @AttributeDefinition(name = "QEMU binary", required = false,
+            description = "Absolute path of QEMU. Unset: /usr/bin/kvm if it exists, else qemu-system-x86_64 from PATH.")
+    String kvm_path();
+
+    @AttributeDefinition(name = "NIC setup", description = "native: rtnetlink from the JVM; script: run ifup.script"
+            + " with Ganeti's environment contract",
+            options = {@Option(value = "native", label = "native (netlink)"), @Option(value = "script", label = "script")})
+    String nic_setup() default "native";
+
+    @AttributeDefinition(name = "ifup script", required = false,
+            description = "The NIC setup script for nic.setup=script. Unset: hvkit's built-in kvm-ifup.")
+    String ifup_script();
+
+    @AttributeDefinition(name = "socat binary", description = "socat, used by the ssh console command (Ganeti's contract).")
+    String socat_path() default "/usr/bin/socat";
+
+    @AttributeDefinition(name = "Stop timeout (s)", description = "How long a clean stop or reboot waits before killing.")
+    int stop_timeout_seconds() default 120;
+
+    @AttributeDefinition(name = "Migration timeout (s)", description = "Longest a migration may take.")
+    int migration_timeout_seconds() default 600;
+}

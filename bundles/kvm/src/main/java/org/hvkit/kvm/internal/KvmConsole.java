@@ -1,0 +1,35 @@
+package org.hvkit.kvm.internal;
+
+import java.util.List;
+import java.util.Map;
+
+import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.InstanceConsole;
+import org.hvkit.kvm.internal.argv.RuntimePaths;
+import org.hvkit.kvm.internal.params.KvmParameters;
+
+/** Ganeti's {@code GetInstanceConsole} (SPEC f.8) with hvkit's fix for VNC on 0.0.0.0 (SPEC k.8). */
+final class KvmConsole {
+
+    private KvmConsole() {
+    }
+
+    static InstanceConsole of(Instance instance, Map<String, Object> hv, KvmSettings settings, RuntimePaths paths) {
+        String name = instance.name();
+        String host = instance.primaryNode().isEmpty() ? settings.node() : instance.primaryNode();
+        if (KvmParameters.bool(hv, KvmParameters.SERIAL_CONSOLE)) {
+            return InstanceConsole.ssh(name, host, "root", List.of(settings.socatPath().toString(),
+                    "STDIO,raw,echo=0,escape=0x1d", "UNIX-CONNECT:" + paths.serialSocket(name)));
+        }
+        String vnc = KvmParameters.str(hv, KvmParameters.VNC_BIND_ADDRESS);
+        int port = instance.networkPort();
+        if (!vnc.isEmpty() && KvmParameters.isIpv4(vnc) && port > 5900) {
+            return InstanceConsole.vnc(name, "0.0.0.0".equals(vnc) ? host : vnc, port);
+        }
+        if (!vnc.isEmpty() && !KvmParameters.isIpv4(vnc)) {
+            return InstanceConsole.message(name, "Instance " + name + " has VNC on the unix socket " + vnc + "/" + name
+                    + ".vnc on node " + host);
+        }
+        return InstanceConsole.message(name, "No serial shell for instance " + name);
+    }
+}

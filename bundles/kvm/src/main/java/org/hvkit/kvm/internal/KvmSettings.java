@@ -1,0 +1,68 @@
+package org.hvkit.kvm.internal;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.hvkit.hypervisor.ParameterCheck;
+
+/** The validated configuration of one KVM node; every error names the key. */
+record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Path socatPath,
+                   Duration stopTimeout, Duration migrationTimeout) {
+
+    static KvmSettings from(KvmConfiguration c) {
+        String node = c.hypervisor_node() != null && !c.hypervisor_node().isBlank() ? c.hypervisor_node().trim()
+                : hostname();
+        Path root = absolute("root.dir", c.root_dir());
+        Path kvm = c.kvm_path() == null || c.kvm_path().isBlank() ? defaultKvm() : absolute("kvm.path", c.kvm_path());
+        String mode = c.nic_setup() == null ? "native" : c.nic_setup().trim();
+        if (!mode.equals("native") && !mode.equals("script")) {
+            throw bad("nic.setup", "must be native or script, got '" + mode + "'");
+        }
+        Path script = c.ifup_script() == null || c.ifup_script().isBlank() ? null
+                : absolute("ifup.script", c.ifup_script());
+        if (c.stop_timeout_seconds() < 1) {
+            throw bad("stop.timeout.seconds", "must be at least 1, got " + c.stop_timeout_seconds());
+        }
+        if (c.migration_timeout_seconds() < 1) {
+            throw bad("migration.timeout.seconds", "must be at least 1, got " + c.migration_timeout_seconds());
+        }
+        return new KvmSettings(node, root, kvm, mode.equals("script"), script, absolute("socat.path", c.socat_path()),
+                Duration.ofSeconds(c.stop_timeout_seconds()), Duration.ofSeconds(c.migration_timeout_seconds()));
+    }
+
+    private static Path absolute(String key, String value) {
+        if (!ParameterCheck.isAbsoluteNormalizedPath(value)) {
+            throw bad(key, "must be an absolute normalized path, got '" + value + "'");
+        }
+        return Path.of(value);
+    }
+
+    private static IllegalArgumentException bad(String key, String why) {
+        return new IllegalArgumentException(KvmHypervisor.PID + ": " + key + " " + why);
+    }
+
+    /** Ganeti's KVM_PATH default /usr/bin/kvm, else qemu-system-x86_64 from PATH. */
+    static Path defaultKvm() {
+        Path kvm = Path.of("/usr/bin/kvm");
+        if (Files.isExecutable(kvm)) {
+            return kvm;
+        }
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            Path p = Path.of(dir.isEmpty() ? "." : dir, "qemu-system-x86_64");
+            if (Files.isExecutable(p)) {
+                return p.toAbsolutePath();
+            }
+        }
+        return Path.of("/usr/bin/qemu-system-x86_64");
+    }
+
+    private static String hostname() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+}

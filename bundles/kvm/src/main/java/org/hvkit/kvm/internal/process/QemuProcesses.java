@@ -1,0 +1,147 @@
+package org.hvkit.kvm.internal.process;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ganeti's liveness primitive (SPEC f.1) with hvkit's fixes (SPEC k.12, k.14): the pid from the
+ * pid file, alive only if {@code /proc/<pid>/cmdline} carries {@code -name <name>} (so a
+ * recycled pid running something else is not mistaken for the instance) and the process is
+ * not a zombie; an empty or garbage pid file means "absent" with a warning.
+ */
+public final class QemuProcesses {
+
+    private static final Logger LOG = LoggerFactory.getLogger(QemuProcesses.class);
+
+    private final Path proc;
+
+    public QemuProcesses() {
+        this(Path.of("/proc"));
+    }
+
+    QemuProcesses(Path proc) {
+        this.proc = proc;
+    }
+
+    /** The pid in {@code pidFile}, 0 when missing, empty or not a number. */
+    public static long readPid(Path pidFile) {
+        String text;
+        try {
+            text = Files.readString(pidFile, StandardCharsets.US_ASCII);
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            LOG.warn("Cannot read pid file {}: {}", pidFile, e.toString());
+            return 0;
+        }
+        String first = text.lines().map(String::trim).filter(l -> !l.isEmpty()).findFirst().orElse("");
+        if (first.isEmpty()) {
+            LOG.warn("Pid file {} is empty: treating the instance as not running", pidFile);
+            return 0;
+        }
+        try {
+            long pid = Long.parseLong(first);
+            return pid > 0 ? pid : 0;
+        } catch (NumberFormatException e) {
+            LOG.warn("Pid file {} holds '{}', not a pid: treating the instance as not running", pidFile, first);
+            return 0;
+        }
+    }
+
+    /** The live QEMU process of instance {@code name} with pid {@code pid}, if that is what runs there. */
+    public Optional<QemuProcess> alive(long pid, String name) {
+        if (pid <= 0 || isZombieOrGone(pid)) {
+            return Optional.empty();
+        }
+        byte[] raw;
+        try {
+            raw = Files.readAllBytes(proc.resolve(Long.toString(pid)).resolve("cmdline"));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        String[] argv = new String(raw, StandardCharsets.UTF_8).split("\0");
+        boolean named = false;
+        long memory = 0;
+        int vcpus = 0;
+        for (int i = 0; i + 1 < argv.length; i++) {
+            String v = argv[i + 1];
+            switch (argv[i]) {
+                case "-name": named = firstPart(v).equals(name); break;
+                case "-m": memory = parseLong(firstPart(v).replaceAll("[^0-9].*$", "")); break;
+                case "-smp": vcpus = (int) parseLong(firstPart(v)); break;
+                default: break;
+            }
+        }
+        return named ? Optional.of(new QemuProcess(pid, memory, vcpus)) : Optional.empty();
+    }
+
+    private static String firstPart(String v) {
+        int c = v.indexOf(',');
+        return c < 0 ? v : v.substring(0, c);
+    }
+
+    private static long parseLong(String s) {
+        try {
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * A daemonized QEMU is re-parented to PID 1, which may reap it seconds late; until then it is
+     * a zombie that {@code kill -0} calls alive. Ganeti waited ≈1.8 s for that; hvkit reads the
+     * state instead.
+     */
+    public boolean isZombieOrGone(long pid) {
+        try {
+            String stat = Files.readString(proc.resolve(Long.toString(pid)).resolve("stat"), StandardCharsets.US_ASCII);
+            int close = stat.lastIndexOf(')');
+            return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) == 'Z'
+                    || stat.charAt(close + 2) == 'X';
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /**
+     * Kills {@code pid}: SIGTERM, then polls (10 ms, ×1.5, at most 100 ms apart) for up to
+     * {@code grace}, then SIGKILL and waits again. Returns whether it is gone.
+     */
+    public boolean kill(long pid, Duration grace) {
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+        if (waitGone(pid, grace)) {
+            return true;
+        }
+        LOG.warn("Process {} did not exit within {} of SIGTERM: sending SIGKILL", pid, grace);
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        return waitGone(pid, Duration.ofSeconds(10));
+    }
+
+    /** Waits with backoff until {@code pid} is gone or a zombie. */
+    public boolean waitGone(long pid, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long sleep = 10;
+        while (!isZombieOrGone(pid)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(sleep);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return isZombieOrGone(pid);
+            }
+            sleep = Math.min(100, (long) (sleep * 1.5));
+        }
+        return true;
+    }
+}

@@ -1,0 +1,194 @@
+package org.hvkit.kvm.internal.runtime;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.InstanceJson;
+import org.hvkit.hypervisor.Nic;
+import org.hvkit.hypervisor.NicMode;
+import org.hvkit.hypervisor.ParameterException;
+import org.hvkit.kvm.internal.argv.KvmRuntime;
+import org.hvkit.kvm.internal.argv.RuntimePaths;
+
+/**
+ * The runtime directory (SPEC a.1) and the runtime files (SPEC a.3). A runtime file is Ganeti's
+ * JSON array {@code [command, nics, hvparams]} plus a fourth element
+ * {@code {"hvkit": {"version": 1, "instance": {...}}}} that hvkit needs to adopt and re-render
+ * instances; files with three elements (Ganeti's) load too.
+ */
+public final class RuntimeStore {
+
+    public static final int FORMAT_VERSION = 1;
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** A loaded runtime file: the runtime and, for hvkit's own files, the instance. */
+    public record Saved(KvmRuntime runtime, Optional<Instance> instance, String text) {
+    }
+
+    private final RuntimePaths paths;
+
+    public RuntimeStore(RuntimePaths paths) {
+        this.paths = paths;
+    }
+
+    public RuntimePaths paths() {
+        return paths;
+    }
+
+    /**
+     * Creates the eight directories with mode 0775 if needed. Once per activation, not per
+     * call: Ganeti's chmod on every construction broke non-root callers (#664).
+     */
+    public void ensureDirectories() throws HypervisorException {
+        for (Path d : List.of(paths.root(), paths.pidDir(), paths.uidDir(), paths.ctrlDir(), paths.confDir(),
+                paths.nicDir(), paths.chrootDir(), paths.quarantineDir())) {
+            try {
+                if (!Files.isDirectory(d)) {
+                    Files.createDirectories(d);
+                    Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxrwxr-x"));
+                }
+            } catch (IOException e) {
+                throw new HypervisorException("Cannot create needed directory '" + d + "': " + e.getMessage(), e);
+            }
+        }
+    }
+
+    public static String serialize(KvmRuntime runtime, Instance instance) {
+        ArrayNode top = MAPPER.createArrayNode();
+        ArrayNode cmd = top.addArray();
+        runtime.argv().forEach(cmd::add);
+        ArrayNode nics = top.addArray();
+        for (Nic n : runtime.nics()) {
+            ObjectNode o = nics.addObject();
+            o.put("mac", n.mac());
+            if (n.ip() != null) {
+                o.put("ip", n.ip());
+            }
+            ObjectNode p = o.putObject("nicparams");
+            p.put("mode", n.mode().ganetiName());
+            p.put("link", n.link());
+        }
+        top.add(MAPPER.valueToTree(runtime.hvparams()));
+        ObjectNode extra = top.addObject().putObject("hvkit");
+        extra.put("version", FORMAT_VERSION);
+        extra.set("instance", InstanceJson.toTree(instance));
+        try {
+            return MAPPER.writeValueAsString(top) + "\n";
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static Saved parse(String text, String source) throws HypervisorException {
+        JsonNode top;
+        try {
+            top = MAPPER.readTree(text);
+        } catch (IOException e) {
+            throw new HypervisorException("Failed to load KVM runtime file " + source + ": " + e.getMessage(), e);
+        }
+        if (top == null || !top.isArray() || top.size() < 3 || !top.get(0).isArray() || !top.get(1).isArray()
+                || !top.get(2).isObject()) {
+            throw new HypervisorException("Failed to load KVM runtime file " + source
+                    + ": expected [command, nics, hvparams, ...]");
+        }
+        List<String> argv = new ArrayList<>();
+        top.get(0).forEach(v -> argv.add(v.asText()));
+        List<Nic> nics = new ArrayList<>();
+        for (JsonNode n : top.get(1)) {
+            JsonNode p = n.path("nicparams");
+            try {
+                nics.add(new Nic(n.path("mac").asText(), n.hasNonNull("ip") ? n.get("ip").asText() : null,
+                        NicMode.valueOf(p.path("mode").asText("bridged").toUpperCase(java.util.Locale.ROOT)),
+                        p.path("link").asText("")));
+            } catch (IllegalArgumentException e) {
+                throw new HypervisorException("Failed to load KVM runtime file " + source + ": bad NIC " + n, e);
+            }
+        }
+        Map<String, Object> hv = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = top.get(2).fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode v = e.getValue();
+            hv.put(e.getKey(), v.isNull() ? null : v.isBoolean() ? (Object) v.asBoolean()
+                    : v.isIntegralNumber() ? (Object) v.asLong() : v.asText());
+        }
+        Optional<Instance> instance = Optional.empty();
+        JsonNode extra = top.size() > 3 ? top.get(3).path("hvkit") : null;
+        if (extra != null && extra.has("instance")) {
+            try {
+                instance = Optional.of(InstanceJson.fromTree(extra.get("instance"), w -> { }));
+            } catch (ParameterException e) {
+                throw new HypervisorException("Failed to load KVM runtime file " + source + ": " + e.getMessage(), e);
+            }
+        }
+        return new Saved(new KvmRuntime(argv, nics, hv), instance, text);
+    }
+
+    public void save(String name, KvmRuntime runtime, Instance instance) throws HypervisorException {
+        saveText(name, serialize(runtime, instance));
+    }
+
+    public void saveText(String name, String text) throws HypervisorException {
+        Path file = paths.runtimeFile(name);
+        try {
+            AtomicFiles.write(file, text);
+        } catch (IOException e) {
+            throw new HypervisorException("Failed to save KVM runtime file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Optional<Saved> load(String name) throws HypervisorException {
+        Path file = paths.runtimeFile(name);
+        try {
+            return Optional.of(parse(Files.readString(file, StandardCharsets.UTF_8), file.toString()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new HypervisorException("Failed to load KVM runtime file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Instances with a runtime file or a pid file (QEMU ≥ 3.1 deletes its pid file on exit, Ganeti #1440). */
+    public List<String> knownNames() {
+        TreeSet<String> names = new TreeSet<>();
+        collect(paths.confDir(), ".runtime", names);
+        collect(paths.pidDir(), "", names);
+        return new ArrayList<>(names);
+    }
+
+    private static void collect(Path dir, String suffix, TreeSet<String> into) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path f : files) {
+                String n = f.getFileName().toString();
+                if (n.startsWith(".") || !n.endsWith(suffix)) {
+                    continue;
+                }
+                String name = n.substring(0, n.length() - suffix.length());
+                if (Instance.isValidName(name)) {
+                    into.add(name);
+                }
+            }
+        } catch (IOException e) {
+            // a missing directory lists nothing
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package org.hvkit.kvm.internal;
+
+import static org.hvkit.kvm.internal.KvmTestNode.awaitLog;
+import static org.hvkit.kvm.internal.KvmTestNode.serialLog;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import org.hvkit.hypervisor.ConsoleKind;
+import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.InstanceInfo;
+import org.hvkit.hypervisor.InstanceState;
+import org.hvkit.netdev.internal.FlockFileLocks;
+import org.hvkit.netdev.internal.RtNetlink;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The KVM lifecycle on real QEMU 7.2 (TCG) with the real test guest, as root in a private netns. */
+class KvmLifecycleTest {
+
+    @TempDir
+    Path tmp;
+    Path root;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        KvmTestNode.requireRealQemu();
+        root = tmp.resolve("kvm");
+    }
+
+    private static List<String> filesUnder(Path dir) throws Exception {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString())
+                    .filter(p -> !p.equals("kvm-ifup")).sorted().toList();
+        }
+    }
+
+    @Test
+    void startBridgedPingListStopWithAcpiCleanup() throws Exception {
+        KvmTestNode.ip("link", "add", "br0", "type", "bridge");
+        KvmTestNode.ip("addr", "add", "10.99.0.1/24", "dev", "br0");
+        KvmTestNode.ip("link", "set", "br0", "up");
+        KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
+        Instance guest = KvmTestNode.guest("guest1", "br0", "10.99.0.2").build();
+        try {
+            kvm.startInstance(guest, false);
+            awaitLog(root, "guest1", "GUEST-UP", Duration.ofSeconds(30));
+            awaitLog(root, "guest1", "GUEST-PING-OK 10.99.0.1", Duration.ofSeconds(30));
+
+            assertEquals(List.of("guest1"), kvm.listInstances());
+            InstanceInfo info = kvm.instanceInfo("guest1").orElseThrow();
+            assertEquals(128, info.memoryMiB());
+            assertEquals(1, info.vcpus());
+            assertEquals(InstanceState.RUNNING, info.state());
+            String tap = Files.readString(root.resolve("nic/guest1/0"));
+            assertEquals(new RtNetlink().link("br0").index(), new RtNetlink().link(tap).masterIndex(),
+                    "the tap is a port of br0");
+            assertEquals("fe:ff:ff:ff:ff:ff", new RtNetlink().link(tap).mac());
+            assertEquals("br0", kvm.runningInstance("guest1").orElseThrow().nics().get(0).link());
+            assertEquals(ConsoleKind.SSH, kvm.instanceConsole(guest).kind());
+            HypervisorException again = assertThrows(HypervisorException.class, () -> kvm.startInstance(guest, false));
+            assertEquals("Failed to start instance guest1: already running", again.getMessage());
+            assertThrows(HypervisorException.class, () -> kvm.cleanupInstance("guest1"));
+
+            kvm.stopInstance(guest, false, Duration.ofSeconds(30));
+            assertTrue(serialLog(root, "guest1").contains("GUEST-POWERDOWN"), "ACPI reached the guest");
+            assertEquals(List.of(), kvm.listInstances());
+            assertTrue(new RtNetlink().findLink(tap).isEmpty(), "the tap went with QEMU");
+            kvm.cleanupInstance("guest1");
+            assertEquals(List.of(), filesUnder(root), "cleanup leaves no file");
+        } finally {
+            kvm.stopInstanceByName("guest1");
+            KvmTestNode.ip("link", "del", "br0");
+        }
+    }
+
+    @Test
+    void forceStopWithoutAcpiAndKilledQemu() throws Exception {
+        KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
+        Instance noAcpi = KvmTestNode.guest("guest2", null, null).hvparam("acpi", false).build();
+        kvm.startInstance(noAcpi, false);
+        awaitLog(root, "guest2", "GUEST-UP", Duration.ofSeconds(30));
+        kvm.stopInstance(noAcpi, false, Duration.ofSeconds(5));
+        assertFalse(serialLog(root, "guest2").contains("GUEST-POWERDOWN"), "killed, not powered down");
+        assertEquals(List.of(), kvm.listInstances());
+        kvm.cleanupInstance("guest2");
+
+        kvm.startInstance(noAcpi, false);
+        long pid = kvm.instanceInfo("guest2").orElseThrow().pid();
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!kvm.listInstances().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(List.of(), kvm.listInstances(), "a killed QEMU is not listed (zombie counts as dead)");
+        kvm.cleanupInstance("guest2");
+        assertEquals(List.of(), filesUnder(root));
+    }
+
+    @Test
+    void poolUidChrootQuarantineAndReboot() throws Exception {
+        KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
+        // nobody (65534) is a passwd user under which nothing runs here
+        var pool = new PoolForTests(org.hvkit.uidpool.internal.FlockUidPool.create(
+                org.hvkit.uidpool.UidRanges.parse("65534"), tmp.resolve("uid-pool"), new FlockFileLocks()));
+        kvm.setUidPool(pool.pool());
+        Instance guest = KvmTestNode.guest("guest3", null, null).hvparam("security_model", "pool")
+                .hvparam("use_chroot", true).build();
+        kvm.startInstance(guest, false);
+        awaitLog(root, "guest3", "GUEST-UP", Duration.ofSeconds(30));
+        long pid = kvm.instanceInfo("guest3").orElseThrow().pid();
+        assertEquals("65534", uidOf(pid), "QEMU runs as the pool uid");
+        assertEquals(root.resolve("chroot/guest3").toRealPath(), Path.of("/proc/" + pid + "/root").toRealPath());
+        assertEquals("65534", Files.readString(root.resolve("uid/guest3")));
+        assertEquals(java.util.Set.of(65534L), pool.pool().taken());
+
+        kvm.rebootInstance(guest);
+        awaitLog(root, "guest3", "GUEST-UP", Duration.ofSeconds(30));
+        long newPid = kvm.instanceInfo("guest3").orElseThrow().pid();
+        assertTrue(newPid != pid, "a new QEMU after reboot");
+        assertEquals("65534", uidOf(newPid), "the released uid was reserved again");
+
+        Files.writeString(root.resolve("chroot/guest3/dropped"), "evidence");
+        kvm.stopInstance(guest, true, Duration.ofSeconds(5));
+        kvm.cleanupInstance("guest3");
+        assertEquals(java.util.Set.of(), pool.pool().taken(), "cleanup released the uid");
+        try (Stream<Path> q = Files.list(root.resolve("chroot-quarantine"))) {
+            List<Path> quarantined = q.toList();
+            assertEquals(1, quarantined.size());
+            assertTrue(quarantined.get(0).getFileName().toString().startsWith("guest3-"));
+            assertEquals("evidence", Files.readString(quarantined.get(0).resolve("dropped")));
+        }
+    }
+
+    private static String uidOf(long pid) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("Uid:")) {
+                return line.split("\\s+")[1];
+            }
+        }
+        throw new AssertionError("no Uid line");
+    }
+
+    /** The real pool allocation, without DS. */
+    record PoolForTests(org.hvkit.uidpool.UidPool pool) {
+    }
+}
