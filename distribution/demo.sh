@@ -18,24 +18,51 @@ find_jdk17() {
   done
   return 1
 }
-if ! jdk=$(find_jdk17) || ! command -v mvn >/dev/null; then
-  step "Installing a JDK 17 and Maven (Debian packages)"
-  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || fail "need root and apt-get to install openjdk-17-jdk-headless and maven"
+need=()
+find_jdk17 >/dev/null || need+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null || need+=(maven)
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v socat >/dev/null || need+=(socat)
+command -v cpio >/dev/null || need+=(cpio)
+if [ ${#need[@]} -gt 0 ]; then
+  step "Installing ${need[*]} (Debian packages)"
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || fail "need root and apt-get to install ${need[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless maven >/dev/null
-  jdk=$(find_jdk17) || fail "no JDK 17 after installing openjdk-17-jdk-headless"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+jdk=$(find_jdk17) || fail "no JDK 17 after installing openjdk-17-jdk-headless"
 export JAVA_HOME="$jdk"          # Karaf 4.4 does not run on newer JDKs (TOOLCHAIN pitfall 6)
 export PATH="$JAVA_HOME/bin:$PATH"
 
 step "Building hvkit (bundles, features, Karaf distribution; tests are README command 2)"
 mvn -B -q -DskipTests install -pl distribution -am
 
+step "Building the real test guest (Debian cloud kernel + busybox initramfs)"
+bash tools/guest/build.sh "$here/target/guest"
+
 step "Unpacking the distribution into $demo_dir"
 rm -rf "$demo_dir"
 mkdir -p "$demo_dir"
 tar xzf distribution/target/hvkit-distribution-*.tar.gz -C "$demo_dir" --strip-components=1
 cd "$demo_dir"
+
+# the KVM example instance: the real guest, TCG, booting its kernel directly
+cat > "$demo_dir/examples/kvm-demo.json" <<JSON
+{
+  "name": "kvmdemo",
+  "hypervisor": "kvm",
+  "primary_node": "node-a",
+  "beparams": {"memory": 128, "vcpus": 1},
+  "hvparams": {
+    "kernel_path": "$here/target/guest/vmlinuz",
+    "initrd_path": "$here/target/guest/initramfs.gz",
+    "root_path": "/dev/ram0",
+    "kernel_args": "panic=-1",
+    "kvm_flag": "disabled"
+  },
+  "disk_template": "diskless"
+}
+JSON
 
 karaf_pid=""
 stop_karaf() {
@@ -80,13 +107,30 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-run "hv:types" "fake" "node-a" "node-b" "org.hvkit.fake"
-run "hv:verify" "fake@node-a: OK" "fake@node-b: OK"
+run "hv:types" "fake" "kvm" "node-a" "node-b" "org.hvkit.fake" "org.hvkit.kvm"
+run "hv:verify" "fake@node-a: OK" "fake@node-b: OK" "kvm@node-a: OK" "kvm@node-b: OK"
 run "hv:uidpool" "2000000-2000019" "Total     20"
 run "hv:start $demo_dir/examples/fake-demo.json" "Instance demo started on fake@node-a"
 run "hv:list" "demo" "node-a" "running"
 run "hv:info demo" "aa:00:00:00:00:01 bridged br0" "128 MiB"
 run "hv:stop demo" "Instance demo stopped on fake@node-a"
+run "hv:list" "(no instances)"
+
+# the real thing: a KVM guest under TCG on node-a
+run "hv:start --dry-run $demo_dir/examples/kvm-demo.json" '"-name","kvmdemo"' '"-accel","tcg"'
+run "hv:start $demo_dir/examples/kvm-demo.json" "Instance kvmdemo started on kvm@node-a"
+serial="$demo_dir/data/hvkit/kvm-nodea/ctrl/kvmdemo.serial.log"
+for _ in $(seq 1 300); do grep -q GUEST-UP "$serial" 2>/dev/null && break; sleep 0.1; done
+step "Serial console of kvmdemo (last lines of $serial)"
+grep -q GUEST-UP "$serial" || fail "the guest did not print GUEST-UP within 30 s"
+sleep 2
+tail -n 3 "$serial"
+run "hv:list" "kvmdemo" "kvm" "node-a" "running"
+run "hv:info kvmdemo" "128 MiB" "ssh -t root@node-a"
+run "hv:stop kvmdemo" "Instance kvmdemo stopped on kvm@node-a"
+grep -q GUEST-POWERDOWN "$serial" || fail "the guest did not receive the ACPI powerdown"
+step "The guest powered down through ACPI: $(grep -a GUEST-POWERDOWN "$serial" | tr -d '\r')"
+run "hv:cleanup -t kvm -n node-a kvmdemo" "Cleaned up kvmdemo on kvm@node-a"
 run "hv:list" "(no instances)"
 
 step "Stopping Karaf"

@@ -1,20 +1,17 @@
 package org.hvkit.fake.internal;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
+import org.hvkit.hypervisor.AtomicFiles;
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.InstanceJson;
@@ -105,25 +102,9 @@ final class FakeStateStore {
         root.put("state", s.state().name().toLowerCase(Locale.ROOT));
         root.put("started", s.startedMillis());
         Path target = file(s.instance().name());
-        Path tmp = dir.resolve("." + s.instance().name() + SUFFIX + ".new");
         try {
-            byte[] bytes = MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.write(target, MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root));
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
             throw new HypervisorException("Cannot write fake instance state " + target + ": " + e.getMessage(), e);
         }
     }

@@ -26,7 +26,7 @@ import org.hvkit.kvm.internal.network.NicConfigurator;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.process.Accounts;
 import org.hvkit.kvm.internal.process.QemuProcesses;
-import org.hvkit.kvm.internal.runtime.AtomicFiles;
+import org.hvkit.hypervisor.AtomicFiles;
 import org.hvkit.netdev.FdMapping;
 import org.hvkit.netdev.ProcessSpawner;
 import org.hvkit.netdev.SpawnRequest;

@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import org.hvkit.hypervisor.AtomicFiles;
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.InstanceJson;

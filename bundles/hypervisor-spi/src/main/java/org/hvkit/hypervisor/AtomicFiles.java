@@ -1,4 +1,4 @@
-package org.hvkit.kvm.internal.runtime;
+package org.hvkit.hypervisor;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,7 +10,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Writes files so that readers see the old or the new content, never a part (temp, fsync, rename). */
+/**
+ * Writes files so that readers see the old or the new content, never a part (a temp file in
+ * the same directory, fsync, rename) — how hypervisors keep their runtime state. Since 1.1.
+ */
 public final class AtomicFiles {
 
     private AtomicFiles() {
