@@ -113,7 +113,9 @@ run "hv:uidpool" "2000000-2000019" "Total     20"
 run "hv:start $demo_dir/examples/fake-demo.json" "Instance demo started on fake@node-a"
 run "hv:list" "demo" "node-a" "running"
 run "hv:info demo" "aa:00:00:00:00:01 bridged br0" "128 MiB"
-run "hv:stop demo" "Instance demo stopped on fake@node-a"
+run "hv:migrate demo node-b" "Instance demo migrated to fake@node-b"
+run "hv:list" "demo" "node-b"
+run "hv:stop demo" "Instance demo stopped on fake@node-b"
 run "hv:list" "(no instances)"
 
 # the real thing: a KVM guest under TCG on node-a
@@ -127,10 +129,18 @@ sleep 2
 tail -n 3 "$serial"
 run "hv:list" "kvmdemo" "kvm" "node-a" "running"
 run "hv:info kvmdemo" "128 MiB" "ssh -t root@node-a"
-run "hv:stop kvmdemo" "Instance kvmdemo stopped on kvm@node-a"
+before=$(grep -a -o 'HEARTBEAT [0-9]*' "$serial" | tail -1)
+run "hv:migrate kvmdemo node-b" "Instance kvmdemo migrated to kvm@node-b"
+serial_b="$demo_dir/data/hvkit/kvm-nodeb/ctrl/kvmdemo.serial.log"
+sleep 2
+step "Heartbeat on node-a before: $before; on node-b now: $(grep -a -o 'HEARTBEAT [0-9]*' "$serial_b" | tail -1)"
+[ "$(grep -a -o 'HEARTBEAT [0-9]*' "$serial_b" | tail -1 | cut -d' ' -f2)" -gt "${before#HEARTBEAT }" ] || fail "the heartbeat did not continue on node-b"
+run "hv:list" "kvmdemo" "node-b" "running"
+serial=$serial_b
+run "hv:stop kvmdemo" "Instance kvmdemo stopped on kvm@node-b"
 grep -q GUEST-POWERDOWN "$serial" || fail "the guest did not receive the ACPI powerdown"
 step "The guest powered down through ACPI: $(grep -a GUEST-POWERDOWN "$serial" | tr -d '\r')"
-run "hv:cleanup -t kvm -n node-a kvmdemo" "Cleaned up kvmdemo on kvm@node-a"
+run "hv:cleanup -t kvm -n node-b kvmdemo" "Cleaned up kvmdemo on kvm@node-b"
 run "hv:list" "(no instances)"
 
 step "Stopping Karaf"

@@ -14,6 +14,11 @@ import org.osgi.service.metatype.annotations.Option;
                     + " Unset means this machine's host name.")
     String hypervisor_node();
 
+    @AttributeDefinition(name = "Migration address", required = false,
+            description = "The address this node's migration targets listen on (-incoming tcp:<address>:<port>);"
+                    + " published as the service property hypervisor.address. Unset: 127.0.0.1.")
+    String hypervisor_address();
+
     @AttributeDefinition(name = "Runtime directory",
             description = "Absolute path of the runtime directory (pid, uid, ctrl, conf, nic, chroot, chroot-quarantine).")
     String root_dir() default "/run/hvkit/kvm-hypervisor";
@@ -37,6 +42,7 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "Stop timeout (s)", description = "How long a clean stop or reboot waits before killing.")
     int stop_timeout_seconds() default 120;
 
-    @AttributeDefinition(name = "Migration timeout (s)", description = "Longest a migration may take.")
+    @AttributeDefinition(name = "Migration timeout (s)", description = "Longest a migration may take before it is"
+            + " cancelled (the source keeps running).")
     int migration_timeout_seconds() default 600;
 }

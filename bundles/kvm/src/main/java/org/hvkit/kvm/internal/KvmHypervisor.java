@@ -70,7 +70,12 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
 
     static final String PID = "org.hvkit.kvm";
     private static final Logger LOG = LoggerFactory.getLogger(KvmHypervisor.class);
-    private static final Duration QMP_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration QMP_TIMEOUT = Duration.ofSeconds(10);
+    private final MonitorLocks monitors = new MonitorLocks();
+
+    private java.util.concurrent.locks.ReentrantLock monitor(String name) {
+        return monitors.of(name);
+    }
 
     private final KvmSettings settings;
     private final RuntimeStore store;
@@ -79,6 +84,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
     private final Accounts accounts;
     private final KvmLauncher launcher;
     private final InstanceCleaner cleaner;
+    private final KvmMigrator migrator;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile UidPool uidPool;
@@ -106,8 +112,13 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
                 : new NativeNicConfigurator(netlink);
         this.launcher = new KvmLauncher(settings.kvmPath(), paths, spawner, taps, nics, processes, accounts,
                 Duration.ofSeconds(60));
+        this.migrator = new KvmMigrator(this, settings, store, capabilities, launcher, processes, cleaner, monitors);
         LOG.info("KVM hypervisor for node {}: {} in {}, NIC setup {}", settings.node(), settings.kvmPath(),
                 settings.rootDir(), settings.scriptNicSetup() ? "script" : "native");
+    }
+
+    UidPool uidPool() {
+        return uidPool;
     }
 
     /** Test seam: the uid pool without DS. */
@@ -131,11 +142,11 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
 
     @Override public String type() { return "kvm"; }
     @Override public String node() { return settings.node(); }
-    @Override public boolean canMigrate() { return false; }
+    @Override public boolean canMigrate() { return true; }
     @Override public Map<String, ParameterSpec> parameters() { return KvmParameters.PARAMETERS; }
     @Override public Map<String, Object> defaults() { return KvmParameters.DEFAULTS; }
 
-    private Optional<QemuProcess> alive(String name) {
+    Optional<QemuProcess> alive(String name) {
         return processes.alive(QemuProcesses.readPid(store.paths().pidFile(name)), name);
     }
 
@@ -156,12 +167,18 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
     }
 
     private InstanceState state(String name) {
+        java.util.concurrent.locks.ReentrantLock lock = monitor(name);
+        if (!lock.tryLock()) {
+            return InstanceState.RUNNING; // the monitor is busy (stop, migration): the process is alive
+        }
         try (QmpClient qmp = QmpClient.connect(store.paths().qmpSocket(name), Duration.ofSeconds(2))) {
             String s = qmp.execute("query-status", Map.of()).path("status").asText();
             return "running".equals(s) ? InstanceState.RUNNING : "shutdown".equals(s) ? InstanceState.SHUTDOWN
                     : InstanceState.PAUSED;
         } catch (HypervisorException e) {
             return InstanceState.RUNNING;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -182,7 +199,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
         return store.load(name).flatMap(s -> s.instance().map(i -> i.withHvparams(s.runtime().hvparams())));
     }
 
-    private Map<String, Object> filled(Instance instance) throws ParameterException {
+    Map<String, Object> filled(Instance instance) throws ParameterException {
         return new LinkedHashMap<>(ParameterChecks.fill(KvmParameters.PARAMETERS, KvmParameters.DEFAULTS,
                 instance.hvparams()));
     }
@@ -224,7 +241,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
         }
     }
 
-    private void cleanQuietly(String name) {
+    void cleanQuietly(String name) {
         try {
             cleaner.removeAll(name, uidPool);
         } catch (HypervisorException e) {
@@ -241,10 +258,13 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
         }
         boolean acpi = KvmParameters.bool(filled(instance), KvmParameters.ACPI);
         if (!force && acpi) {
+            monitor(name).lock();
             try (QmpClient qmp = QmpClient.connect(store.paths().qmpSocket(name), QMP_TIMEOUT)) {
                 qmp.execute("system_powerdown", Map.of());
             } catch (HypervisorException e) {
                 LOG.warn("ACPI powerdown of {} failed ({}); killing it", name, e.getMessage());
+            } finally {
+                monitor(name).unlock();
             }
             if (processes.waitGone(p.get().pid(), timeout)) {
                 LOG.info("Instance {} shut down cleanly", name);
@@ -294,32 +314,27 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
 
     @Override
     public MigrationInfo migrationInfo(Instance instance) throws HypervisorException {
-        throw notYet();
+        return migrator.info(instance);
     }
 
     @Override
     public void acceptInstance(Instance instance, MigrationInfo info, String targetAddress) throws HypervisorException {
-        throw notYet();
+        migrator.accept(instance, info, targetAddress);
     }
 
     @Override
     public void migrateInstance(Instance instance, String targetAddress, boolean live) throws HypervisorException {
-        throw notYet();
+        migrator.migrate(instance, targetAddress, live);
     }
 
     @Override
     public MigrationStatus migrationStatus(Instance instance) {
-        return new MigrationStatus(MigrationStatus.State.NONE, 0, 0, 0);
+        return migrator.status(instance);
     }
 
     @Override
     public void finalizeMigration(Instance instance, MigrationInfo info, boolean success) throws HypervisorException {
-        throw notYet();
-    }
-
-    private static HypervisorException notYet() {
-        return new HypervisorException("Migration is not supported by this version of the kvm hypervisor (canMigrate"
-                + " is false)");
+        migrator.finalize(instance, info, success);
     }
 
     @Override
@@ -371,8 +386,11 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
 
     /** QMP status of a live instance (for tests and the shell). */
     JsonNode qmp(String name, String command) throws HypervisorException {
+        monitor(name).lock();
         try (QmpClient qmp = QmpClient.connect(store.paths().qmpSocket(name), QMP_TIMEOUT)) {
             return qmp.execute(command, Map.of());
+        } finally {
+            monitor(name).unlock();
         }
     }
 

@@ -77,6 +77,11 @@ final class KvmLauncher {
         return builder;
     }
 
+    /** Configures one NIC (used for the NICs a migration target deferred to finalize). */
+    void configureNic(Instance instance, int seq, Nic nic, String tap) throws HypervisorException {
+        nics.configure(instance, seq, nic, tap);
+    }
+
     /** The final argv without running anything (taps at the numbers they would get). */
     List<String> preview(KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps, String poolUser)
             throws HypervisorException {

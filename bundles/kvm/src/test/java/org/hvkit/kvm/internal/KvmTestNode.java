@@ -33,7 +33,11 @@ final class KvmTestNode {
     }
 
     static KvmHypervisor node(Path root, Path kvm, boolean script, Path ifup) {
-        KvmSettings s = new KvmSettings("node-a", root, kvm, script, ifup, Path.of("/usr/bin/socat"),
+        return node("node-a", root, kvm, script, ifup);
+    }
+
+    static KvmHypervisor node(String name, Path root, Path kvm, boolean script, Path ifup) {
+        KvmSettings s = new KvmSettings(name, root, kvm, script, ifup, Path.of("/usr/bin/socat"),
                 Duration.ofSeconds(20), Duration.ofSeconds(60));
         return new KvmHypervisor(s, new PosixSpawner(), new TunTapDevices(), new RtNetlink());
     }

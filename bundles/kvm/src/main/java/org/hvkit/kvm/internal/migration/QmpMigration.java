@@ -1,0 +1,109 @@
+package org.hvkit.kvm.internal.migration;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.hypervisor.MigrationStatus;
+import org.hvkit.kvm.internal.monitor.QmpClient;
+import org.hvkit.kvm.internal.monitor.QmpException;
+
+/**
+ * The source side of a migration over QMP (Ganeti 3.x, SPEC f.7 + k.4): optional {@code stop},
+ * {@code migrate-set-parameters} (bandwidth in bytes/s, downtime in ms), {@code migrate}, then
+ * waiting on {@code MIGRATION} events with {@code query-migrate} as the fallback, under an
+ * overall timeout. Every failure resumes a non-live source and carries QEMU's own error text.
+ */
+public final class QmpMigration {
+
+    private QmpMigration() {
+    }
+
+    /** {@code query-migrate} as a {@link MigrationStatus}. */
+    public static MigrationStatus status(QmpClient qmp) throws QmpException {
+        JsonNode r = qmp.execute("query-migrate", Map.of());
+        String s = r.path("status").asText("none");
+        MigrationStatus.State state;
+        switch (s) {
+            case "setup": state = MigrationStatus.State.SETUP; break;
+            case "active": case "pre-switchover": case "device": case "postcopy-active": case "wait-unplug":
+                state = MigrationStatus.State.ACTIVE; break;
+            case "completed": state = MigrationStatus.State.COMPLETED; break;
+            case "failed": state = MigrationStatus.State.FAILED; break;
+            case "cancelled": case "cancelling": state = MigrationStatus.State.CANCELLED; break;
+            default: state = MigrationStatus.State.NONE; break;
+        }
+        JsonNode ram = r.path("ram");
+        return new MigrationStatus(state, ram.path("transferred").asLong(), ram.path("remaining").asLong(),
+                ram.path("total").asLong());
+    }
+
+    /**
+     * Migrates the VM behind {@code qmp} to {@code tcp:<address>:<port>} and returns when it
+     * completed.
+     *
+     * @throws HypervisorException with QEMU's error text; the source is running again
+     */
+    public static void run(QmpClient qmp, String name, String address, long port, boolean live, long bandwidthMiB,
+                           long downtimeMs, Duration timeout, java.util.function.Consumer<MigrationStatus> progress)
+            throws HypervisorException {
+        boolean stopped = false;
+        try {
+            if (!live) {
+                qmp.execute("stop", Map.of());
+                stopped = true;
+            }
+            Map<String, Object> params = new java.util.LinkedHashMap<>();
+            if (bandwidthMiB > 0) {
+                params.put("max-bandwidth", bandwidthMiB * 1024L * 1024L);
+            }
+            if (downtimeMs > 0) {
+                params.put("downtime-limit", downtimeMs);
+            }
+            if (!params.isEmpty()) {
+                qmp.execute("migrate-set-parameters", params);
+            }
+            qmp.execute("migrate", Map.of("uri", "tcp:" + address + ":" + port));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    qmp.execute("migrate_cancel", Map.of());
+                    throw new HypervisorException("Migration of " + name + " to " + address + " did not complete within "
+                            + timeout + "; cancelled");
+                }
+                // the event normally arrives at once; query-migrate covers a missed event
+                JsonNode ev = qmp.awaitEvent(e -> "MIGRATION".equals(e.path("event").asText()),
+                        Duration.ofNanos(Math.min(left, Duration.ofMillis(500).toNanos())));
+                String state = ev != null ? ev.path("data").path("status").asText() : null;
+                // one monitor client at a time: progress comes from this connection, never a second one
+                MigrationStatus st = status(qmp);
+                progress.accept(st);
+                if (state == null || (!state.equals("completed") && !state.equals("failed")
+                        && !state.equals("cancelled"))) {
+                    state = st.status().name().toLowerCase(Locale.ROOT);
+                }
+                if (state.equals("completed")) {
+                    return;
+                }
+                if (state.equals("failed") || state.equals("cancelled")) {
+                    String why = qmp.execute("query-migrate", Map.of()).path("error-desc").asText("");
+                    throw new HypervisorException("Migration " + state + " at the kvm level"
+                            + (why.isEmpty() ? "" : ": " + why));
+                }
+            }
+        } catch (HypervisorException e) {
+            if (stopped) {
+                try {
+                    qmp.execute("cont", Map.of());
+                } catch (QmpException resume) {
+                    e.addSuppressed(resume);
+                }
+            }
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package org.hvkit.kvm.internal;
+
+import static org.hvkit.kvm.internal.KvmTestNode.awaitLog;
+import static org.hvkit.kvm.internal.KvmTestNode.serialLog;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.MigrationInfo;
+import org.hvkit.hypervisor.MigrationStatus;
+import org.hvkit.netdev.internal.RtNetlink;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Live and non-live migration between two nodes over loopback, on real QEMU with the real guest. */
+class KvmMigrationTest {
+
+    @TempDir
+    Path tmp;
+    Path rootA;
+    Path rootB;
+    KvmHypervisor a;
+    KvmHypervisor b;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        KvmTestNode.requireRealQemu();
+        KvmTestNode.ip("link", "add", "brm", "type", "bridge");
+        KvmTestNode.ip("link", "set", "brm", "up");
+        rootA = tmp.resolve("a");
+        rootB = tmp.resolve("b");
+        a = KvmTestNode.node("node-a", rootA, KvmTestNode.QEMU, false, null);
+        b = KvmTestNode.node("node-b", rootB, KvmTestNode.QEMU, false, null);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (a != null) {
+            a.stopInstanceByName("mig1");
+            b.stopInstanceByName("mig1");
+            KvmTestNode.ip("link", "del", "brm");
+        }
+    }
+
+    static int lastHeartbeat(String log) {
+        Matcher m = Pattern.compile("HEARTBEAT (\\d+)").matcher(log);
+        int last = -1;
+        while (m.find()) {
+            last = Integer.parseInt(m.group(1));
+        }
+        return last;
+    }
+
+    private static void awaitHeartbeatAbove(Path root, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (lastHeartbeat(serialLog(root, "mig1")) <= n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no HEARTBEAT above " + n + " in " + root + ":\n" + serialLog(root, "mig1"));
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static List<String> files(Path root) throws Exception {
+        try (Stream<Path> s = Files.walk(root)) {
+            return s.filter(Files::isRegularFile).map(p -> root.relativize(p).toString())
+                    .filter(p -> !p.equals("kvm-ifup")).sorted().toList();
+        }
+    }
+
+    /** The shell's sequence, with progress polled from another thread as hv:migrate does. */
+    private void migrate(KvmHypervisor from, KvmHypervisor to, Instance guest, boolean live) throws Exception {
+        MigrationInfo info = from.migrationInfo(guest);
+        to.acceptInstance(guest, info, "127.0.0.1");
+        java.util.concurrent.atomic.AtomicReference<Exception> pollError = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.Set<MigrationStatus.State> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Thread poller = new Thread(() -> {
+            while (!done.get()) {
+                try {
+                    seen.add(from.migrationStatus(guest).status());
+                    Thread.sleep(20);
+                } catch (Exception e) {
+                    pollError.set(e);
+                    return;
+                }
+            }
+        });
+        poller.start();
+        try {
+            from.migrateInstance(guest, "127.0.0.1", live);
+        } catch (HypervisorException e) {
+            to.finalizeMigration(guest, info, false);
+            throw e;
+        } finally {
+            done.set(true);
+            poller.join();
+        }
+        to.finalizeMigration(guest, info, true);
+        assertEquals(null, pollError.get(), "polling the status during a migration must not disturb it");
+        // which states a poll catches depends on scheduling; that it never sees a failure does not
+        assertTrue(!seen.isEmpty() && !seen.contains(MigrationStatus.State.FAILED), seen.toString());
+    }
+
+    @Test
+    void liveThenNonLiveAndAFailure() throws Exception {
+        Instance guest = KvmTestNode.guest("mig1", "brm", null).build();
+        a.startInstance(guest, false);
+        awaitLog(rootA, "mig1", "HEARTBEAT 2", Duration.ofSeconds(30));
+
+        int before = lastHeartbeat(serialLog(rootA, "mig1"));
+        migrate(a, b, guest, true);
+        awaitHeartbeatAbove(rootB, before);
+        assertEquals(List.of(), a.listInstances(), "no process left on the source");
+        assertEquals(List.of(), files(rootA), "no file left on the source");
+        assertEquals(List.of("mig1"), b.listInstances());
+        assertEquals(MigrationStatus.State.COMPLETED, a.migrationStatus(guest).status());
+        assertTrue(a.migrationStatus(guest).total() > 0);
+        String tapB = Files.readString(rootB.resolve("nic/mig1/0")).trim();
+        assertEquals(new RtNetlink().link("brm").index(), new RtNetlink().link(tapB).masterIndex(),
+                "the target's tap joined the bridge at accept time");
+        assertTrue(Files.exists(rootB.resolve("conf/mig1.runtime")), "finalize wrote the target's runtime");
+        assertTrue(Files.readString(rootB.resolve("conf/mig1.runtime")).contains(rootB.toString()),
+                "re-rendered for the target's own paths");
+
+        int beforeBack = lastHeartbeat(serialLog(rootB, "mig1"));
+        migrate(b, a, guest, false);
+        awaitHeartbeatAbove(rootA, beforeBack);
+        assertEquals(List.of(), b.listInstances());
+        assertEquals(List.of(), files(rootB));
+
+        // nobody listens on 127.0.0.2: QEMU's own error, and the source keeps running
+        HypervisorException e = assertThrows(HypervisorException.class,
+                () -> a.migrateInstance(guest, "127.0.0.2", false));
+        assertTrue(e.getMessage().startsWith("Migration failed at the kvm level"), e.getMessage());
+        assertTrue(e.getMessage().toLowerCase().contains("connect"), e.getMessage());
+        assertEquals("running", a.qmp("mig1", "query-status").path("status").asText(),
+                "a non-live source is resumed after a failure");
+        int still = lastHeartbeat(serialLog(rootA, "mig1"));
+        awaitHeartbeatAbove(rootA, still);
+
+        a.stopInstance(guest, false, Duration.ofSeconds(30));
+        a.cleanupInstance("mig1");
+        assertEquals(List.of(), files(rootA));
+    }
+
+    @Test
+    void abortedTargetIsKilledAndCleaned() throws Exception {
+        Instance guest = KvmTestNode.guest("mig1", null, null).build();
+        a.startInstance(guest, false);
+        MigrationInfo info = a.migrationInfo(guest);
+        b.acceptInstance(guest, info, "127.0.0.1");
+        assertEquals(List.of("mig1"), b.listInstances(), "the incoming QEMU waits");
+        b.finalizeMigration(guest, info, false);
+        assertEquals(List.of(), b.listInstances());
+        assertEquals(List.of(), files(rootB), "SPEC k.3: the aborted target leaves nothing");
+        assertEquals(List.of("mig1"), a.listInstances(), "the source is untouched");
+        a.stopInstanceByName("mig1");
+        a.cleanupInstance("mig1");
+    }
+}
