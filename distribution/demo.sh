@@ -123,10 +123,9 @@ run "hv:start --dry-run $demo_dir/examples/kvm-demo.json" '"-name","kvmdemo"' '"
 run "hv:start $demo_dir/examples/kvm-demo.json" "Instance kvmdemo started on kvm@node-a"
 serial="$demo_dir/data/hvkit/kvm-nodea/ctrl/kvmdemo.serial.log"
 for _ in $(seq 1 300); do grep -q GUEST-UP "$serial" 2>/dev/null && break; sleep 0.1; done
-step "Serial console of kvmdemo (last lines of $serial)"
 grep -q GUEST-UP "$serial" || fail "the guest did not print GUEST-UP within 30 s"
 sleep 2
-tail -n 3 "$serial"
+run "hv:console --tail 3 kvmdemo" "HEARTBEAT"
 run "hv:list" "kvmdemo" "kvm" "node-a" "running"
 run "hv:info kvmdemo" "128 MiB" "ssh -t root@node-a"
 before=$(grep -a -o 'HEARTBEAT [0-9]*' "$serial" | tail -1)

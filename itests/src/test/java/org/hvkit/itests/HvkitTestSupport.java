@@ -157,10 +157,15 @@ public abstract class HvkitTestSupport {
 
     /** Runs a shell command in a fresh Karaf session, as an operator would type it. */
     protected CommandResult run(String command) throws Exception {
+        return runWithKeyboard(command, new ByteArrayInputStream(new byte[0]));
+    }
+
+    /** Runs a shell command whose session keyboard is {@code keyboard}. */
+    protected CommandResult runWithKeyboard(String command, java.io.InputStream keyboard) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         ExecutorService executor = Executors.newSingleThreadExecutor();
-        Session session = sessionFactory.create(new ByteArrayInputStream(new byte[0]), out, out);
+        Session session = sessionFactory.create(keyboard, out, out);
         try {
             Future<Exception> f = executor.submit(() -> {
                 try {

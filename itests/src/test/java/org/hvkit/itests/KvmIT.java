@@ -83,6 +83,14 @@ public class KvmIT extends HvkitTestSupport {
             assertTrue(execute("hv:start " + file).contains("Instance kvmit started on kvm@node-kvm"));
             waitFor("GUEST-UP in the serial log", Duration.ofSeconds(60),
                     () -> Files.exists(log) && readQuietly(log).contains("GUEST-UP"));
+            waitFor("a heartbeat", Duration.ofSeconds(30), () -> readQuietly(log).contains("HEARTBEAT 2"));
+            String tail = execute("hv:console --tail 3 kvmit");
+            assertEquals(tail, 3, tail.lines().count());
+            assertTrue(tail, tail.contains("HEARTBEAT"));
+            // attach, read live output for a moment, detach with Ctrl-]
+            String attached = runWithKeyboard("hv:console kvmit", new DelayedInput(2500, 0x1d)).output();
+            assertTrue(attached, attached.contains("Connected to the serial console of kvmit")
+                    && attached.contains("HEARTBEAT") && attached.contains("Detached from kvmit"));
             String list = execute("hv:list -t kvm");
             assertTrue(list, list.contains("kvmit") && list.contains("node-kvm") && list.contains("128")
                     && list.contains("running"));
@@ -115,6 +123,32 @@ public class KvmIT extends HvkitTestSupport {
             Hypervisor hv = awaitHypervisor("(hypervisor.node=node-kvm)", Duration.ofSeconds(30));
             hv.stopInstanceByName("kvmit");
             cfg.delete();
+        }
+    }
+
+    /** Keyboard input that arrives after a delay, as a person would type it. */
+    private static final class DelayedInput extends java.io.InputStream {
+        private final long delayMillis;
+        private final int key;
+        private boolean sent;
+
+        DelayedInput(long delayMillis, int key) {
+            this.delayMillis = delayMillis;
+            this.key = key;
+        }
+
+        @Override
+        public int read() {
+            if (sent) {
+                return -1;
+            }
+            try {
+                Thread.sleep(delayMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            sent = true;
+            return key;
         }
     }
 

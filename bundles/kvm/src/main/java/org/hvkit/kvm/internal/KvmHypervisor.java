@@ -28,6 +28,7 @@ import org.hvkit.hypervisor.NodeInfo;
 import org.hvkit.hypervisor.ParameterChecks;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.hypervisor.ParameterSpec;
+import org.hvkit.hypervisor.SerialConsole;
 import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
 import org.hvkit.kvm.internal.argv.RuntimePaths;
 import org.hvkit.kvm.internal.caps.CapabilityCache;
@@ -61,12 +62,13 @@ import org.slf4j.LoggerFactory;
  * lives in the runtime directory, so a new component (bundle update, restart) adopts the
  * instances an earlier one started.
  */
-@Component(service = {Hypervisor.class, CommandLinePreview.class}, configurationPid = KvmHypervisor.PID,
+@Component(service = {Hypervisor.class, CommandLinePreview.class, SerialConsole.class},
+        configurationPid = KvmHypervisor.PID,
         // a node must be configured: an unconfigured default would create /run/hvkit/... wherever the bundle lands
         configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true,
         property = {Hypervisor.TYPE_PROPERTY + "=kvm", "service.description=hvkit KVM hypervisor"})
 @Designate(ocd = KvmConfiguration.class, factory = true)
-public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
+public final class KvmHypervisor implements Hypervisor, CommandLinePreview, SerialConsole {
 
     static final String PID = "org.hvkit.kvm";
     private static final Logger LOG = LoggerFactory.getLogger(KvmHypervisor.class);
@@ -119,6 +121,11 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
 
     UidPool uidPool() {
         return uidPool;
+    }
+
+    /** For benchmark-style test output: the last migration's completion-notice latency, or null. */
+    Duration lastMigrationNoticeLatency() {
+        return migrator.lastNoticed;
     }
 
     /** Test seam: the uid pool without DS. */
@@ -340,6 +347,18 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview {
     @Override
     public InstanceConsole instanceConsole(Instance instance) throws HypervisorException {
         return KvmConsole.of(instance, filled(instance), settings, store.paths());
+    }
+
+    @Override
+    public Optional<Path> serialSocket(String name) throws HypervisorException {
+        Path socket = store.paths().serialSocket(name);
+        return alive(name).isPresent() && Files.exists(socket) ? Optional.of(socket) : Optional.empty();
+    }
+
+    @Override
+    public Optional<Path> serialLog(String name) {
+        Path log = store.paths().serialLog(name);
+        return Files.isRegularFile(log) ? Optional.of(log) : Optional.empty();
     }
 
     @Override

@@ -47,7 +47,11 @@ public final class QmpMigration {
      *
      * @throws HypervisorException with QEMU's error text; the source is running again
      */
-    public static void run(QmpClient qmp, String name, String address, long port, boolean live, long bandwidthMiB,
+    /**
+     * @return how long after QEMU's {@code completed} event (its own timestamp) this method
+     *         noticed it, or null when completion was seen through {@code query-migrate}
+     */
+    public static Duration run(QmpClient qmp, String name, String address, long port, boolean live, long bandwidthMiB,
                            long downtimeMs, Duration timeout, java.util.function.Consumer<MigrationStatus> progress)
             throws HypervisorException {
         boolean stopped = false;
@@ -66,6 +70,9 @@ public final class QmpMigration {
             if (!params.isEmpty()) {
                 qmp.execute("migrate-set-parameters", params);
             }
+            // QEMU emits MIGRATION events only with this capability; without it we would poll
+            qmp.execute("migrate-set-capabilities", Map.of("capabilities",
+                    java.util.List.of(Map.of("capability", "events", "state", true))));
             qmp.execute("migrate", Map.of("uri", "tcp:" + address + ":" + port));
             long deadline = System.nanoTime() + timeout.toNanos();
             while (true) {
@@ -78,16 +85,24 @@ public final class QmpMigration {
                 // the event normally arrives at once; query-migrate covers a missed event
                 JsonNode ev = qmp.awaitEvent(e -> "MIGRATION".equals(e.path("event").asText()),
                         Duration.ofNanos(Math.min(left, Duration.ofMillis(500).toNanos())));
+                java.time.Instant now = java.time.Instant.now();
+                long noticedMicros = now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
                 String state = ev != null ? ev.path("data").path("status").asText() : null;
-                // one monitor client at a time: progress comes from this connection, never a second one
-                MigrationStatus st = status(qmp);
-                progress.accept(st);
                 if (state == null || (!state.equals("completed") && !state.equals("failed")
                         && !state.equals("cancelled"))) {
+                    // one monitor client at a time: progress comes from this connection, never a second one
+                    MigrationStatus st = status(qmp);
+                    progress.accept(st);
                     state = st.status().name().toLowerCase(Locale.ROOT);
+                    ev = null;
                 }
                 if (state.equals("completed")) {
-                    return;
+                    if (ev != null && "completed".equals(ev.path("data").path("status").asText())) {
+                        JsonNode ts = ev.path("timestamp");
+                        long eventMicros = ts.path("seconds").asLong() * 1_000_000L + ts.path("microseconds").asLong();
+                        return Duration.ofNanos(Math.max(0, (noticedMicros - eventMicros) * 1000L));
+                    }
+                    return null;
                 }
                 if (state.equals("failed") || state.equals("cancelled")) {
                     String why = qmp.execute("query-migrate", Map.of()).path("error-desc").asText("");
