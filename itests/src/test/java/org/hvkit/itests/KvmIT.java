@@ -83,6 +83,16 @@ public class KvmIT extends HvkitTestSupport {
             assertTrue(execute("hv:start " + file).contains("Instance kvmit started on kvm@node-kvm"));
             waitFor("GUEST-UP in the serial log", Duration.ofSeconds(60),
                     () -> Files.exists(log) && readQuietly(log).contains("GUEST-UP"));
+            // the dry run printed exactly what runs
+            long pid = Long.parseLong(Files.readString(root.resolve("pid/kvmit")).trim());
+            String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline"), StandardCharsets.UTF_8);
+            List<String> running = List.of(cmdline.substring(0, cmdline.length() - 1).split("\0"));
+            List<String> previewed = new com.fasterxml.jackson.databind.ObjectMapper().readValue(dry.trim(),
+                    new com.fasterxml.jackson.core.type.TypeReference<List<String>>() { });
+            assertEquals("hv:start --dry-run equals /proc/PID/cmdline", previewed, running);
+            String params = execute("hv:params kvm");
+            assertTrue(params, params.contains("Parameters of kvm (28)") && params.contains("migration_port")
+                    && params.contains("NET_PORT_CHECK"));
             waitFor("a heartbeat", Duration.ofSeconds(30), () -> readQuietly(log).contains("HEARTBEAT 2"));
             String tail = execute("hv:console --tail 3 kvmit");
             assertEquals(tail, 3, tail.lines().count());

@@ -45,6 +45,8 @@ public class ShellIT extends HvkitTestSupport {
         assertTrue(info, info.contains("Console not available for fake hypervisor"));
 
         assertTrue(execute("hv:verify").contains("fake@" + NODE_A + ": OK"));
+        assertTrue(execute("hv:reboot demo").contains("Instance demo rebooted on fake@" + NODE_A));
+        assertTrue(execute("hv:params fake").contains("migration_mode"));
 
         String stopped = execute("hv:stop demo");
         assertTrue(stopped, stopped.contains("Instance demo stopped"));

@@ -42,8 +42,7 @@ class KvmFailurePathsTest {
         KvmTestNode.requireRealQemu();
         root = tmp.resolve("kvm");
         pool = FlockUidPool.create(UidRanges.parse("65534"), tmp.resolve("uid-pool"), new FlockFileLocks());
-        KvmTestNode.ip("link", "add", "brf", "type", "bridge");
-        KvmTestNode.ip("link", "set", "brf", "up");
+        KvmTestNode.bridge("brf", null);
     }
 
     @org.junit.jupiter.api.AfterEach

@@ -47,9 +47,7 @@ class KvmLifecycleTest {
 
     @Test
     void startBridgedPingListStopWithAcpiCleanup() throws Exception {
-        KvmTestNode.ip("link", "add", "br0", "type", "bridge");
-        KvmTestNode.ip("addr", "add", "10.99.0.1/24", "dev", "br0");
-        KvmTestNode.ip("link", "set", "br0", "up");
+        KvmTestNode.bridge("br0", "10.99.0.1/24");
         KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
         Instance guest = KvmTestNode.guest("guest1", "br0", "10.99.0.2").build();
         try {
@@ -81,6 +79,26 @@ class KvmLifecycleTest {
         } finally {
             kvm.stopInstanceByName("guest1");
             KvmTestNode.ip("link", "del", "br0");
+        }
+    }
+
+    @Test
+    void scriptModeWithTheShippedIfupScript() throws Exception {
+        KvmTestNode.bridge("br9", "10.98.0.1/24");
+        // script mode with no script configured installs and runs hvkit's built-in kvm-ifup
+        KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, true, null);
+        Instance guest = KvmTestNode.guest("guest4", "br9", "10.98.0.2").build();
+        try {
+            kvm.startInstance(guest, false);
+            awaitLog(root, "guest4", "GUEST-PING-OK 10.98.0.1", Duration.ofSeconds(45));
+            String tap = Files.readString(root.resolve("nic/guest4/0"));
+            assertEquals(new RtNetlink().link("br9").index(), new RtNetlink().link(tap).masterIndex());
+            assertEquals(new RtNetlink().link("br9").mtu(), new RtNetlink().link(tap).mtu(), "the bridge's MTU");
+            kvm.stopInstance(guest, true, Duration.ofSeconds(5));
+            kvm.cleanupInstance("guest4");
+        } finally {
+            kvm.stopInstanceByName("guest4");
+            KvmTestNode.ip("link", "del", "br9");
         }
     }
 

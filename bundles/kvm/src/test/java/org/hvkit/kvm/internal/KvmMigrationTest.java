@@ -37,8 +37,7 @@ class KvmMigrationTest {
     @BeforeEach
     void setUp() throws Exception {
         KvmTestNode.requireRealQemu();
-        KvmTestNode.ip("link", "add", "brm", "type", "bridge");
-        KvmTestNode.ip("link", "set", "brm", "up");
+        KvmTestNode.bridge("brm", null);
         rootA = tmp.resolve("a");
         rootB = tmp.resolve("b");
         a = KvmTestNode.node("node-a", rootA, KvmTestNode.QEMU, false, null);

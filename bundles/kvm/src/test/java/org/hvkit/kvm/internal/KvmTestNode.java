@@ -82,6 +82,15 @@ final class KvmTestNode {
         return haystack.split(java.util.regex.Pattern.quote(needle), -1).length - 1;
     }
 
+    /** A bridge in the test's namespace, up, with {@code cidr} as the host's address (or none). */
+    static void bridge(String name, String cidr) throws Exception {
+        ip("link", "add", name, "type", "bridge");
+        if (cidr != null) {
+            ip("addr", "add", cidr, "dev", name);
+        }
+        ip("link", "set", name, "up");
+    }
+
     static void ip(String... args) throws Exception {
         List<String> argv = new java.util.ArrayList<>(List.of("ip"));
         argv.addAll(List.of(args));
