@@ -75,6 +75,28 @@ public class ShellErrorsIT extends HvkitTestSupport {
     }
 
     @Test
+    public void unknownNodeRunningInstanceAndCleanupOfALiveOne() throws Exception {
+        Path file = writeInstanceFile("live.json", "{\"name\": \"live\"}");
+        CommandResult r = run("hv:start -n node-z " + file);
+        assertTrue(r.failed());
+        assertEquals("No hypervisor on node 'node-z' (registered: fake@node-a)", r.errorMessage());
+        assertFalse(run("hv:start " + file).failed());
+        try {
+            r = run("hv:start " + file);
+            assertTrue("starting a running instance fails", r.failed());
+            assertEquals("Failed to start instance live: already running", r.errorMessage());
+            r = run("hv:cleanup live");
+            assertTrue("cleanup of a running instance fails", r.failed());
+            assertEquals("Cannot cleanup a live instance live", r.errorMessage());
+            r = run("hv:migrate live node-z");
+            assertTrue(r.failed());
+            assertEquals("No fake hypervisor on node 'node-z' (registered: fake@node-a)", r.errorMessage());
+        } finally {
+            hv.stopInstanceByName("live");
+        }
+    }
+
+    @Test
     public void unknownInstance() throws Exception {
         CommandResult r = run("hv:stop ghost");
         assertTrue(r.failed());

@@ -16,6 +16,7 @@ public final class CleanupCommand extends HvAction {
     String type;
 
     @Option(name = "-n", aliases = "--node", description = "Only hypervisors of this node")
+    @Completion(NodeCompleter.class)
     String node;
 
     @Argument(index = 0, name = "name", required = true, description = "Instance name")

@@ -12,6 +12,7 @@ abstract class InstanceAction extends HvAction {
     String type;
 
     @Option(name = "-n", aliases = "--node", description = "Only look at hypervisors of this node")
+    @Completion(NodeCompleter.class)
     String node;
 
     @Argument(index = 0, name = "name", required = true, description = "Instance name")

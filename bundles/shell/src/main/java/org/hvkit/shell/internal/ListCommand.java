@@ -16,6 +16,7 @@ public final class ListCommand extends HvAction {
     String type;
 
     @Option(name = "-n", aliases = "--node", description = "Only hypervisors of this node")
+    @Completion(NodeCompleter.class)
     String node;
 
     @Override

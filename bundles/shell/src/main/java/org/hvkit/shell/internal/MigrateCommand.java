@@ -38,6 +38,7 @@ public final class MigrateCommand extends HvAction {
     String name;
 
     @Argument(index = 1, name = "target", required = true, description = "Target node")
+    @Completion(NodeCompleter.class)
     String targetNode;
 
     @Override

@@ -32,6 +32,7 @@ public final class StartCommand extends HvAction {
 
     @Option(name = "-n", aliases = "--node", description = "Node to start on (default: the file's \"primary_node\","
             + " or the only node of the type)")
+    @Completion(NodeCompleter.class)
     String node;
 
     @Option(name = "--paused", description = "Leave the guest's CPUs stopped after start")
