@@ -2,22 +2,12 @@ package org.hvkit.shell.internal;
 
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
-import org.apache.karaf.shell.api.action.Completion;
-import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 
 @Command(scope = "hv", name = "cleanup", description = "Removes the runtime files of a stopped instance (pid, sockets,"
         + " runtime, uid, nic files, chroot); refuses a live one.")
 @Service
-public final class CleanupCommand extends HvAction {
-
-    @Option(name = "-t", aliases = "--type", description = "Only hypervisors of this type")
-    @Completion(TypeCompleter.class)
-    String type;
-
-    @Option(name = "-n", aliases = "--node", description = "Only hypervisors of this node")
-    @Completion(NodeCompleter.class)
-    String node;
+public final class CleanupCommand extends SelectingAction {
 
     @Argument(index = 0, name = "name", required = true, description = "Instance name")
     String name;

@@ -1,23 +1,13 @@
 package org.hvkit.shell.internal;
 
 import org.apache.karaf.shell.api.action.Command;
-import org.apache.karaf.shell.api.action.Completion;
-import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.hvkit.hypervisor.InstanceInfo;
 
 @Command(scope = "hv", name = "list", description = "Lists the instances alive on the registered hypervisors.")
 @Service
-public final class ListCommand extends HvAction {
-
-    @Option(name = "-t", aliases = "--type", description = "Only hypervisors of this type")
-    @Completion(TypeCompleter.class)
-    String type;
-
-    @Option(name = "-n", aliases = "--node", description = "Only hypervisors of this node")
-    @Completion(NodeCompleter.class)
-    String node;
+public final class ListCommand extends SelectingAction {
 
     @Override
     Object run(HypervisorRegistry registry) throws Exception {

@@ -29,7 +29,8 @@ public final class QmpClient implements AutoCloseable {
     private final UnixSocket socket;
     private final Path path;
     private final Duration timeout;
-    private final StringBuilder pending = new StringBuilder();
+    /** Bytes received and not yet consumed; split at '\n' before decoding, so no UTF-8 character is cut. */
+    private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
     private final Deque<JsonNode> events = new ArrayDeque<>();
     private final JsonNode greeting;
     private long nextId;
@@ -151,10 +152,12 @@ public final class QmpClient implements AutoCloseable {
         long deadline = System.nanoTime() + wait.toNanos();
         byte[] buf = new byte[65536];
         while (true) {
-            int nl = pending.indexOf("\n");
+            byte[] have = pending.toByteArray();
+            int nl = indexOfNewline(have);
             if (nl >= 0) {
-                String line = pending.substring(0, nl).trim();
-                pending.delete(0, nl + 1);
+                pending.reset();
+                pending.write(have, nl + 1, have.length - nl - 1);
+                String line = new String(have, 0, nl, StandardCharsets.UTF_8).trim();
                 if (line.isEmpty()) {
                     continue;
                 }
@@ -180,8 +183,17 @@ public final class QmpClient implements AutoCloseable {
             if (n < 0) {
                 throw new QmpException("QEMU closed the QMP connection " + path, (String) null);
             }
-            pending.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+            pending.write(buf, 0, n);
         }
+    }
+
+    private static int indexOfNewline(byte[] b) {
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Nothing arrived in time. */
