@@ -39,6 +39,7 @@ import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
 import org.ops4j.pax.exam.options.MavenArtifactUrlReference;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
@@ -274,6 +275,36 @@ public abstract class HvkitTestSupport {
             }
         }
         throw new AssertionError("bundle " + symbolicName + " is not installed");
+    }
+
+    /** A bundle life-cycle call ({@code start}, {@code stop}, {@code update}). */
+    @FunctionalInterface
+    protected interface BundleOperation {
+        void run() throws BundleException;
+    }
+
+    /**
+     * Runs a bundle life-cycle operation, retrying while Felix refuses it with "Unable to
+     * acquire global lock for resolve": that happens when another thread (the features
+     * service, fileinstall, SCR) resolves at the same moment; Felix refuses instead of risking
+     * a deadlock. Any other failure, or the refusal lasting 30 s, fails the test.
+     */
+    protected static void bundleOperation(String what, BundleOperation op) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                op.run();
+                return;
+            } catch (BundleException e) {
+                String msg = String.valueOf(e.getMessage());
+                if (!msg.contains("global lock") || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                System.out.println("[hvkit-it] " + what + ": framework busy resolving (attempt " + attempt
+                        + "), retrying: " + msg);
+                Thread.sleep(200);
+            }
+        }
     }
 
     /** Number of registered Hypervisor services. */

@@ -108,7 +108,7 @@ public class KvmIT extends HvkitTestSupport {
             // swap: the kvm bundle goes away and comes back; the guest never stops
             Bundle kvm = bundle("org.hvkit.kvm");
             int before = lastHeartbeat(log);
-            kvm.stop();
+            bundleOperation("bundle:stop", kvm::stop);
             waitFor("the kvm service to go away", Duration.ofSeconds(30), () -> {
                 try {
                     return bundleContext.getServiceReferences(Hypervisor.class, "(hypervisor.type=kvm)").isEmpty();
@@ -117,7 +117,7 @@ public class KvmIT extends HvkitTestSupport {
                 }
             });
             Thread.sleep(2500);
-            kvm.start();
+            bundleOperation("bundle:start", kvm::start);
             Hypervisor adopted = awaitHypervisor("(hypervisor.node=node-kvm)", Duration.ofSeconds(30));
             assertEquals("the new bundle adopts the running guest", List.of("kvmit"), adopted.listInstances());
             assertTrue("the heartbeat went on while the bundle was away", lastHeartbeat(log) >= before + 2);

@@ -34,20 +34,20 @@ public class SwapIT extends HvkitTestSupport {
         long idBefore = serviceId();
 
         Bundle fake = bundle("org.hvkit.fake");
-        fake.stop();
+        bundleOperation("bundle:stop", fake::stop);
         waitFor("the fake service to go away", Duration.ofSeconds(30), () -> hypervisorCount() == 0);
         CommandResult r = run("hv:list");
         assertTrue("the shell says there is no hypervisor", r.failed());
         assertTrue(r.errorMessage(), r.errorMessage().startsWith("No hypervisor is registered"));
 
-        fake.start();
+        bundleOperation("bundle:start", fake::start);
         Hypervisor restarted = awaitHypervisor("(hypervisor.node=" + NODE_A + ")", Duration.ofSeconds(30));
         assertEquals("adopted from disk", List.of("survivor"), restarted.listInstances());
         assertTrue(execute("hv:list").contains("survivor"));
         long idRestarted = serviceId();
         assertNotEquals(idBefore, idRestarted);
 
-        fake.update();
+        bundleOperation("bundle:update", fake::update);
         waitFor("a new registration after bundle:update", Duration.ofSeconds(30), () -> {
             try {
                 return hypervisorCount() == 1 && serviceId() != idRestarted;
