@@ -277,6 +277,25 @@ public abstract class HvkitTestSupport {
         throw new AssertionError("bundle " + symbolicName + " is not installed");
     }
 
+    /** The file's text, or "" while it does not exist. */
+    protected static String readQuietly(Path p) {
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** The last {@code HEARTBEAT n} the test guest printed to its serial log, -1 before the first. */
+    protected static int lastHeartbeat(Path serialLog) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("HEARTBEAT (\\d+)").matcher(readQuietly(serialLog));
+        int last = -1;
+        while (m.find()) {
+            last = Integer.parseInt(m.group(1));
+        }
+        return last;
+    }
+
     /** A bundle life-cycle call ({@code start}, {@code stop}, {@code update}). */
     @FunctionalInterface
     protected interface BundleOperation {

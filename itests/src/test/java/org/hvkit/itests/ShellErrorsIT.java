@@ -87,7 +87,7 @@ public class ShellErrorsIT extends HvkitTestSupport {
             assertEquals("Failed to start instance live: already running", r.errorMessage());
             r = run("hv:cleanup live");
             assertTrue("cleanup of a running instance fails", r.failed());
-            assertEquals("Cannot cleanup a live instance live", r.errorMessage());
+            assertEquals("Cannot cleanup a live instance live (running on fake@node-a)", r.errorMessage());
             r = run("hv:migrate live node-z");
             assertTrue(r.failed());
             assertEquals("No fake hypervisor on node 'node-z' (registered: fake@node-a)", r.errorMessage());

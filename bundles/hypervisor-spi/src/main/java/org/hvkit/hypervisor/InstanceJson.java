@@ -30,6 +30,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 public final class InstanceJson {
 
+    /** Jackson's "[Source: REDACTED (…); line: 2, column: 31]" inside a message, reduced to its position. */
+    private static final java.util.regex.Pattern SOURCE_REF =
+            java.util.regex.Pattern.compile("\\[Source: .*?; line: (\\d+), column: (\\d+)\\]");
+
+
     private static final Logger LOG = LoggerFactory.getLogger(InstanceJson.class);
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -63,7 +68,7 @@ public final class InstanceJson {
             JsonLocation loc = e.getLocation();
             String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
             throw new ParameterException("json", "Invalid instance definition: malformed JSON" + where + ": "
-                    + e.getOriginalMessage());
+                    + SOURCE_REF.matcher(e.getOriginalMessage()).replaceAll("line $1, column $2"));
         }
         if (root == null || root.isMissingNode()) {
             throw fail("json", "the document is empty (expected a JSON object)");

@@ -2,6 +2,7 @@ package org.hvkit.hypervisor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -98,5 +99,7 @@ class InstanceJsonTest {
     void malformedJsonGivesPosition() {
         String msg = error("{\"name\": \"x\",\n  \"nics\": [}");
         assertTrue(msg.startsWith("Invalid instance definition: malformed JSON at line 2, column"), msg);
+        assertFalse(msg.contains("Source:"), "Jackson's source reference is reduced to a position: " + msg);
+        assertTrue(msg.endsWith("(for Array starting at line 2, column 11)"), msg);
     }
 }

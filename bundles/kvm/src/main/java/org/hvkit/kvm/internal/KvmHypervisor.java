@@ -93,8 +93,8 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
 
     @Activate
     public KvmHypervisor(@Reference ProcessSpawner spawner, @Reference TapDevices taps, @Reference Netlink netlink,
-                         KvmConfiguration config) {
-        this(KvmSettings.from(config), spawner, taps, netlink);
+                         KvmConfiguration config, Map<String, Object> properties) {
+        this(KvmSettings.from(config, properties), spawner, taps, netlink);
     }
 
     KvmHypervisor(KvmSettings settings, ProcessSpawner spawner, TapDevices taps, Netlink netlink) {
@@ -117,6 +117,11 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         this.migrator = new KvmMigrator(this, settings, store, capabilities, launcher, processes, cleaner, monitors);
         LOG.info("KVM hypervisor for node {}: {} in {}, NIC setup {}", settings.node(), settings.kvmPath(),
                 settings.rootDir(), settings.scriptNicSetup() ? "script" : "native");
+        settings.hvparamDefaults().forEach((k, v) -> {
+            if (!java.util.Objects.equals(v, KvmParameters.DEFAULTS.get(k))) {
+                LOG.info("KVM hypervisor for node {}: node default {} = {}", settings.node(), k, v);
+            }
+        });
     }
 
     UidPool uidPool() {
@@ -151,7 +156,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     @Override public String node() { return settings.node(); }
     @Override public boolean canMigrate() { return true; }
     @Override public Map<String, ParameterSpec> parameters() { return KvmParameters.PARAMETERS; }
-    @Override public Map<String, Object> defaults() { return KvmParameters.DEFAULTS; }
+    @Override public Map<String, Object> defaults() { return settings.hvparamDefaults(); }
 
     Optional<QemuProcess> alive(String name) {
         return processes.alive(QemuProcesses.readPid(store.paths().pidFile(name)), name);
@@ -207,7 +212,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     }
 
     Map<String, Object> filled(Instance instance) throws ParameterException {
-        return new LinkedHashMap<>(ParameterChecks.fill(KvmParameters.PARAMETERS, KvmParameters.DEFAULTS,
+        return new LinkedHashMap<>(ParameterChecks.fill(KvmParameters.PARAMETERS, settings.hvparamDefaults(),
                 instance.hvparams()));
     }
 

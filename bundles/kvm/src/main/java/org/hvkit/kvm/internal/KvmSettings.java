@@ -4,14 +4,29 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 import org.hvkit.hypervisor.ParameterCheck;
+import org.hvkit.hypervisor.ParameterException;
+import org.hvkit.hypervisor.ParameterSpec;
+import org.hvkit.kvm.internal.params.KvmParameters;
 
 /** The validated configuration of one KVM node; every error names the key. */
 record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Path socatPath,
-                   Duration stopTimeout, Duration migrationTimeout) {
+                   Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults) {
+
+    /** Configuration keys {@code hvparam.<name>} set node-wide defaults (Ganeti's cluster-level hvparams). */
+    static final String HVPARAM_PREFIX = "hvparam.";
 
     static KvmSettings from(KvmConfiguration c) {
+        return from(c, Map.of());
+    }
+
+    static KvmSettings from(KvmConfiguration c, Map<String, ?> properties) {
         String node = c.hypervisor_node() != null && !c.hypervisor_node().isBlank() ? c.hypervisor_node().trim()
                 : hostname();
         Path root = absolute("root.dir", c.root_dir());
@@ -29,7 +44,40 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
             throw bad("migration.timeout.seconds", "must be at least 1, got " + c.migration_timeout_seconds());
         }
         return new KvmSettings(node, root, kvm, mode.equals("script"), script, absolute("socat.path", c.socat_path()),
-                Duration.ofSeconds(c.stop_timeout_seconds()), Duration.ofSeconds(c.migration_timeout_seconds()));
+                Duration.ofSeconds(c.stop_timeout_seconds()), Duration.ofSeconds(c.migration_timeout_seconds()),
+                hvparamDefaults(properties));
+    }
+
+    /**
+     * Ganeti's defaults overlaid with the {@code hvparam.<name>} keys of the configuration,
+     * coerced to each parameter's type and syntax-checked as a whole; errors name the key.
+     */
+    static Map<String, Object> hvparamDefaults(Map<String, ?> properties) {
+        Map<String, Object> d = new LinkedHashMap<>(KvmParameters.DEFAULTS);
+        for (Map.Entry<String, ?> e : new TreeMap<>(properties).entrySet()) {
+            if (!e.getKey().startsWith(HVPARAM_PREFIX)) {
+                continue;
+            }
+            String name = e.getKey().substring(HVPARAM_PREFIX.length());
+            ParameterSpec spec = KvmParameters.PARAMETERS.get(name);
+            if (spec == null) {
+                throw bad(e.getKey(), "names no KVM parameter (known: "
+                        + String.join(", ", new TreeSet<>(KvmParameters.PARAMETERS.keySet())) + ")");
+            }
+            try {
+                Object v = spec.type().coerce(name, e.getValue());
+                d.put(name, v instanceof Integer ? Long.valueOf((Integer) v) : v);   // ints are longs, as in the defaults
+            } catch (ParameterException x) {
+                throw bad(e.getKey(), "is invalid: " + x.getMessage());
+            }
+        }
+        try {
+            KvmParameters.checkSyntax(d);
+        } catch (ParameterException x) {
+            throw new IllegalArgumentException(KvmHypervisor.PID + ": " + HVPARAM_PREFIX + x.parameter() + " is invalid: "
+                    + x.getMessage(), x);
+        }
+        return Collections.unmodifiableMap(d);
     }
 
     private static Path absolute(String key, String value) {

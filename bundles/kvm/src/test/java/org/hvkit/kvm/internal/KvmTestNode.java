@@ -38,7 +38,7 @@ final class KvmTestNode {
 
     static KvmHypervisor node(String name, Path root, Path kvm, boolean script, Path ifup) {
         KvmSettings s = new KvmSettings(name, root, kvm, script, ifup, Path.of("/usr/bin/socat"),
-                Duration.ofSeconds(20), Duration.ofSeconds(60));
+                Duration.ofSeconds(20), Duration.ofSeconds(60), KvmSettings.hvparamDefaults(java.util.Map.of()));
         return new KvmHypervisor(s, new PosixSpawner(), new TunTapDevices(), new RtNetlink());
     }
 

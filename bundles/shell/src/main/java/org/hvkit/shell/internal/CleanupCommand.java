@@ -1,8 +1,11 @@
 package org.hvkit.shell.internal;
 
+import java.util.List;
+
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.hvkit.hypervisor.HypervisorException;
 
 @Command(scope = "hv", name = "cleanup", description = "Removes the runtime files of a stopped instance (pid, sockets,"
         + " runtime, uid, nic files, chroot); refuses a live one.")
@@ -14,8 +17,15 @@ public final class CleanupCommand extends SelectingAction {
 
     @Override
     Object run(HypervisorRegistry registry) throws Exception {
-        // a stopped instance is listed nowhere: clean up on every matching hypervisor (idempotent)
-        for (HypervisorRegistry.Entry e : registry.select(type, node)) {
+        // a stopped instance is listed nowhere: clean up on every matching hypervisor (idempotent);
+        // a live one is refused before anything is touched anywhere
+        List<HypervisorRegistry.Entry> selected = registry.select(type, node);
+        for (HypervisorRegistry.Entry e : selected) {
+            if (e.hypervisor().listInstances().contains(name)) {
+                throw new HypervisorException("Cannot cleanup a live instance " + name + " (running on " + e.label() + ")");
+            }
+        }
+        for (HypervisorRegistry.Entry e : selected) {
             e.hypervisor().cleanupInstance(name);
             System.out.println("Cleaned up " + name + " on " + e.label());
         }

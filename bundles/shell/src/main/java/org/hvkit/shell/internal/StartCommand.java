@@ -76,8 +76,17 @@ public final class StartCommand extends HvAction {
             System.out.println(JSON.writeValueAsString(((CommandLinePreview) hv).previewCommand(ready)));
             return null;
         }
+        if (hv.listInstances().contains(instance.name())) {
+            throw new HypervisorException("Failed to start instance " + instance.name() + ": already running");
+        }
+        // progress: starting returns once the hypervisor answers for the instance (KVM: its QMP monitor)
+        System.out.println("Starting " + instance.name() + " on " + entry.label() + (paused ? " with its CPUs stopped" : "")
+                + " ...");
+        System.out.flush();
+        long started = System.nanoTime();
         hv.startInstance(ready, paused);
-        System.out.println("Instance " + instance.name() + " started on " + entry.label() + (paused ? " (paused)" : ""));
+        System.out.println(String.format("Instance %s started on %s%s in %.1f s", instance.name(), entry.label(),
+                paused ? " (paused)" : "", (System.nanoTime() - started) / 1e9));
         return null;
     }
 }
