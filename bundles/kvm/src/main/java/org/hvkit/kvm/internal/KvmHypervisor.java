@@ -33,7 +33,6 @@ import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
 import org.hvkit.kvm.internal.argv.RuntimePaths;
 import org.hvkit.kvm.internal.caps.CapabilityCache;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
-import org.hvkit.kvm.internal.monitor.QmpClient;
 import org.hvkit.kvm.internal.network.NativeNicConfigurator;
 import org.hvkit.kvm.internal.network.NicConfigurator;
 import org.hvkit.kvm.internal.network.ScriptNicConfigurator;
@@ -49,6 +48,7 @@ import org.hvkit.netdev.TapDevices;
 import org.hvkit.uidpool.UidPool;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -73,11 +73,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     static final String PID = "org.hvkit.kvm";
     private static final Logger LOG = LoggerFactory.getLogger(KvmHypervisor.class);
     static final Duration QMP_TIMEOUT = Duration.ofSeconds(10);
-    private final MonitorLocks monitors = new MonitorLocks();
-
-    private java.util.concurrent.locks.ReentrantLock monitor(String name) {
-        return monitors.of(name);
-    }
+    private final Monitors monitors = new Monitors(QMP_TIMEOUT);
 
     private final KvmSettings settings;
     private final RuntimeStore store;
@@ -112,9 +108,9 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         NicConfigurator nics = settings.scriptNicSetup()
                 ? new ScriptNicConfigurator(ifupScript(settings, paths), spawner, Duration.ofSeconds(60))
                 : new NativeNicConfigurator(netlink);
-        this.launcher = new KvmLauncher(settings.kvmPath(), paths, spawner, taps, nics, processes, accounts,
+        this.launcher = new KvmLauncher(settings.kvmPath(), paths, spawner, taps, nics, processes, accounts, monitors,
                 Duration.ofSeconds(60));
-        this.migrator = new KvmMigrator(this, settings, store, capabilities, launcher, processes, cleaner, monitors);
+        this.migrator = new KvmMigrator(this, settings, store, capabilities, launcher, processes, cleaner);
         LOG.info("KVM hypervisor for node {}: {} in {}, NIC setup {}", settings.node(), settings.kvmPath(),
                 settings.rootDir(), settings.scriptNicSetup() ? "script" : "native");
         settings.hvparamDefaults().forEach((k, v) -> {
@@ -131,6 +127,11 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     /** For benchmark-style test output: the last migration's completion-notice latency, or null. */
     Duration lastMigrationNoticeLatency() {
         return migrator.lastNoticed;
+    }
+
+    /** For benchmarks: QEMU's timestamp of the last migration's completed event, or null. */
+    java.time.Instant lastMigrationCompleted() {
+        return migrator.lastCompleted;
     }
 
     /** Test seam: the uid pool without DS. */
@@ -175,23 +176,30 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
 
     @Override
     public Optional<InstanceInfo> instanceInfo(String name) {
-        return alive(name).map(p -> new InstanceInfo(name, p.pid(), p.memoryMiB(), p.vcpus(), state(name), 0));
+        return alive(name).map(p -> new InstanceInfo(name, p.pid(), p.memoryMiB(), p.vcpus(), state(name, p.pid()), 0));
     }
 
-    private InstanceState state(String name) {
-        java.util.concurrent.locks.ReentrantLock lock = monitor(name);
-        if (!lock.tryLock()) {
-            return InstanceState.RUNNING; // the monitor is busy (stop, migration): the process is alive
-        }
-        try (QmpClient qmp = QmpClient.connect(store.paths().qmpSocket(name), Duration.ofSeconds(2))) {
-            String s = qmp.execute("query-status", Map.of()).path("status").asText();
-            return "running".equals(s) ? InstanceState.RUNNING : "shutdown".equals(s) ? InstanceState.SHUTDOWN
-                    : InstanceState.PAUSED;
-        } catch (HypervisorException e) {
-            return InstanceState.RUNNING;
-        } finally {
-            lock.unlock();
-        }
+    /** From the kept QMP connection; a busy monitor (stop, migration) or a silent one means alive, so running. */
+    private InstanceState state(String name, long pid) {
+        return monitors.status(name, store.paths().qmpSocket(name), pid)
+                .map(s -> "running".equals(s) ? InstanceState.RUNNING : "shutdown".equals(s) ? InstanceState.SHUTDOWN
+                        : InstanceState.PAUSED)
+                .orElse(InstanceState.RUNNING);
+    }
+
+    /** DS: the component goes away (bundle stop or update, configuration deleted); QEMU runs on. */
+    @Deactivate
+    void deactivate() {
+        monitors.close();
+    }
+
+    /** Runs QMP commands on a live instance's kept connection. */
+    <T> T onMonitor(String name, long pid, Monitors.QmpCall<T> call) throws HypervisorException {
+        return monitors.call(name, store.paths().qmpSocket(name), pid, call);
+    }
+
+    Monitors monitors() {
+        return monitors;
     }
 
     @Override
@@ -254,6 +262,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     }
 
     void cleanQuietly(String name) {
+        monitors.forget(name);
         try {
             cleaner.removeAll(name, uidPool);
         } catch (HypervisorException e) {
@@ -269,30 +278,32 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
             return;
         }
         boolean acpi = KvmParameters.bool(filled(instance), KvmParameters.ACPI);
-        if (!force && acpi) {
-            monitor(name).lock();
-            try (QmpClient qmp = QmpClient.connect(store.paths().qmpSocket(name), QMP_TIMEOUT)) {
-                qmp.execute("system_powerdown", Map.of());
-            } catch (HypervisorException e) {
-                LOG.warn("ACPI powerdown of {} failed ({}); killing it", name, e.getMessage());
-            } finally {
-                monitor(name).unlock();
+        try {
+            if (!force && acpi) {
+                try {
+                    onMonitor(name, p.get().pid(), q -> q.execute("system_powerdown", Map.of()));
+                } catch (HypervisorException e) {
+                    LOG.warn("ACPI powerdown of {} failed ({}); killing it", name, e.getMessage());
+                }
+                if (processes.waitGone(p.get().pid(), timeout)) {
+                    LOG.info("Instance {} shut down cleanly", name);
+                    return;
+                }
+                LOG.warn("Instance {} did not shut down within {}; killing it", name, timeout);
             }
-            if (processes.waitGone(p.get().pid(), timeout)) {
-                LOG.info("Instance {} shut down cleanly", name);
-                return;
+            if (!processes.kill(p.get().pid(), Duration.ofSeconds(30))) {
+                throw new HypervisorException("Failed to stop instance " + name + ": pid " + p.get().pid()
+                        + " survived SIGKILL");
             }
-            LOG.warn("Instance {} did not shut down within {}; killing it", name, timeout);
-        }
-        if (!processes.kill(p.get().pid(), Duration.ofSeconds(30))) {
-            throw new HypervisorException("Failed to stop instance " + name + ": pid " + p.get().pid()
-                    + " survived SIGKILL");
+        } finally {
+            monitors.forget(name);
         }
     }
 
     @Override
     public void stopInstanceByName(String name) throws HypervisorException {
         Optional<QemuProcess> p = alive(name);
+        monitors.forget(name);
         if (p.isPresent() && !processes.kill(p.get().pid(), Duration.ofSeconds(30))) {
             throw new HypervisorException("Failed to stop instance " + name + ": pid " + p.get().pid()
                     + " survived SIGKILL");
@@ -304,6 +315,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         if (alive(name).isPresent()) {
             throw new HypervisorException("Cannot cleanup a live instance " + name);
         }
+        monitors.forget(name);
         cleaner.removeAll(name, uidPool);
     }
 
@@ -410,12 +422,8 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
 
     /** QMP status of a live instance (for tests and the shell). */
     JsonNode qmp(String name, String command) throws HypervisorException {
-        monitor(name).lock();
-        try (QmpClient qmp = QmpClient.connect(store.paths().qmpSocket(name), QMP_TIMEOUT)) {
-            return qmp.execute(command, Map.of());
-        } finally {
-            monitor(name).unlock();
-        }
+        long pid = alive(name).orElseThrow(() -> new HypervisorException("Instance " + name + " is not running")).pid();
+        return onMonitor(name, pid, q -> q.execute(command, Map.of()));
     }
 
     @Override

@@ -21,7 +21,6 @@ import org.hvkit.kvm.internal.argv.KvmRuntime;
 import org.hvkit.kvm.internal.argv.RuntimePaths;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.caps.QemuFeature;
-import org.hvkit.kvm.internal.monitor.QmpClient;
 import org.hvkit.kvm.internal.network.NicConfigurator;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.process.Accounts;
@@ -59,9 +58,10 @@ final class KvmLauncher {
     private final QemuProcesses processes;
     private final Accounts accounts;
     private final Duration launchTimeout;
+    private final Monitors monitors;
 
     KvmLauncher(Path kvmPath, RuntimePaths paths, ProcessSpawner spawner, TapDevices taps, NicConfigurator nics,
-                QemuProcesses processes, Accounts accounts, Duration launchTimeout) {
+                QemuProcesses processes, Accounts accounts, Monitors monitors, Duration launchTimeout) {
         this.kvmPath = kvmPath;
         this.paths = paths;
         this.builder = new KvmArgvBuilder(kvmPath, paths);
@@ -71,6 +71,7 @@ final class KvmLauncher {
         this.processes = processes;
         this.accounts = accounts;
         this.launchTimeout = launchTimeout;
+        this.monitors = monitors;
     }
 
     KvmArgvBuilder builder() {
@@ -165,10 +166,11 @@ final class KvmLauncher {
                 writeUidFile(name, uid.uid());
                 uid.unlock();
             }
-            afterLaunch(name, confHv, caps, incoming != null || startPaused);
+            afterLaunch(name, pid, confHv, caps, incoming != null || startPaused);
             LOG.info("Instance {} started, pid {}", name, pid);
             return pid;
         } catch (HypervisorException | RuntimeException e) {
+            monitors.forget(name);
             undo(name, pid, uid, filesWritten);
             throw e;
         } finally {
@@ -177,12 +179,13 @@ final class KvmLauncher {
         }
     }
 
-    private void afterLaunch(String name, Map<String, Object> confHv, QemuCapabilities caps, boolean stayPaused)
-            throws HypervisorException {
+    /** The first words on the instance's monitor; its connection stays open for the driver's later use. */
+    private void afterLaunch(String name, long pid, Map<String, Object> confHv, QemuCapabilities caps,
+                             boolean stayPaused) throws HypervisorException {
         if (!caps.has(QemuFeature.QMP)) {
             return;
         }
-        try (QmpClient qmp = QmpClient.connect(paths.qmpSocket(name), Duration.ofSeconds(30))) {
+        monitors.call(name, paths.qmpSocket(name), pid, qmp -> {
             String pwFile = KvmParameters.str(confHv, KvmParameters.VNC_PASSWORD_FILE);
             if (!pwFile.isEmpty()) {
                 qmp.execute("set_password", Map.of("protocol", "vnc", "password", readVncPassword(Path.of(pwFile))));
@@ -190,7 +193,8 @@ final class KvmLauncher {
             if (!stayPaused) {
                 qmp.execute("cont", Map.of());
             }
-        }
+            return null;
+        });
     }
 
     /** Ganeti's one-liner file: exactly one non-empty line (SPEC b.2 #11). */

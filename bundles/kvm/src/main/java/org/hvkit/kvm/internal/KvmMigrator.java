@@ -45,13 +45,14 @@ final class KvmMigrator {
     private final KvmLauncher launcher;
     private final QemuProcesses processes;
     private final InstanceCleaner cleaner;
-    private final MonitorLocks monitors;
     private final Map<String, MigrationStatus> migrations = new ConcurrentHashMap<>();
     /** How long after QEMU's completed event the last migration was noticed (benchmark output). */
     volatile Duration lastNoticed;
+    /** QEMU's timestamp of the last migration's {@code completed} event (null: seen by polling). */
+    volatile java.time.Instant lastCompleted;
 
     KvmMigrator(KvmHypervisor hv, KvmSettings settings, RuntimeStore store, CapabilityCache capabilities,
-                KvmLauncher launcher, QemuProcesses processes, InstanceCleaner cleaner, MonitorLocks monitors) {
+                KvmLauncher launcher, QemuProcesses processes, InstanceCleaner cleaner) {
         this.hv = hv;
         this.settings = settings;
         this.store = store;
@@ -59,7 +60,6 @@ final class KvmMigrator {
         this.launcher = launcher;
         this.processes = processes;
         this.cleaner = cleaner;
-        this.monitors = monitors;
     }
 
     MigrationInfo info(Instance instance) throws HypervisorException {
@@ -113,29 +113,37 @@ final class KvmMigrator {
         long bandwidth = ((Number) params.getOrDefault(KvmParameters.MIGRATION_BANDWIDTH, 32L)).longValue();
         long downtime = ((Number) params.getOrDefault(KvmParameters.MIGRATION_DOWNTIME, 30L)).longValue();
         migrations.put(name, new MigrationStatus(MigrationStatus.State.SETUP, 0, 0, 0));
-        monitors.of(name).lock();
-        try (QmpClient qmp = QmpClient.connect(store.paths().qmpSocket(name), KvmHypervisor.QMP_TIMEOUT)) {
-            Duration noticed = QmpMigration.run(qmp, name, targetAddress, port, live, bandwidth, downtime,
-                    settings.migrationTimeout(), st -> migrations.put(name, st));
-            lastNoticed = noticed;
-            if (noticed != null) {
-                LOG.info("Migration of {} completed; noticed {} us after QEMU's completed event", name,
-                        noticed.toNanos() / 1000);
-            }
-            // the completed event can precede query-migrate's own switch to "completed"
-            MigrationStatus last = QmpMigration.status(qmp);
-            migrations.put(name, new MigrationStatus(MigrationStatus.State.COMPLETED, last.transferred(), 0,
-                    last.total()));
+        try {
+            hv.onMonitor(name, p.pid(), qmp -> {
+                migrateOn(qmp, name, targetAddress, port, live, bandwidth, downtime);
+                return null;
+            });
         } catch (HypervisorException e) {
             migrations.put(name, new MigrationStatus(MigrationStatus.State.FAILED, 0, 0, 0));
             throw e;
-        } finally {
-            monitors.of(name).unlock();
         }
         // the target runs the guest now: this node's QEMU and files go, its uid is released
+        hv.monitors().forget(name);
         processes.kill(p.pid(), Duration.ofSeconds(10));
         cleaner.removeAll(name, hv.uidPool());
         LOG.info("Instance {} migrated to {}", name, targetAddress);
+    }
+
+    private void migrateOn(QmpClient qmp, String name, String targetAddress, long port, boolean live, long bandwidth,
+                           long downtime) throws HypervisorException {
+        java.time.Instant completed = QmpMigration.run(qmp, name, targetAddress, port, live, bandwidth, downtime,
+                settings.migrationTimeout(), st -> migrations.put(name, st));
+        Duration noticed = completed == null ? null : Duration.between(completed, java.time.Instant.now());
+        lastCompleted = completed;
+        lastNoticed = noticed;
+        if (noticed != null) {
+            LOG.info("Migration of {} completed; noticed {} us after QEMU's completed event", name,
+                    noticed.toNanos() / 1000);
+        }
+        // the completed event can precede query-migrate's own switch to "completed"
+        MigrationStatus last = QmpMigration.status(qmp);
+        migrations.put(name, new MigrationStatus(MigrationStatus.State.COMPLETED, last.transferred(), 0,
+                last.total()));
     }
 
     MigrationStatus status(Instance instance) {
@@ -146,10 +154,11 @@ final class KvmMigrator {
             return current;
         }
         MigrationStatus known = current != null ? current : new MigrationStatus(MigrationStatus.State.NONE, 0, 0, 0);
-        java.util.concurrent.locks.ReentrantLock lock = monitors.of(name);
-        if (current == null && hv.alive(name).isPresent() && lock.tryLock()) {
-            try (QmpClient qmp = QmpClient.connect(store.paths().qmpSocket(name), KvmHypervisor.QMP_TIMEOUT)) {
-                return QmpMigration.status(qmp);
+        java.util.concurrent.locks.ReentrantLock lock = hv.monitors().lock(name);
+        java.util.Optional<QemuProcess> p = hv.alive(name);
+        if (current == null && p.isPresent() && lock.tryLock()) {
+            try {
+                return hv.onMonitor(name, p.get().pid(), QmpMigration::status);
             } catch (HypervisorException e) {
                 // the process is going away (e.g. right after a migration)
                 LOG.debug("query-migrate on {}: {}", name, e.getMessage());
@@ -184,13 +193,13 @@ final class KvmMigrator {
             }
         }
         store.save(name, in.generated().runtime(), in.instance());
-        monitors.of(name).lock();
-        try (QmpClient qmp = QmpClient.connect(store.paths().qmpSocket(name), KvmHypervisor.QMP_TIMEOUT)) {
+        long pid = hv.alive(name).orElseThrow(() -> new HypervisorException("Failed to finalize the migration of "
+                + name + ": QEMU exited")).pid();
+        hv.onMonitor(name, pid, qmp -> {
             if (!"running".equals(qmp.execute("query-status", Map.of()).path("status").asText())) {
                 qmp.execute("cont", Map.of());
             }
-        } finally {
-            monitors.of(name).unlock();
-        }
+            return null;
+        });
     }
 }

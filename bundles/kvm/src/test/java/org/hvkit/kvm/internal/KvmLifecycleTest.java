@@ -45,6 +45,61 @@ class KvmLifecycleTest {
         }
     }
 
+    /** Sends one HMP command the way Ganeti 2.4 did: a socat process on the human monitor socket. */
+    private static String hmp(Path socket, String command) throws Exception {
+        Process p = new ProcessBuilder("/bin/sh", "-c", "echo '" + command + "' | socat STDIO UNIX-CONNECT:" + socket)
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        return out;
+    }
+
+    private static long openSockets() throws Exception {
+        // every socket of this JVM shows as socket:[inode] in /proc/self/fd
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith("socket:");
+                } catch (Exception e) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
+    @Test
+    void keptMonitorConnectionFollowsStateChangesMadeElsewhere() throws Exception {
+        KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
+        Instance guest = KvmTestNode.guest("guest5", null, null).memory(64).build();
+        long socketsBefore = openSockets();
+        try {
+            kvm.startInstance(guest, true);
+            assertEquals(1, kvm.monitors().open(), "the start's connection is kept");
+            assertEquals(InstanceState.PAUSED, kvm.instanceInfo("guest5").orElseThrow().state());
+            // an operator resumes and pauses the guest on the human monitor, behind the driver's back
+            hmp(root.resolve("ctrl/guest5.monitor"), "cont");
+            assertEquals(InstanceState.RUNNING, kvm.instanceInfo("guest5").orElseThrow().state(),
+                    "the RESUME event reached the kept connection");
+            hmp(root.resolve("ctrl/guest5.monitor"), "stop");
+            assertEquals(InstanceState.PAUSED, kvm.instanceInfo("guest5").orElseThrow().state(),
+                    "the STOP event reached the kept connection");
+            assertEquals(1, kvm.monitors().open(), "still one connection, no reconnect per query");
+
+            // a component that goes away (bundle update) closes its connections; a successor takes over
+            kvm.deactivate();
+            assertEquals(0, kvm.monitors().open());
+            KvmHypervisor successor = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
+            assertEquals(InstanceState.PAUSED, successor.instanceInfo("guest5").orElseThrow().state());
+            successor.stopInstance(guest, true, Duration.ofSeconds(10));
+            assertEquals(0, successor.monitors().open(), "stop closes the connection");
+            successor.cleanupInstance("guest5");
+            assertEquals(socketsBefore, openSockets(), "no socket left open in this JVM");
+        } finally {
+            kvm.stopInstanceByName("guest5");
+            kvm.cleanupInstance("guest5");
+        }
+    }
+
     @Test
     void startBridgedPingListStopWithAcpiCleanup() throws Exception {
         KvmTestNode.bridge("br0", "10.99.0.1/24");

@@ -1,5 +1,8 @@
 package org.hvkit.shell.internal;
 
+import java.util.List;
+import java.util.Locale;
+
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
@@ -11,6 +14,7 @@ public final class ListCommand extends SelectingAction {
 
     @Override
     Object run(HypervisorRegistry registry) throws Exception {
+        long started = System.nanoTime();
         ShellTable table = new ShellTable();
         table.column("Name");
         table.column("Type");
@@ -20,7 +24,8 @@ public final class ListCommand extends SelectingAction {
         table.column("VCPUs").alignRight();
         table.column("PID").alignRight();
         int rows = 0;
-        for (HypervisorRegistry.Entry e : registry.select(type, node)) {
+        List<HypervisorRegistry.Entry> selected = registry.select(type, node);
+        for (HypervisorRegistry.Entry e : selected) {
             for (InstanceInfo i : e.hypervisor().allInstancesInfo()) {
                 table.addRow().addContent(i.name(), e.type(), e.node(), i.state().name().toLowerCase(),
                         i.memoryMiB(), i.vcpus(), i.pid() < 0 ? "-" : i.pid());
@@ -30,6 +35,11 @@ public final class ListCommand extends SelectingAction {
         table.print(System.out);
         if (rows == 0) {
             System.out.println("(no instances)");
+        } else {
+            // like a database shell's "n rows in set (0.01 sec)": the query and the table, not the ssh round trip
+            System.out.println(String.format(Locale.ROOT, "%d instance%s on %d hypervisor%s, listed in %.1f ms", rows,
+                    rows == 1 ? "" : "s", selected.size(), selected.size() == 1 ? "" : "s",
+                    (System.nanoTime() - started) / 1e6));
         }
         return null;
     }

@@ -45,13 +45,11 @@ public final class QmpMigration {
      * Migrates the VM behind {@code qmp} to {@code tcp:<address>:<port>} and returns when it
      * completed.
      *
+     * @return when QEMU says it completed (the timestamp of its {@code completed} event), or
+     *         null when completion was seen through {@code query-migrate}
      * @throws HypervisorException with QEMU's error text; the source is running again
      */
-    /**
-     * @return how long after QEMU's {@code completed} event (its own timestamp) this method
-     *         noticed it, or null when completion was seen through {@code query-migrate}
-     */
-    public static Duration run(QmpClient qmp, String name, String address, long port, boolean live, long bandwidthMiB,
+    public static java.time.Instant run(QmpClient qmp, String name, String address, long port, boolean live, long bandwidthMiB,
                            long downtimeMs, Duration timeout, java.util.function.Consumer<MigrationStatus> progress)
             throws HypervisorException {
         boolean stopped = false;
@@ -85,8 +83,6 @@ public final class QmpMigration {
                 // the event normally arrives at once; query-migrate covers a missed event
                 JsonNode ev = qmp.awaitEvent(e -> "MIGRATION".equals(e.path("event").asText()),
                         Duration.ofNanos(Math.min(left, Duration.ofMillis(500).toNanos())));
-                java.time.Instant now = java.time.Instant.now();
-                long noticedMicros = now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
                 String state = ev != null ? ev.path("data").path("status").asText() : null;
                 if (state == null || (!state.equals("completed") && !state.equals("failed")
                         && !state.equals("cancelled"))) {
@@ -99,8 +95,8 @@ public final class QmpMigration {
                 if (state.equals("completed")) {
                     if (ev != null && "completed".equals(ev.path("data").path("status").asText())) {
                         JsonNode ts = ev.path("timestamp");
-                        long eventMicros = ts.path("seconds").asLong() * 1_000_000L + ts.path("microseconds").asLong();
-                        return Duration.ofNanos(Math.max(0, (noticedMicros - eventMicros) * 1000L));
+                        return java.time.Instant.ofEpochSecond(ts.path("seconds").asLong(),
+                                ts.path("microseconds").asLong() * 1000L);
                     }
                     return null;
                 }

@@ -32,6 +32,8 @@ public final class QmpClient implements AutoCloseable {
     /** Bytes received and not yet consumed; split at '\n' before decoding, so no UTF-8 character is cut. */
     private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
     private final Deque<JsonNode> events = new ArrayDeque<>();
+    /** Read buffer; QMP messages are small, longer ones arrive in several reads and are reassembled. */
+    private final byte[] buf = new byte[16384];
     private final JsonNode greeting;
     private long nextId;
 
@@ -132,6 +134,26 @@ public final class QmpClient implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Reads whatever QEMU has sent without waiting: events join the queue ({@link #drainEvents}),
+     * anything else (a late reply to a command that timed out) is dropped.
+     *
+     * @throws QmpException when the connection is gone
+     */
+    public void pollEvents() throws QmpException {
+        while (true) {
+            JsonNode msg;
+            try {
+                msg = readMessage(Duration.ZERO);
+            } catch (QmpTimeout t) {
+                return;
+            }
+            if (msg.has("event")) {
+                events.add(msg);
+            }
+        }
+    }
+
     /** Events received so far and not yet consumed. */
     public List<JsonNode> drainEvents() {
         List<JsonNode> out = List.copyOf(events);
@@ -150,7 +172,7 @@ public final class QmpClient implements AutoCloseable {
     /** One JSON message (QMP separates them with CRLF); fragments are reassembled, extra messages kept. */
     private JsonNode readMessage(Duration wait) throws QmpException {
         long deadline = System.nanoTime() + wait.toNanos();
-        byte[] buf = new byte[65536];
+        boolean readOnce = false;
         while (true) {
             byte[] have = pending.toByteArray();
             int nl = indexOfNewline(have);
@@ -168,12 +190,13 @@ public final class QmpClient implements AutoCloseable {
                 }
             }
             long left = deadline - System.nanoTime();
-            if (left <= 0) {
+            if (left <= 0 && readOnce) {
                 throw new QmpTimeout("No QMP message from " + path + " within " + wait);
             }
+            readOnce = true; // a zero wait still takes what has already arrived
             int n;
             try {
-                n = socket.read(buf, Duration.ofNanos(left));
+                n = socket.read(buf, Duration.ofNanos(Math.max(0, left)));
             } catch (NativeException e) {
                 if (e.errno() == 11) {
                     throw new QmpTimeout("No QMP message from " + path + " within " + wait);

@@ -1,0 +1,759 @@
+package org.hvkit.bench;
+
+import static org.hvkit.bench.Stats.f;
+import static org.hvkit.bench.Stats.median;
+import static org.hvkit.bench.Stats.ms;
+import static org.hvkit.bench.Stats.msSummary;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.hvkit.hypervisor.Hypervisor;
+import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.MigrationInfo;
+import org.hvkit.hypervisor.Nic;
+import org.hvkit.hypervisor.NicMode;
+import org.hvkit.kvm.internal.BenchNodes;
+import org.hvkit.kvm.internal.monitor.QmpClient;
+import org.hvkit.netdev.internal.FlockFileLocks;
+import org.hvkit.uidpool.UidPool;
+import org.hvkit.uidpool.UidRanges;
+import org.hvkit.uidpool.internal.FlockUidPool;
+
+/**
+ * The end-to-end benchmark: hvkit's KVM driver on real QEMU (TCG) next to its floor (bare
+ * QEMU) and the seed's ways, medians over repetitions measured side by side in one run.
+ * Prints a Markdown table and writes it, with the machine and a reading, to the output file.
+ * Runs as root inside the private network and mount namespace bench/run prepares (bridge
+ * {@code br0}, passwd entries for the pool uids).
+ */
+public final class EndToEnd {
+
+    private static final String ADDRESS = "127.0.0.1";
+
+    private final Path guest;
+    private final Path karafHome;
+    private final Path qemu;
+    private final int reps;
+    private final int scale;
+    private final Path work;
+    private final String poolRange;
+    private final List<Row> rows = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    /** Every node created, so that the finally block can stop whatever is still running. */
+    private final List<Hypervisor> nodes = new ArrayList<>();
+    private final List<Long> barePids = new ArrayList<>();
+
+    /** One line of the table. */
+    record Row(String what, String hvkit, String baseline, String ratio, String goal, String verdict) {
+    }
+
+    private EndToEnd(Path guest, Path karafHome, Path qemu, int reps, int scale, String poolRange) throws IOException {
+        this.guest = guest;
+        this.karafHome = karafHome;
+        this.qemu = qemu;
+        this.reps = reps;
+        this.scale = scale;
+        this.poolRange = poolRange;
+        // unix socket paths must stay under 108 bytes: a short root
+        this.work = Files.createTempDirectory(Path.of("/tmp"), "hvb");
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            a.put(args[i], args[i + 1]);
+        }
+        EndToEnd e = new EndToEnd(Path.of(req(a, "--guest")), Path.of(req(a, "--karaf")),
+                Path.of(a.getOrDefault("--qemu", "/usr/bin/qemu-system-x86_64")),
+                Integer.parseInt(a.getOrDefault("--reps", "10")), Integer.parseInt(a.getOrDefault("--scale", "200")),
+                a.getOrDefault("--pool", "2100000-2100039"));
+        String table = e.run();
+        Path out = Path.of(req(a, "--table-out"));
+        Files.writeString(out, table, StandardCharsets.UTF_8);
+        System.out.println();
+        System.out.println(table);
+    }
+
+    private static String req(Map<String, String> a, String key) {
+        String v = a.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("missing " + key + " (usage: --guest DIR --karaf DIR --table-out FILE"
+                    + " [--qemu PATH] [--reps N] [--scale N] [--pool RANGE])");
+        }
+        return v;
+    }
+
+    private String run() throws Exception {
+        try {
+            startOverhead();
+            monitorRoundTrip();
+            migrationNoticed();
+            concurrentStarts();
+            stopNoticed();
+            listAtScaleAndFootprint();
+            alternatives();
+        } finally {
+            cleanUp();
+        }
+        StringBuilder t = new StringBuilder();
+        t.append("| # | what | hvkit | baseline | ratio | goal | met |\n|---|---|---|---|---|---|---|\n");
+        int i = 1;
+        for (Row r : rows) {
+            t.append("| ").append(i++).append(" | ").append(r.what).append(" | ").append(r.hvkit).append(" | ")
+                    .append(r.baseline).append(" | ").append(r.ratio).append(" | ").append(r.goal).append(" | ")
+                    .append(r.verdict).append(" |\n");
+        }
+        if (!notes.isEmpty()) {
+            t.append('\n');
+            for (String n : notes) {
+                t.append("- ").append(n).append('\n');
+            }
+        }
+        return t.toString();
+    }
+
+    private static void progress(String what) {
+        System.out.println("[bench] " + what);
+        System.out.flush();
+    }
+
+    // ------------------------------------------------------------------ nodes and guests
+
+    private Hypervisor node(String name, UidPool pool, Map<String, ?> defaults) throws IOException {
+        Path root = work.resolve(name);
+        Files.createDirectories(root);
+        Hypervisor hv = BenchNodes.node(name, root, qemu, pool, defaults);
+        nodes.add(hv);
+        return hv;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private Path root(Hypervisor hv) {
+        return work.resolve(hv.node());
+    }
+
+    private long pid(Hypervisor hv, String name) throws IOException {
+        return Long.parseLong(Files.readString(root(hv).resolve("pid").resolve(name)).trim());
+    }
+
+    /** Exited: no /proc entry, or a zombie waiting for its reaper. */
+    static boolean exited(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    private static String queryStatus(Path qmpSocket) throws Exception {
+        try (QmpClient qmp = QmpClient.connect(qmpSocket, Duration.ofSeconds(10))) {
+            return qmp.execute("query-status", Map.of()).path("status").asText();
+        }
+    }
+
+    private static void stopQuietly(Hypervisor hv, String name) {
+        try {
+            Instance i = hv.runningInstance(name).orElse(null);
+            if (i != null) {
+                hv.stopInstance(i, true, Duration.ofSeconds(10));
+            }
+            hv.cleanupInstance(name);
+        } catch (Exception e) {
+            System.err.println("[bench] cleaning up " + name + " on " + hv.node() + ": " + e);
+        }
+    }
+
+    // ------------------------------------------------------------------ 1. start overhead
+
+    private void startOverhead() throws Exception {
+        progress("1/8 start overhead: hvkit startInstance vs bare qemu -daemonize of the identical argv, " + reps
+                + " reps each, alternating");
+        Hypervisor a = node("start", null, Map.of());
+        Instance inst = BenchGuests.guest("st", guest, 64, false).build();
+        List<String> argv = ((org.hvkit.hypervisor.CommandLinePreview) a).previewCommand(inst);
+        Path qmpSocket = root(a).resolve("ctrl/st.qmp");
+        List<Double> hv = new ArrayList<>();
+        List<Double> bare = new ArrayList<>();
+        for (int i = 0; i < reps + 1; i++) {
+            long t0 = System.nanoTime();
+            a.startInstance(inst, false);
+            // query-status through the driver's own monitor connection (QEMU serves one QMP client)
+            if (a.instanceInfo("st").isEmpty()) {
+                throw new IllegalStateException("started, but not listed");
+            }
+            long t1 = System.nanoTime();
+            stopQuietly(a, "st");
+            long b0 = System.nanoTime();
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("bare QEMU failed to start: " + argv);
+            }
+            queryStatus(qmpSocket);
+            long b1 = System.nanoTime();
+            long barePid = Long.parseLong(Files.readString(root(a).resolve("pid/st")).trim());
+            barePids.add(barePid);
+            killAndWait(barePid);
+            a.cleanupInstance("st"); // the bare run left the same files behind
+            if (i > 0) { // the first pair warms caches (page cache, capability probe)
+                hv.add(ms(t1 - t0));
+                bare.add(ms(b1 - b0));
+            }
+        }
+        double ratio = median(hv) / median(bare);
+        rows.add(new Row("start until QMP answers `query-status` (64 MiB guest, TCG): `startInstance` + `instanceInfo`",
+                msSummary(hv),
+                "bare `qemu -daemonize`, same argv: " + msSummary(bare), f(ratio), "≤ 1.05",
+                ratio <= 1.05 ? "yes" : "no"));
+    }
+
+    private static void killAndWait(long pid) throws InterruptedException {
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!exited(pid) && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+    }
+
+    // ------------------------------------------------------------------ 3. monitor round trip
+
+    private void monitorRoundTrip() throws Exception {
+        progress("3/8 monitor round trip: QMP query-status (hvkit's client) vs a socat process per HMP command (the seed)");
+        Hypervisor a = node("monitor", null, Map.of());
+        // started bare from the driver's own argv, so that no driver holds its QMP connection
+        List<String> argv = ((org.hvkit.hypervisor.CommandLinePreview) a).previewCommand(
+                BenchGuests.guest("mon", guest, 32, true).build());
+        Process bareQemu = new ProcessBuilder(argv).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (bareQemu.waitFor() != 0) {
+            throw new IllegalStateException("QEMU failed to start: " + argv);
+        }
+        long monPid = Long.parseLong(Files.readString(root(a).resolve("pid/mon")).trim());
+        barePids.add(monPid);
+        Path qmpSocket = root(a).resolve("ctrl/mon.qmp");
+        Path hmpSocket = root(a).resolve("ctrl/mon.monitor");
+        int n = Math.max(50, reps * 5);
+        List<Double> perCall = new ArrayList<>();
+        List<Double> open = new ArrayList<>();
+        List<Double> socat = new ArrayList<>();
+        for (int i = 0; i < n + 5; i++) {
+            long t0 = System.nanoTime();
+            queryStatus(qmpSocket);
+            if (i >= 5) {
+                perCall.add(ms(System.nanoTime() - t0));
+            }
+        }
+        try (QmpClient qmp = QmpClient.connect(qmpSocket, Duration.ofSeconds(10))) {
+            for (int i = 0; i < n + 5; i++) {
+                long t0 = System.nanoTime();
+                qmp.execute("query-status", Map.of());
+                if (i >= 5) {
+                    open.add(ms(System.nanoTime() - t0));
+                }
+            }
+        }
+        // Ganeti 2.4: utils.RunCmd("echo -e ... | socat STDIO UNIX-CONNECT:<monitor>") through a shell
+        String cmd = "echo 'info status' | /usr/bin/socat STDIO UNIX-CONNECT:" + hmpSocket;
+        int m = Math.max(20, reps * 2);
+        for (int i = 0; i < m + 2; i++) {
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder("/bin/sh", "-c", cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0 || !out.contains("VM status")) {
+                throw new IllegalStateException("socat to the HMP monitor failed: " + out);
+            }
+            if (i >= 2) {
+                socat.add(ms(System.nanoTime() - t0));
+            }
+        }
+        killAndWait(monPid);
+        a.cleanupInstance("mon");
+        rows.add(new Row("monitor round trip, QMP `query-status` with hvkit's client: connect + greeting +"
+                + " `qmp_capabilities` + command + close", msSummary(perCall), "socat process per HMP `info status`: " + msSummary(socat),
+                f(median(perCall) / median(socat)), "≤ 1 ms", median(perCall) <= 1.0 ? "yes" : "no"));
+        rows.add(new Row("monitor round trip on an open QMP connection (how the driver talks to a running instance)",
+                msSummary(open),
+                "socat: " + f(median(socat)) + " ms", f(median(open) / median(socat)), "≤ 1 ms",
+                median(open) <= 1.0 ? "yes" : "no"));
+    }
+
+    // ------------------------------------------------------------------ 4. migration completion noticed
+
+    private void migrationNoticed() throws Exception {
+        progress("4/8 migration completion noticed: QMP events (hvkit) vs the seed's 2 s `info migrate` polling");
+        int port = freePort();
+        // node-wide defaults, as etc/org.hvkit.kvm-*.cfg would set them (migration_* are global parameters)
+        Map<String, String> defaults = Map.of("hvparam.migration_port", Integer.toString(port),
+                "hvparam.migration_bandwidth", "1024");
+        Hypervisor[] n = {node("miga", null, defaults), node("migb", null, defaults)};
+        n[0].startInstance(BenchGuests.guest("mig", guest, 64, false).build(), false);
+        List<Double> events = new ArrayList<>();
+        List<Double> polling = new ArrayList<>();
+        List<Double> total = new ArrayList<>();
+        int src = 0;
+        int m = Math.max(reps, 10);
+        for (int i = 0; i < m; i++) {
+            Hypervisor from = n[src];
+            Hypervisor to = n[1 - src];
+            Instance inst = from.runningInstance("mig").orElseThrow();
+            MigrationInfo info = from.migrationInfo(inst);
+            to.acceptInstance(inst, info, ADDRESS);
+            long t0 = System.nanoTime();
+            from.migrateInstance(inst, ADDRESS, true);
+            Instant returned = Instant.now();
+            total.add(ms(System.nanoTime() - t0));
+            Instant completed = BenchNodes.lastMigrationCompleted(from);
+            if (completed == null) {
+                notes.add("migration " + i + " completed without a MIGRATION event (seen by query-migrate)");
+            } else {
+                events.add(Duration.between(completed, returned).toNanos() / 1e6);
+            }
+            to.finalizeMigration(inst, info, true);
+            src = 1 - src;
+            // the seed's way back: HMP over socat, `info migrate` every 2 s
+            from = n[src];
+            to = n[1 - src];
+            inst = from.runningInstance("mig").orElseThrow();
+            info = from.migrationInfo(inst);
+            to.acceptInstance(inst, info, ADDRESS);
+            polling.add(seedMigration(from, inst, port));
+            to.finalizeMigration(inst, info, true);
+            src = 1 - src;
+        }
+        stopQuietly(n[src], "mig");
+        stopQuietly(n[1 - src], "mig");
+        rows.add(new Row("migration completion noticed: QEMU's `completed` event → `migrateInstance` returns (64 MiB"
+                + " guest, live; whole migration " + f(median(total)) + " ms)", msSummary(events),
+                "seed: `info migrate` every 2 s: " + msSummary(polling), f(median(events) / median(polling)), "≤ 50 ms",
+                median(events) <= 50 ? "yes" : "no"));
+    }
+
+    /**
+     * Ganeti 2.4's MigrateInstance on the HMP monitor: {@code migrate -d}, then {@code info migrate}
+     * every 2 s. Returns ms from completion to noticing it. Completion is dated from the HMP side
+     * alone (the driver keeps the only QMP connection): the moment {@code migrate -d} returned
+     * plus QEMU's reported {@code total time}, which dates it at most a few ms late.
+     */
+    private double seedMigration(Hypervisor from, Instance inst, int port) throws Exception {
+        Path hmp = root(from).resolve("ctrl/mig.monitor");
+        hmp(hmp, "migrate_set_speed 1024m");
+        hmp(hmp, "migrate -d tcp:" + ADDRESS + ":" + port);
+        Instant started = Instant.now();
+        Instant noticed;
+        String status;
+        while (true) {
+            Thread.sleep(2000);
+            status = hmp(hmp, "info migrate");
+            if (status.contains("Migration status: completed")) {
+                noticed = Instant.now();
+                break;
+            }
+            if (status.contains("Migration status: failed") || status.contains("Migration status: cancelled")) {
+                throw new IllegalStateException("seed-style migration failed: " + status);
+            }
+        }
+        Matcher m = Pattern.compile("total time: (\\d+) ms").matcher(status);
+        if (!m.find()) {
+            throw new IllegalStateException("no total time in info migrate: " + status);
+        }
+        Instant completed = started.plusMillis(Long.parseLong(m.group(1)));
+        // the seed then killed the source and removed its runtime files
+        from.stopInstance(inst, true, Duration.ofSeconds(10));
+        from.cleanupInstance(inst.name());
+        return Duration.between(completed, noticed).toNanos() / 1e6;
+    }
+
+    private static String hmp(Path socket, String command) throws Exception {
+        Process p = new ProcessBuilder("/bin/sh", "-c", "echo '" + command + "' | /usr/bin/socat STDIO UNIX-CONNECT:"
+                + socket).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("socat '" + command + "' failed: " + out);
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ 5. concurrent starts
+
+    private void concurrentStarts() throws Exception {
+        int count = 20;
+        int threads = 4;
+        progress("5/8 concurrent starts: " + count + " instances from " + threads + " threads, security_model=pool,"
+                + " a bridged NIC each; then the same " + count + " one by one");
+        UidPool pool = FlockUidPool.create(UidRanges.parse(poolRange), work.resolve("uid-pool"), new FlockFileLocks());
+        Hypervisor a = node("conc", pool, Map.of());
+        List<Instance> instances = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            instances.add(BenchGuests.guest("c" + i, guest, 32, true).hvparam("security_model", "pool")
+                    .nic(new Nic(String.format("aa:00:00:00:%02x:%02x", i / 256, i % 256), null, NicMode.BRIDGED, "br0"))
+                    .build());
+        }
+        ExecutorService ex = Executors.newFixedThreadPool(threads);
+        double parallelMs;
+        Set<String> uids = new HashSet<>();
+        Set<String> taps = new HashSet<>();
+        try {
+            long t0 = System.nanoTime();
+            List<Future<?>> fs = new ArrayList<>();
+            for (Instance i : instances) {
+                fs.add(ex.submit(() -> {
+                    a.startInstance(i, true);
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+            parallelMs = ms(System.nanoTime() - t0);
+            for (Instance i : instances) {
+                uids.add(uidOf(pid(a, i.name())));
+                taps.add(Files.readString(root(a).resolve("nic").resolve(i.name()).resolve("0")).trim());
+            }
+            String enslaved = run("ip", "-o", "link", "show", "master", "br0");
+            long onBridge = enslaved.lines().filter(l -> !l.isBlank()).count();
+            if (uids.size() != count || taps.size() != count || onBridge != count) {
+                throw new IllegalStateException("shared resources: " + uids.size() + " uids, " + taps.size()
+                        + " taps, " + onBridge + " on br0 for " + count + " instances");
+            }
+            List<Future<?>> stops = new ArrayList<>();
+            for (Instance i : instances) {
+                stops.add(ex.submit(() -> {
+                    stopQuietly(a, i.name());
+                    return null;
+                }));
+            }
+            for (Future<?> f : stops) {
+                f.get();
+            }
+        } finally {
+            ex.shutdownNow();
+        }
+        long t1 = System.nanoTime();
+        for (Instance i : instances) {
+            a.startInstance(i, true);
+        }
+        double sequentialMs = ms(System.nanoTime() - t1);
+        for (Instance i : instances) {
+            stopQuietly(a, i.name());
+        }
+        if (!pool.taken().isEmpty()) {
+            throw new IllegalStateException("uids still taken after stopping: " + pool.taken());
+        }
+        rows.add(new Row(count + " starts from " + threads + " threads, `security_model=pool`, one bridged NIC each"
+                        + " (paused, 32 MiB)",
+                f(parallelMs) + " ms wall, " + f(count / (parallelMs / 1000)) + " starts/s; " + uids.size()
+                        + " distinct uids, " + taps.size() + " distinct taps on br0",
+                "the same " + count + " one by one: " + f(sequentialMs) + " ms, " + f(count / (sequentialMs / 1000))
+                        + " starts/s",
+                f(parallelMs / sequentialMs), "no uid or tap shared", "yes"));
+    }
+
+    private static String uidOf(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("Uid:")) {
+                return line.split("\\s+")[1];
+            }
+        }
+        throw new IOException("no Uid line in /proc/" + pid + "/status");
+    }
+
+    private static String run(String... argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(String.join(" ", argv) + ": " + out);
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ 6. stop noticed
+
+    private void stopNoticed() throws Exception {
+        progress("6/8 stop noticed: force stop until the driver reports the instance gone, vs QEMU's own exit");
+        Hypervisor a = node("stop", null, Map.of());
+        List<Double> afterExit = new ArrayList<>();
+        List<Double> whole = new ArrayList<>();
+        for (int i = 0; i < reps; i++) {
+            Instance inst = BenchGuests.guest("sp", guest, 32, true).build();
+            a.startInstance(inst, true);
+            long pid = pid(a, "sp");
+            long[] exitedAt = {0};
+            Thread watcher = new Thread(() -> {
+                while (!exited(pid)) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+                }
+                exitedAt[0] = System.nanoTime();
+            });
+            watcher.setDaemon(true);
+            watcher.start();
+            long t0 = System.nanoTime();
+            a.stopInstance(a.runningInstance("sp").orElseThrow(), true, Duration.ofSeconds(10));
+            boolean gone = !a.listInstances().contains("sp");
+            long t1 = System.nanoTime();
+            watcher.join(10_000);
+            if (!gone || exitedAt[0] == 0) {
+                throw new IllegalStateException("stop returned but the instance is still listed or QEMU alive");
+            }
+            afterExit.add(ms(t1 - exitedAt[0]));
+            whole.add(ms(t1 - t0));
+            a.cleanupInstance("sp");
+        }
+        rows.add(new Row("force stop: QEMU exits (watched in /proc every 20 µs) → `stopInstance` returned and"
+                + " `listInstances` no longer shows it", msSummary(afterExit) + " after the exit",
+                "whole force stop: " + msSummary(whole), "—", "≤ 100 ms after exit",
+                median(afterExit) <= 100 ? "yes" : "no"));
+    }
+
+    // ------------------------------------------------------------------ 2. list at scale, 7. footprint
+
+    private void listAtScaleAndFootprint() throws Exception {
+        progress("2/8 list at scale: allInstancesInfo() with 1, 50 and " + scale + " paused 32 MiB instances;"
+                + " then hv:list and the footprint in Karaf");
+        Hypervisor a = node("list", null, Map.of());
+        ExecutorService ex = Executors.newFixedThreadPool(4);
+        int started = 0;
+        Map<Integer, List<Double>> byCount = new LinkedHashMap<>();
+        Map<Integer, Double> firstCall = new LinkedHashMap<>();
+        try {
+            for (int target : new java.util.TreeSet<>(List.of(1, Math.min(50, scale), scale))) {
+                List<Future<?>> fs = new ArrayList<>();
+                for (; started < target; started++) {
+                    Instance inst = BenchGuests.guest("l" + started, guest, 32, true).build();
+                    fs.add(ex.submit(() -> {
+                        a.startInstance(inst, true);
+                        return null;
+                    }));
+                }
+                for (Future<?> f : fs) {
+                    f.get();
+                }
+                progress("  " + target + " instances running");
+                List<Double> t = new ArrayList<>();
+                for (int i = 0; i < reps + 2; i++) {
+                    long t0 = System.nanoTime();
+                    List<org.hvkit.hypervisor.InstanceInfo> infos = a.allInstancesInfo();
+                    long t1 = System.nanoTime();
+                    if (infos.size() != target) {
+                        throw new IllegalStateException("allInstancesInfo saw " + infos.size() + " of " + target);
+                    }
+                    // the figures only count if the answers are right: every instance was started paused
+                    for (org.hvkit.hypervisor.InstanceInfo info : infos) {
+                        if (info.state() != org.hvkit.hypervisor.InstanceState.PAUSED || info.memoryMiB() != 32) {
+                            throw new IllegalStateException("wrong answer for " + info);
+                        }
+                    }
+                    if (i == 0) {
+                        firstCall.put(target, ms(t1 - t0));
+                    } else if (i >= 2) {
+                        t.add(ms(t1 - t0));
+                    }
+                }
+                byCount.put(target, t);
+            }
+            for (Map.Entry<Integer, List<Double>> e : byCount.entrySet()) {
+                double med = median(e.getValue());
+                boolean last = e.getKey() == scale;
+                rows.add(new Row("`allInstancesInfo()` with " + e.getKey() + " running instance" + (e.getKey() == 1 ? "" : "s"),
+                        msSummary(e.getValue()), "per instance: " + f(med / e.getKey()) + " ms; the first call after"
+                        + " the starts (one `query-status` per instance): " + f(firstCall.get(e.getKey())) + " ms", "—",
+                        last ? "≤ 20 ms at " + scale : "—", last ? (med <= 20 ? "yes" : "no") : "—"));
+            }
+            BenchNodes.release(a); // Karaf's component takes the monitors over, as after a bundle update
+            karaf(a, started);
+        } finally {
+            List<Future<?>> stops = new ArrayList<>();
+            for (int i = 0; i < started; i++) {
+                String name = "l" + i;
+                stops.add(ex.submit(() -> {
+                    stopQuietly(a, name);
+                    return null;
+                }));
+            }
+            for (Future<?> f : stops) {
+                f.get();
+            }
+            ex.shutdownNow();
+        }
+    }
+
+    /** The Karaf distribution adopts the running instances (same root.dir); hv:list and footprint there. */
+    private void karaf(Hypervisor listNode, int count) throws Exception {
+        Path etc = karafHome.resolve("etc");
+        Files.writeString(etc.resolve("org.hvkit.kvm-bench.cfg"), "hypervisor.node = node-bench\nroot.dir = "
+                + root(listNode) + "\nkvm.path = " + qemu + "\n", StandardCharsets.UTF_8);
+        Process karaf = new ProcessBuilder(karafHome.resolve("bin/karaf").toString(), "server")
+                .directory(karafHome.toFile()).redirectErrorStream(true)
+                .redirectOutput(karafHome.resolve("karaf.out").toFile()).start();
+        try {
+            Path log = karafHome.resolve("data/log/karaf.log");
+            waitUntil("Karaf to boot", Duration.ofSeconds(180), () -> read(log).contains("| Done."));
+            Pattern footer = Pattern.compile(count + " instances on 1 hypervisor, listed in ([0-9.]+) ms");
+            double[] first = {Double.NaN};
+            waitUntil("hv:list to show the adopted instances", Duration.ofSeconds(120), () -> {
+                Matcher f1 = footer.matcher(client("hv:list -n node-bench"));
+                if (f1.find()) {
+                    first[0] = Double.parseDouble(f1.group(1));
+                    return true;
+                }
+                return false;
+            });
+            StringBuilder batch = new StringBuilder();
+            for (int i = 0; i < reps + 2; i++) {
+                batch.append("hv:list -n node-bench\n");
+            }
+            String out = client(batch.toString());
+            Matcher m = footer.matcher(out);
+            List<Double> t = new ArrayList<>();
+            int seen = 0;
+            while (m.find()) {
+                if (seen++ >= 2) {
+                    t.add(Double.parseDouble(m.group(1)));
+                }
+            }
+            if (t.size() != reps) {
+                throw new IllegalStateException("expected " + (reps + 2) + " hv:list footers, got " + seen + ":\n" + out);
+            }
+            long t0 = System.nanoTime();
+            client("hv:list -n node-bench");
+            double ssh = ms(System.nanoTime() - t0);
+            rows.add(new Row("`hv:list` in Karaf with " + count + " instances (the command's own footer: query and table)",
+                    msSummary(t), "the first `hv:list` after adoption (connects to every monitor): " + f(first[0])
+                            + " ms; one `bin/client hv:list` from a shell, client JVM start included: " + f(ssh) + " ms",
+                    "—", "≤ 20 ms", median(t) <= 20 ? "yes" : "no"));
+            long karafPid = Long.parseLong(Files.readString(karafHome.resolve("karaf.pid")).trim());
+            String rss = statusField(karafPid, "VmRSS");
+            String info = client("shell:info");
+            String heap = line(info, "Current heap size");
+            String max = line(info, "Maximum heap size");
+            rows.add(new Row("footprint: Karaf 4.4 + hvkit managing " + count + " instances", "RSS " + rss + "; heap used "
+                    + heap + " (max " + max + ")", "—", "—", "report", "—"));
+        } finally {
+            try {
+                new ProcessBuilder(karafHome.resolve("bin/stop").toString()).directory(karafHome.toFile())
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+                        .waitFor(60, TimeUnit.SECONDS);
+            } finally {
+                if (!karaf.waitFor(60, TimeUnit.SECONDS)) {
+                    karaf.descendants().forEach(ProcessHandle::destroyForcibly);
+                    karaf.destroyForcibly();
+                }
+                Files.deleteIfExists(etc.resolve("org.hvkit.kvm-bench.cfg"));
+            }
+        }
+    }
+
+    private static String line(String text, String key) {
+        return text.lines().filter(l -> l.trim().startsWith(key)).map(l -> l.trim().substring(key.length()).trim())
+                .findFirst().orElse("n/a");
+    }
+
+    private static String statusField(long pid, String key) throws IOException {
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (l.startsWith(key + ":")) {
+                long kb = Long.parseLong(l.replaceAll("[^0-9]", ""));
+                return String.format(Locale.ROOT, "%.0f MiB", kb / 1024.0);
+            }
+        }
+        return "n/a";
+    }
+
+    private String client(String commands) {
+        try {
+            Process p = new ProcessBuilder(karafHome.resolve("bin/client").toString(), "-u", "karaf", "-p", "karaf", "-b")
+                    .directory(karafHome.toFile()).redirectErrorStream(true).start();
+            p.getOutputStream().write(commands.getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor();
+            return out.replaceAll("\u001b\\[[0-9;]*m", "");
+        } catch (IOException | InterruptedException e) {
+            return "";
+        }
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void waitUntil(String what, Duration timeout, java.util.function.BooleanSupplier c)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("timed out waiting for " + what);
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    // ------------------------------------------------------------------ 8. alternatives
+
+    private void alternatives() {
+        progress("8/8 alternatives: Ganeti 3.0 and libvirt on the identical guest");
+        boolean ganeti = Files.isDirectory(Path.of("/usr/share/ganeti"));
+        boolean libvirt = Files.isExecutable(Path.of("/usr/bin/virsh"));
+        rows.add(new Row("Ganeti 3.0 `StartInstance` / `GetAllInstancesInfo` / force stop", "—",
+                ganeti ? "installed, harness not written yet" : "not measured: `ganeti-3.0` is not installed", "—",
+                "report hvkit/Ganeti", "not run"));
+        rows.add(new Row("libvirt `virsh create` until running", "—",
+                libvirt ? "installed, harness not written yet" : "not measured: `libvirt-daemon-system` is not installed",
+                "—", "report hvkit/libvirt", "not run"));
+    }
+
+    // ------------------------------------------------------------------ cleanup
+
+    private void cleanUp() {
+        for (Hypervisor hv : nodes) {
+            try {
+                for (String name : hv.listInstances()) {
+                    stopQuietly(hv, name);
+                }
+            } catch (Exception e) {
+                System.err.println("[bench] listing " + hv.node() + ": " + e);
+            }
+        }
+        for (long pid : barePids) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        try (var all = Files.walk(work)) {
+            List<Path> paths = new ArrayList<>(all.toList());
+            Collections.sort(paths, Comparator.reverseOrder());
+            for (Path p : paths) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            System.err.println("[bench] removing " + work + ": " + e);
+        }
+    }
+}
