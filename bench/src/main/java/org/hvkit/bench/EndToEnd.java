@@ -63,12 +63,20 @@ public final class EndToEnd {
     /** Every node created, so that the finally block can stop whatever is still running. */
     private final List<Hypervisor> nodes = new ArrayList<>();
     private final List<Long> barePids = new ArrayList<>();
+    /** Ganeti 3.0's figures from bench/ganeti_bench.py (same run, same guest), or null. */
+    private final Path ganetiResults;
+    /** hvkit's figures the comparison with Ganeti needs. */
+    private final List<Double> startOnly = new ArrayList<>();
+    private final List<Double> forceStopRunning = new ArrayList<>();
+    private final Map<Integer, List<Double>> listTimes = new LinkedHashMap<>();
 
     /** One line of the table. */
     record Row(String what, String hvkit, String baseline, String ratio, String goal, String verdict) {
     }
 
-    private EndToEnd(Path guest, Path karafHome, Path qemu, int reps, int scale, String poolRange) throws IOException {
+    private EndToEnd(Path guest, Path karafHome, Path qemu, int reps, int scale, String poolRange, Path ganetiResults)
+            throws IOException {
+        this.ganetiResults = ganetiResults;
         this.guest = guest;
         this.karafHome = karafHome;
         this.qemu = qemu;
@@ -87,7 +95,7 @@ public final class EndToEnd {
         EndToEnd e = new EndToEnd(Path.of(req(a, "--guest")), Path.of(req(a, "--karaf")),
                 Path.of(a.getOrDefault("--qemu", "/usr/bin/qemu-system-x86_64")),
                 Integer.parseInt(a.getOrDefault("--reps", "10")), Integer.parseInt(a.getOrDefault("--scale", "200")),
-                a.getOrDefault("--pool", "2100000-2100039"));
+                a.getOrDefault("--pool", "2100000-2100039"), a.containsKey("--ganeti") ? Path.of(a.get("--ganeti")) : null);
         String table = e.run();
         Path out = Path.of(req(a, "--table-out"));
         Files.writeString(out, table, StandardCharsets.UTF_8);
@@ -204,12 +212,16 @@ public final class EndToEnd {
         for (int i = 0; i < reps + 1; i++) {
             long t0 = System.nanoTime();
             a.startInstance(inst, false);
+            long started = System.nanoTime();
             // query-status through the driver's own monitor connection (QEMU serves one QMP client)
             if (a.instanceInfo("st").isEmpty()) {
                 throw new IllegalStateException("started, but not listed");
             }
             long t1 = System.nanoTime();
-            stopQuietly(a, "st");
+            long s0 = System.nanoTime();
+            a.stopInstance(a.runningInstance("st").orElseThrow(), true, Duration.ofSeconds(10));
+            long s1 = System.nanoTime();
+            a.cleanupInstance("st");
             long b0 = System.nanoTime();
             Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .start();
@@ -225,6 +237,8 @@ public final class EndToEnd {
             if (i > 0) { // the first pair warms caches (page cache, capability probe)
                 hv.add(ms(t1 - t0));
                 bare.add(ms(b1 - b0));
+                startOnly.add(ms(started - t0));
+                forceStopRunning.add(ms(s1 - s0));
             }
         }
         double ratio = median(hv) / median(bare);
@@ -576,6 +590,7 @@ public final class EndToEnd {
                     }
                 }
                 byCount.put(target, t);
+                listTimes.put(target, t);
             }
             for (Map.Entry<Integer, List<Double>> e : byCount.entrySet()) {
                 double med = median(e.getValue());
@@ -719,16 +734,47 @@ public final class EndToEnd {
 
     // ------------------------------------------------------------------ 8. alternatives
 
-    private void alternatives() {
-        progress("8/8 alternatives: Ganeti 3.0 and libvirt on the identical guest");
-        boolean ganeti = Files.isDirectory(Path.of("/usr/share/ganeti"));
-        boolean libvirt = Files.isExecutable(Path.of("/usr/bin/virsh"));
-        rows.add(new Row("Ganeti 3.0 `StartInstance` / `GetAllInstancesInfo` / force stop", "—",
-                ganeti ? "installed, harness not written yet" : "not measured: `ganeti-3.0` is not installed", "—",
-                "report hvkit/Ganeti", "not run"));
+    private void alternatives() throws IOException {
+        progress("8/8 alternatives: Ganeti 3.0 (bench/ganeti_bench.py, run before this harness) and libvirt");
+        if (ganetiResults == null || !Files.isRegularFile(ganetiResults)) {
+            rows.add(new Row("Ganeti 3.0 `StartInstance` / `GetAllInstancesInfo` / force `StopInstance`", "—",
+                    "not measured: no Ganeti results (bench/run downloads ganeti-3.0 and runs bench/ganeti_bench.py)",
+                    "—", "report hvkit/Ganeti", "not run"));
+        } else {
+            com.fasterxml.jackson.databind.JsonNode g = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(ganetiResults.toFile());
+            String v = "Ganeti " + g.path("version").asText();
+            List<Double> gStart = doubles(g.path("start_ms"));
+            List<Double> gStop = doubles(g.path("stop_ms"));
+            rows.add(new Row(v + " `StartInstance` vs hvkit `startInstance`, same 64 MiB guest, until the call returns",
+                    msSummary(startOnly), v + ": " + msSummary(gStart), f(median(startOnly) / median(gStart)),
+                    "report hvkit/Ganeti", "—"));
+            var lists = g.path("list_ms").fields();
+            while (lists.hasNext()) {
+                var e = lists.next();
+                int n = Integer.parseInt(e.getKey());
+                List<Double> mine = listTimes.get(n);
+                if (mine == null) {
+                    continue;
+                }
+                List<Double> theirs = doubles(e.getValue());
+                rows.add(new Row(v + " `GetAllInstancesInfo` vs hvkit `allInstancesInfo()`, " + n + " paused instance"
+                        + (n == 1 ? "" : "s"), msSummary(mine), v + ": " + msSummary(theirs),
+                        f(median(mine) / median(theirs)), "report hvkit/Ganeti", "—"));
+            }
+            rows.add(new Row(v + " force `StopInstance` vs hvkit force `stopInstance`, the running 64 MiB guest",
+                    msSummary(forceStopRunning), v + ": " + msSummary(gStop),
+                    f(median(forceStopRunning) / median(gStop)), "report hvkit/Ganeti", "—"));
+        }
         rows.add(new Row("libvirt `virsh create` until running", "—",
-                libvirt ? "installed, harness not written yet" : "not measured: `libvirt-daemon-system` is not installed",
-                "—", "report hvkit/libvirt", "not run"));
+                "not measured: libvirt-daemon-system is not part of this run (see the reading below)", "—",
+                "report hvkit/libvirt", "not run"));
+    }
+
+    private static List<Double> doubles(com.fasterxml.jackson.databind.JsonNode array) {
+        List<Double> out = new ArrayList<>();
+        array.forEach(x -> out.add(x.asDouble()));
+        return out;
     }
 
     // ------------------------------------------------------------------ cleanup
