@@ -195,6 +195,18 @@ public final class UnixSocket implements AutoCloseable {
     }
 
     private void waitReadable(Duration timeout) throws NativeException {
+        if (!awaitReadable(timeout)) {
+            throw new NativeException("nothing received within " + timeout, LibC.EAGAIN);
+        }
+    }
+
+    /**
+     * Whether something can be read (data, or the end of the stream) within {@code timeout};
+     * {@link Duration#ZERO} only looks. Unlike {@link #read}, an empty socket is no exception.
+     *
+     * @since 1.1
+     */
+    public boolean awaitReadable(Duration timeout) throws NativeException {
         Memory pollfd = new Memory(8);
         pollfd.setInt(0, fd.fd());
         pollfd.setShort(4, (short) LibC.POLLIN);
@@ -204,10 +216,10 @@ public final class UnixSocket implements AutoCloseable {
             int wait = (int) Math.max(0, Math.min(Integer.MAX_VALUE, (deadline - System.nanoTime()) / 1_000_000));
             int r = LibC.INSTANCE.poll(pollfd, new NativeLong(1), wait);
             if (r > 0) {
-                return;
+                return true;
             }
             if (r == 0) {
-                throw new NativeException("nothing received within " + timeout, LibC.EAGAIN);
+                return false;
             }
             if (Native.getLastError() != LibC.EINTR) {
                 throw LibC.error("poll", Native.getLastError());

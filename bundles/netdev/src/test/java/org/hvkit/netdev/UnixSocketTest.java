@@ -2,6 +2,7 @@ package org.hvkit.netdev;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,6 +50,22 @@ class UnixSocketTest {
             assertArrayEquals(new byte[] {1, 2, 3}, java.util.Arrays.copyOf(buf, 3));
             a.close();
             assertEquals(-1, b.read(buf, Duration.ofSeconds(1)));
+        }
+    }
+
+    @Test
+    void awaitReadableLooksWithoutThrowing() throws Exception {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (UnixSocket a = pair[0]; UnixSocket b = pair[1]) {
+            assertFalse(b.awaitReadable(Duration.ZERO), "nothing sent yet");
+            assertFalse(b.awaitReadable(Duration.ofMillis(20)));
+            a.write(new byte[] {7});
+            assertTrue(b.awaitReadable(Duration.ZERO), "data waiting");
+            assertEquals(1, b.read(new byte[4], Duration.ZERO));
+            assertFalse(b.awaitReadable(Duration.ZERO), "consumed");
+            a.close();
+            assertTrue(b.awaitReadable(Duration.ZERO), "the end of the stream is readable too");
+            assertEquals(-1, b.read(new byte[4], Duration.ZERO));
         }
     }
 

@@ -150,6 +150,10 @@ public final class PosixSpawner implements ProcessSpawner {
         boolean exited = false;
         boolean timedOut = false;
         int open = 2;
+        // both pipes at EOF but the child not yet reapable: exit closes the descriptors a moment
+        // before the zombie appears, so look again after 1 ms, then back off (a child that closed
+        // its output and runs on must not make this loop spin)
+        int idleWaitMillis = 1;
         while (true) {
             if (!exited && reap(pid, status, LibC.WNOHANG)) {
                 exited = true;
@@ -167,7 +171,12 @@ public final class PosixSpawner implements ProcessSpawner {
             }
             pollfds.setShort(6, (short) 0);
             pollfds.setShort(14, (short) 0);
-            int ready = c.poll(pollfds, new NativeLong(2), open == 0 ? 20 : 50);
+            int waitMillis = 50;
+            if (open == 0) {
+                waitMillis = idleWaitMillis;
+                idleWaitMillis = Math.min(20, idleWaitMillis * 2);
+            }
+            int ready = c.poll(pollfds, new NativeLong(2), waitMillis);
             if (ready == -1 && Native.getLastError() != LibC.EINTR) {
                 throw LibC.error("poll on the output of pid " + pid, Native.getLastError());
             }

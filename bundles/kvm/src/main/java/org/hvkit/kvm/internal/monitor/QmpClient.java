@@ -141,13 +141,19 @@ public final class QmpClient implements AutoCloseable {
      * @throws QmpException when the connection is gone
      */
     public void pollEvents() throws QmpException {
-        while (true) {
-            JsonNode msg;
-            try {
-                msg = readMessage(Duration.ZERO);
-            } catch (QmpTimeout t) {
-                return;
+        try {
+            // only look: a list of hundreds of instances calls this for each, nearly always for nothing
+            while (socket.awaitReadable(Duration.ZERO)) {
+                int n = socket.read(buf, Duration.ZERO);
+                if (n < 0) {
+                    throw new QmpException("QEMU closed the QMP connection " + path, (String) null);
+                }
+                pending.write(buf, 0, n);
             }
+        } catch (NativeException e) {
+            throw new QmpException("Reading QMP from " + path + ": " + e.getMessage(), e);
+        }
+        for (JsonNode msg = nextPending(); msg != null; msg = nextPending()) {
             if (msg.has("event")) {
                 events.add(msg);
             }
@@ -174,20 +180,9 @@ public final class QmpClient implements AutoCloseable {
         long deadline = System.nanoTime() + wait.toNanos();
         boolean readOnce = false;
         while (true) {
-            byte[] have = pending.toByteArray();
-            int nl = indexOfNewline(have);
-            if (nl >= 0) {
-                pending.reset();
-                pending.write(have, nl + 1, have.length - nl - 1);
-                String line = new String(have, 0, nl, StandardCharsets.UTF_8).trim();
-                if (line.isEmpty()) {
-                    continue;
-                }
-                try {
-                    return MAPPER.readTree(line);
-                } catch (Exception e) {
-                    throw new QmpException("Malformed QMP message on " + path + ": " + line, e);
-                }
+            JsonNode msg = nextPending();
+            if (msg != null) {
+                return msg;
             }
             long left = deadline - System.nanoTime();
             if (left <= 0 && readOnce) {
@@ -208,6 +203,29 @@ public final class QmpClient implements AutoCloseable {
             }
             pending.write(buf, 0, n);
         }
+    }
+
+    /** The next complete message already received, or null. */
+    private JsonNode nextPending() throws QmpException {
+        while (pending.size() > 0) {
+            byte[] have = pending.toByteArray();
+            int nl = indexOfNewline(have);
+            if (nl < 0) {
+                return null;
+            }
+            pending.reset();
+            pending.write(have, nl + 1, have.length - nl - 1);
+            String line = new String(have, 0, nl, StandardCharsets.UTF_8).trim();
+            if (line.isEmpty()) {
+                continue;
+            }
+            try {
+                return MAPPER.readTree(line);
+            } catch (Exception e) {
+                throw new QmpException("Malformed QMP message on " + path + ": " + line, e);
+            }
+        }
+        return null;
     }
 
     private static int indexOfNewline(byte[] b) {
