@@ -65,6 +65,8 @@ public final class EndToEnd {
     private final List<Long> barePids = new ArrayList<>();
     /** Ganeti 3.0's figures from bench/ganeti_bench.py (same run, same guest), or null. */
     private final Path ganetiResults;
+    /** libvirt's figures from bench/libvirt_bench.sh, or null. */
+    private final Path libvirtResults;
     /** hvkit's figures the comparison with Ganeti needs. */
     private final List<Double> startOnly = new ArrayList<>();
     private final List<Double> forceStopRunning = new ArrayList<>();
@@ -74,9 +76,10 @@ public final class EndToEnd {
     record Row(String what, String hvkit, String baseline, String ratio, String goal, String verdict) {
     }
 
-    private EndToEnd(Path guest, Path karafHome, Path qemu, int reps, int scale, String poolRange, Path ganetiResults)
-            throws IOException {
+    private EndToEnd(Path guest, Path karafHome, Path qemu, int reps, int scale, String poolRange, Path ganetiResults,
+                     Path libvirtResults) throws IOException {
         this.ganetiResults = ganetiResults;
+        this.libvirtResults = libvirtResults;
         this.guest = guest;
         this.karafHome = karafHome;
         this.qemu = qemu;
@@ -95,7 +98,8 @@ public final class EndToEnd {
         EndToEnd e = new EndToEnd(Path.of(req(a, "--guest")), Path.of(req(a, "--karaf")),
                 Path.of(a.getOrDefault("--qemu", "/usr/bin/qemu-system-x86_64")),
                 Integer.parseInt(a.getOrDefault("--reps", "10")), Integer.parseInt(a.getOrDefault("--scale", "200")),
-                a.getOrDefault("--pool", "2100000-2100039"), a.containsKey("--ganeti") ? Path.of(a.get("--ganeti")) : null);
+                a.getOrDefault("--pool", "2100000-2100039"), a.containsKey("--ganeti") ? Path.of(a.get("--ganeti")) : null,
+                a.containsKey("--libvirt") ? Path.of(a.get("--libvirt")) : null);
         String table = e.run();
         Path out = Path.of(req(a, "--table-out"));
         Files.writeString(out, table, StandardCharsets.UTF_8);
@@ -740,40 +744,46 @@ public final class EndToEnd {
     // ------------------------------------------------------------------ 8. alternatives
 
     private void alternatives() throws IOException {
-        progress("8/8 alternatives: Ganeti 3.0 (bench/ganeti_bench.py, run before this harness) and libvirt");
-        if (ganetiResults == null || !Files.isRegularFile(ganetiResults)) {
-            rows.add(new Row("Ganeti 3.0 `StartInstance` / `GetAllInstancesInfo` / force `StopInstance`", "—",
-                    "not measured: no Ganeti results (bench/run downloads ganeti-3.0 and runs bench/ganeti_bench.py)",
-                    "—", "report hvkit/Ganeti", "not run"));
-        } else {
-            com.fasterxml.jackson.databind.JsonNode g = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readTree(ganetiResults.toFile());
-            String v = "Ganeti " + g.path("version").asText();
-            List<Double> gStart = doubles(g.path("start_ms"));
-            List<Double> gStop = doubles(g.path("stop_ms"));
-            rows.add(new Row(v + " `StartInstance` vs hvkit `startInstance`, same 64 MiB guest, until the call returns",
-                    msSummary(startOnly), v + ": " + msSummary(gStart), f(median(startOnly) / median(gStart)),
-                    "report hvkit/Ganeti", "—"));
-            var lists = g.path("list_ms").fields();
-            while (lists.hasNext()) {
-                var e = lists.next();
-                int n = Integer.parseInt(e.getKey());
-                List<Double> mine = listTimes.get(n);
-                if (mine == null) {
-                    continue;
-                }
-                List<Double> theirs = doubles(e.getValue());
-                rows.add(new Row(v + " `GetAllInstancesInfo` vs hvkit `allInstancesInfo()`, " + n + " paused instance"
-                        + (n == 1 ? "" : "s"), msSummary(mine), v + ": " + msSummary(theirs),
-                        f(median(mine) / median(theirs)), "report hvkit/Ganeti", "—"));
-            }
-            rows.add(new Row(v + " force `StopInstance` vs hvkit force `stopInstance`, the running 64 MiB guest",
-                    msSummary(forceStopRunning), v + ": " + msSummary(gStop),
-                    f(median(forceStopRunning) / median(gStop)), "report hvkit/Ganeti", "—"));
+        progress("8/8 alternatives: Ganeti 3.0 (bench/ganeti_bench.py) and libvirt (bench/libvirt_bench.sh), run"
+                + " before this harness on the same guest");
+        compare(ganetiResults, "Ganeti", "`StartInstance`", "`GetAllInstancesInfo`", "force `StopInstance`",
+                "bench/run unpacks ganeti-3.0 and runs bench/ganeti_bench.py");
+        compare(libvirtResults, "libvirt", "`virsh create` (a client process per call)", "`virsh list`",
+                "`virsh destroy`", "bench/run needs libvirt-daemon-system installed (bench/run --with-libvirt installs it)");
+    }
+
+    /** Rows hvkit vs an alternative, from its harness's JSON: version, start_ms, stop_ms, list_ms {n: [...]}. */
+    private void compare(Path results, String who, String start, String list, String stop, String how)
+            throws IOException {
+        if (results == null || !Files.isRegularFile(results)) {
+            rows.add(new Row(who + ": start, list, force stop", "—", "not measured: no results (" + how + ")", "—",
+                    "report hvkit/" + who, "not run"));
+            return;
         }
-        rows.add(new Row("libvirt `virsh create` until running", "—",
-                "not measured: libvirt-daemon-system is not part of this run (see the reading below)", "—",
-                "report hvkit/libvirt", "not run"));
+        com.fasterxml.jackson.databind.JsonNode g = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(results.toFile());
+        String v = who + " " + g.path("version").asText();
+        List<Double> theirStart = doubles(g.path("start_ms"));
+        List<Double> theirStop = doubles(g.path("stop_ms"));
+        rows.add(new Row(v + " " + start + " vs hvkit `startInstance`, the same 64 MiB guest, until the call returns",
+                msSummary(startOnly), v + ": " + msSummary(theirStart), f(median(startOnly) / median(theirStart)),
+                "report hvkit/" + who, "—"));
+        var lists = g.path("list_ms").fields();
+        while (lists.hasNext()) {
+            var e = lists.next();
+            int n = Integer.parseInt(e.getKey());
+            List<Double> mine = listTimes.get(n);
+            if (mine == null) {
+                continue;
+            }
+            List<Double> theirs = doubles(e.getValue());
+            rows.add(new Row(v + " " + list + " vs hvkit `allInstancesInfo()`, " + n + " paused instance"
+                    + (n == 1 ? "" : "s"), msSummary(mine), v + ": " + msSummary(theirs),
+                    f(median(mine) / median(theirs)), "report hvkit/" + who, "—"));
+        }
+        rows.add(new Row(v + " " + stop + " vs hvkit force `stopInstance`, the running 64 MiB guest",
+                msSummary(forceStopRunning), v + ": " + msSummary(theirStop),
+                f(median(forceStopRunning) / median(theirStop)), "report hvkit/" + who, "—"));
     }
 
     private static List<Double> doubles(com.fasterxml.jackson.databind.JsonNode array) {
