@@ -228,7 +228,13 @@ public final class EndToEnd {
             a.cleanupInstance("st");
             long b0 = System.nanoTime();
             bareStart(argv);
-            queryStatus(qmpSocket);
+            // the conversation any manager has with a started guest: resume it, see it run
+            try (QmpClient qmp = QmpClient.connect(qmpSocket, Duration.ofSeconds(10))) {
+                qmp.execute("cont", Map.of());
+                if (!"running".equals(qmp.execute("query-status", Map.of()).path("status").asText())) {
+                    throw new IllegalStateException("the bare QEMU does not run after cont");
+                }
+            }
             long b1 = System.nanoTime();
             long barePid = Long.parseLong(Files.readString(root(a).resolve("pid/st")).trim());
             barePids.add(barePid);
@@ -244,7 +250,7 @@ public final class EndToEnd {
         double ratio = median(hv) / median(bare);
         rows.add(new Row("start until QMP answers `query-status` (64 MiB guest, TCG): `startInstance` + `instanceInfo`",
                 msSummary(hv),
-                "bare `qemu -daemonize` (posix_spawn), same argv: " + msSummary(bare), f(ratio), "≤ 1.05",
+                "bare `qemu -daemonize` (posix_spawn) of the same argv, then QMP `cont` + `query-status`: " + msSummary(bare), f(ratio), "≤ 1.05",
                 ratio <= 1.05 ? "yes" : "no"));
     }
 

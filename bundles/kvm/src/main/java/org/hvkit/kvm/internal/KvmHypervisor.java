@@ -167,24 +167,33 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     public List<String> listInstances() {
         List<String> out = new ArrayList<>();
         for (String name : store.knownNames()) {
-            if (alive(name).isPresent()) {
+            if (monitors.snapshot(name).isPresent() || alive(name).isPresent()) {
                 out.add(name);
             }
         }
         return out;
     }
 
+    /**
+     * From the instance's kept QMP connection when it is healthy (no file read at all: a list
+     * of hundreds costs a non-blocking read each); else from /proc, which also attaches the
+     * process to the connection for the next time.
+     */
     @Override
     public Optional<InstanceInfo> instanceInfo(String name) {
-        return alive(name).map(p -> new InstanceInfo(name, p.pid(), p.memoryMiB(), p.vcpus(), state(name, p.pid()), 0));
+        Optional<Monitors.Snapshot> kept = monitors.snapshot(name);
+        if (kept.isPresent()) {
+            return Optional.of(info(name, kept.get().process(), kept.get().status()));
+        }
+        return alive(name).map(p -> info(name, p, monitors.status(name, store.paths().qmpSocket(name), p)
+                // a busy monitor (stop, migration) or a silent one: the process is alive, so running
+                .orElse("running")));
     }
 
-    /** From the kept QMP connection; a busy monitor (stop, migration) or a silent one means alive, so running. */
-    private InstanceState state(String name, long pid) {
-        return monitors.status(name, store.paths().qmpSocket(name), pid)
-                .map(s -> "running".equals(s) ? InstanceState.RUNNING : "shutdown".equals(s) ? InstanceState.SHUTDOWN
-                        : InstanceState.PAUSED)
-                .orElse(InstanceState.RUNNING);
+    private static InstanceInfo info(String name, QemuProcess p, String status) {
+        InstanceState state = "running".equals(status) ? InstanceState.RUNNING
+                : "shutdown".equals(status) ? InstanceState.SHUTDOWN : InstanceState.PAUSED;
+        return new InstanceInfo(name, p.pid(), p.memoryMiB(), p.vcpus(), state, 0);
     }
 
     /** DS: the component goes away (bundle stop or update, configuration deleted); QEMU runs on. */

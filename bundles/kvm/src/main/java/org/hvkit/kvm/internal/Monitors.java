@@ -11,6 +11,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.kvm.internal.monitor.QmpClient;
+import org.hvkit.kvm.internal.process.QemuProcess;
 import org.hvkit.kvm.internal.monitor.QmpException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +50,8 @@ final class Monitors implements AutoCloseable {
         final ReentrantLock lock = new ReentrantLock();
         QmpClient qmp;
         long pid = -1;
+        /** The process behind the connection as /proc showed it when a reader first asked (memory, VCPUs). */
+        QemuProcess process;
         /** The last {@code query-status} answer still known to hold, or null. */
         String status;
     }
@@ -99,23 +102,15 @@ final class Monitors implements AutoCloseable {
      * without waiting: empty when another user holds the monitor or QEMU does not answer.
      * Costs a non-blocking read while nothing changed, one {@code query-status} after a change.
      */
-    Optional<String> status(String name, Path socket, long pid) {
+    Optional<String> status(String name, Path socket, QemuProcess process) {
         Entry e = entry(name);
         if (!e.lock.tryLock()) {
             return Optional.empty();
         }
         try {
-            QmpClient q = open(e, socket, pid);
-            q.pollEvents();
-            for (JsonNode ev : q.drainEvents()) {
-                if (STATE_EVENTS.contains(ev.path("event").asText())) {
-                    e.status = null;
-                }
-            }
-            if (e.status == null) {
-                e.status = q.execute("query-status", Map.of()).path("status").asText();
-            }
-            return Optional.of(e.status);
+            open(e, socket, process.pid());
+            e.process = process;
+            return Optional.of(currentStatus(e));
         } catch (HypervisorException x) {
             LOG.debug("QMP status of {}: {}", name, x.getMessage());
             drop(e);
@@ -125,6 +120,49 @@ final class Monitors implements AutoCloseable {
         }
     }
 
+    /** A live instance as the kept connection knows it: no /proc read, no new connection. */
+    record Snapshot(QemuProcess process, String status) {
+    }
+
+    /**
+     * The instance's process and run state from its kept connection alone, when there is one
+     * and it is healthy: QEMU's exit (zombie or not) closes the socket, which the non-blocking
+     * read sees. Empty when there is no such connection, it broke, or another user holds the
+     * monitor — the caller then asks /proc.
+     */
+    Optional<Snapshot> snapshot(String name) {
+        Entry e = entries.get(name);
+        if (e == null || !e.lock.tryLock()) {
+            return Optional.empty();
+        }
+        try {
+            if (e.qmp == null || e.process == null) {
+                return Optional.empty();
+            }
+            return Optional.of(new Snapshot(e.process, currentStatus(e)));
+        } catch (HypervisorException x) {
+            LOG.debug("QMP connection of {} is gone: {}", name, x.getMessage());
+            drop(e);
+            return Optional.empty();
+        } finally {
+            e.lock.unlock();
+        }
+    }
+
+    /** Reads pending events without waiting; asks {@code query-status} only when one may have changed it. */
+    private static String currentStatus(Entry e) throws HypervisorException {
+        e.qmp.pollEvents();
+        for (JsonNode ev : e.qmp.drainEvents()) {
+            if (STATE_EVENTS.contains(ev.path("event").asText())) {
+                e.status = null;
+            }
+        }
+        if (e.status == null) {
+            e.status = e.qmp.execute("query-status", Map.of()).path("status").asText();
+        }
+        return e.status;
+    }
+
     private QmpClient open(Entry e, Path socket, long pid) throws QmpException {
         if (e.qmp != null && e.pid != pid) {
             drop(e);
@@ -132,6 +170,7 @@ final class Monitors implements AutoCloseable {
         if (e.qmp == null) {
             e.qmp = QmpClient.connect(socket, timeout);
             e.pid = pid;
+            e.process = null;
             e.status = null;
         }
         return e.qmp;
@@ -143,6 +182,7 @@ final class Monitors implements AutoCloseable {
         }
         e.qmp = null;
         e.pid = -1;
+        e.process = null;
         e.status = null;
     }
 

@@ -101,6 +101,28 @@ class KvmLifecycleTest {
     }
 
     @Test
+    void aQemuKilledBehindTheDriversBackIsNoLongerListed() throws Exception {
+        KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
+        Instance guest = KvmTestNode.guest("guest6", null, null).memory(64).build();
+        try {
+            kvm.startInstance(guest, true);
+            long pid = kvm.instanceInfo("guest6").orElseThrow().pid(); // now answered from the kept connection
+            assertEquals(InstanceState.PAUSED, kvm.instanceInfo("guest6").orElseThrow().state());
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (kvm.instanceInfo("guest6").isPresent() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(kvm.instanceInfo("guest6").isEmpty(), "the closed connection (or /proc) shows it gone");
+            assertEquals(List.of(), kvm.listInstances());
+            assertEquals(0, kvm.monitors().open(), "the broken connection was dropped");
+        } finally {
+            kvm.stopInstanceByName("guest6");
+            kvm.cleanupInstance("guest6");
+        }
+    }
+
+    @Test
     void startBridgedPingListStopWithAcpiCleanup() throws Exception {
         KvmTestNode.bridge("br0", "10.99.0.1/24");
         KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);

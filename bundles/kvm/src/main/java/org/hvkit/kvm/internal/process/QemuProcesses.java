@@ -58,7 +58,7 @@ public final class QemuProcesses {
 
     /** The live QEMU process of instance {@code name} with pid {@code pid}, if that is what runs there. */
     public Optional<QemuProcess> alive(long pid, String name) {
-        if (pid <= 0 || isZombieOrGone(pid)) {
+        if (pid <= 0) {
             return Optional.empty();
         }
         byte[] raw;
@@ -66,6 +66,9 @@ public final class QemuProcesses {
             raw = Files.readAllBytes(proc.resolve(Long.toString(pid)).resolve("cmdline"));
         } catch (IOException e) {
             return Optional.empty();
+        }
+        if (raw.length == 0) {
+            return Optional.empty(); // a zombie (its memory, and so its command line, is gone) or a kernel thread
         }
         String[] argv = new String(raw, StandardCharsets.UTF_8).split("\0");
         boolean named = false;
