@@ -610,7 +610,7 @@ public final class EndToEnd {
             for (Map.Entry<Integer, List<Double>> e : byCount.entrySet()) {
                 double med = median(e.getValue());
                 boolean last = e.getKey() == scale;
-                rows.add(new Row("`allInstancesInfo()` with " + e.getKey() + " running instance" + (e.getKey() == 1 ? "" : "s"),
+                rows.add(new Row("`allInstancesInfo()` with " + e.getKey() + " live (paused) instance" + (e.getKey() == 1 ? "" : "s"),
                         msSummary(e.getValue()), "per instance: " + f(med / e.getKey()) + " ms; the first call after"
                         + " the starts (one `query-status` per instance): " + f(firstCall.get(e.getKey())) + " ms", "—",
                         last ? "≤ 20 ms at " + scale : "—", last ? (med <= 20 ? "yes" : "no") : "—"));
