@@ -167,7 +167,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     public List<String> listInstances() {
         List<String> out = new ArrayList<>();
         for (String name : store.knownNames()) {
-            if (monitors.snapshot(name).isPresent() || alive(name).isPresent()) {
+            if (monitors.connected(name) || alive(name).isPresent()) {
                 out.add(name);
             }
         }

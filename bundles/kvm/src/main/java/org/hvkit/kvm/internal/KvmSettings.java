@@ -22,10 +22,6 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
     /** Configuration keys {@code hvparam.<name>} set node-wide defaults (Ganeti's cluster-level hvparams). */
     static final String HVPARAM_PREFIX = "hvparam.";
 
-    static KvmSettings from(KvmConfiguration c) {
-        return from(c, Map.of());
-    }
-
     static KvmSettings from(KvmConfiguration c, Map<String, ?> properties) {
         String node = c.hypervisor_node() != null && !c.hypervisor_node().isBlank() ? c.hypervisor_node().trim()
                 : hostname();

@@ -120,6 +120,30 @@ final class Monitors implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the instance's kept connection is healthy (QEMU alive) — a non-blocking read, never
+     * a command: for callers that need liveness only. False also when busy or never attached.
+     */
+    boolean connected(String name) {
+        Entry e = entries.get(name);
+        if (e == null || !e.lock.tryLock()) {
+            return false;
+        }
+        try {
+            if (e.qmp == null || e.process == null) {
+                return false;
+            }
+            absorbEvents(e);
+            return true;
+        } catch (HypervisorException x) {
+            LOG.debug("QMP connection of {} is gone: {}", name, x.getMessage());
+            drop(e);
+            return false;
+        } finally {
+            e.lock.unlock();
+        }
+    }
+
     /** A live instance as the kept connection knows it: no /proc read, no new connection. */
     record Snapshot(QemuProcess process, String status) {
     }
@@ -151,16 +175,21 @@ final class Monitors implements AutoCloseable {
 
     /** Reads pending events without waiting; asks {@code query-status} only when one may have changed it. */
     private static String currentStatus(Entry e) throws HypervisorException {
+        absorbEvents(e);
+        if (e.status == null) {
+            e.status = e.qmp.execute("query-status", Map.of()).path("status").asText();
+        }
+        return e.status;
+    }
+
+    /** Reads what QEMU sent meanwhile; a state event forgets the cached status. Throws when QEMU is gone. */
+    private static void absorbEvents(Entry e) throws HypervisorException {
         e.qmp.pollEvents();
         for (JsonNode ev : e.qmp.drainEvents()) {
             if (STATE_EVENTS.contains(ev.path("event").asText())) {
                 e.status = null;
             }
         }
-        if (e.status == null) {
-            e.status = e.qmp.execute("query-status", Map.of()).path("status").asText();
-        }
-        return e.status;
     }
 
     private QmpClient open(Entry e, Path socket, long pid) throws QmpException {

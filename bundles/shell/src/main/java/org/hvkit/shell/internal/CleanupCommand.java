@@ -20,10 +20,10 @@ public final class CleanupCommand extends SelectingAction {
         // a stopped instance is listed nowhere: clean up on every matching hypervisor (idempotent);
         // a live one is refused before anything is touched anywhere
         List<HypervisorRegistry.Entry> selected = registry.select(type, node);
-        for (HypervisorRegistry.Entry e : selected) {
-            if (e.hypervisor().listInstances().contains(name)) {
-                throw new HypervisorException("Cannot cleanup a live instance " + name + " (running on " + e.label() + ")");
-            }
+        List<HypervisorRegistry.Entry> live = HypervisorRegistry.running(name, selected);
+        if (!live.isEmpty()) {
+            throw new HypervisorException("Cannot cleanup a live instance " + name + " (running on "
+                    + live.get(0).label() + ")");
         }
         for (HypervisorRegistry.Entry e : selected) {
             e.hypervisor().cleanupInstance(name);

@@ -101,12 +101,7 @@ final class HypervisorRegistry {
     /** The hypervisor that runs instance {@code name}, among those of {@code type}/{@code node}. */
     Entry locate(String name, String type, String node) throws HypervisorException {
         List<Entry> candidates = select(type, node);
-        List<Entry> found = new ArrayList<>();
-        for (Entry e : candidates) {
-            if (e.hypervisor().listInstances().contains(name)) {
-                found.add(e);
-            }
-        }
+        List<Entry> found = running(name, candidates);
         if (found.isEmpty()) {
             throw new HypervisorException("Instance '" + name + "' is not running on any registered hypervisor"
                     + " (looked at: " + labels(candidates) + ")");
@@ -116,6 +111,17 @@ final class HypervisorRegistry {
                     + "); choose one with --type/--node");
         }
         return found.get(0);
+    }
+
+    /** The hypervisors among {@code candidates} on which instance {@code name} is alive. */
+    static List<Entry> running(String name, List<Entry> candidates) throws HypervisorException {
+        List<Entry> found = new ArrayList<>();
+        for (Entry e : candidates) {
+            if (e.hypervisor().listInstances().contains(name)) {
+                found.add(e);
+            }
+        }
+        return found;
     }
 
     /** Releases the services obtained by this registry. */
