@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # Builds hvkit's tiny real test guest from Debian packages (no root needed once the apt lists
 # exist): the current cloud kernel and an initramfs with static busybox whose /init brings
-# up eth0 from guest.ip=/guest.gw= kernel arguments, prints GUEST-UP, optionally pings
-# guest.ping=, powers off on the ACPI button (GUEST-POWERDOWN) and prints HEARTBEAT n every
-# second. Output: <out>/vmlinuz and <out>/initramfs.gz (byte-identical for the same packages).
+# up eth0 from guest.ip=/guest.gw= kernel arguments, prints GUEST-UP, optionally mounts the
+# disk guest.disk= (a raw ext4 image from make-disk.sh on a virtio drive, e.g. /dev/vda),
+# optionally pings guest.ping=, powers off on the ACPI button (GUEST-POWERDOWN) and prints
+# HEARTBEAT n every second (with a disk, also appended to /mnt/heartbeat and synced).
+# Console lines, in this order:
+#   GUEST-UP ip=<ip|none> kernel=<release>
+#   GUEST-DISK-READ <last line of /mnt/heartbeat|empty>   } only with guest.disk=; or
+#   GUEST-DISK-OK <dev>                                    } GUEST-DISK-FAIL <dev>: <reason>
+#   GUEST-PING-OK <ip> | GUEST-PING-FAIL <ip>               (only with guest.ping=)
+#   HEARTBEAT n, then DISK-HEARTBEAT n once that line is written and synced to the disk
+#   GUEST-DISK-FAIL <dev>: write of HEARTBEAT n             (instead, if that write failed)
+#   GUEST-POWERDOWN                                         (ACPI button; the disk is remounted
+#                                                            read-only, i.e. clean, before power-off)
+# Output: <out>/vmlinuz and <out>/initramfs.gz (byte-identical for the same packages).
 # Usage: tools/guest/build.sh [OUTDIR]   (default: target/guest under the repository root)
 set -euo pipefail
 
@@ -33,25 +44,68 @@ for deb in ./*.deb; do dpkg-deb -x "$deb" pkg; done
 
 vmlinuz=$(ls pkg/boot/vmlinuz-* | head -1)
 krel=${vmlinuz##*/vmlinuz-}
-moddir=pkg/lib/modules/$krel/kernel
+kmods=pkg/lib/modules/$krel
 
 root=initramfs
-mkdir -p $root/bin $root/dev $root/proc $root/sys $root/etc/acpi/PWRF $root/lib/modules
+mkdir -p $root/bin $root/dev $root/proc $root/sys $root/mnt $root/etc/acpi/PWRF $root/lib/modules
 cp pkg/bin/busybox $root/bin/busybox
-# modules in dependency order (no modules.dep in the initramfs: busybox insmod, one by one)
-for m in button evdev virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
-  f=$(find "$moddir" -name "$m.ko*" | head -1)
-  [ -n "$f" ] || { echo "guest: module $m not found in $kpkg" >&2; exit 1; }
+
+# What the guest needs: the ACPI button (+ evdev) for acpid, virtio-pci, virtio-net, virtio-blk
+# for guest.disk= and ext4 to mount it (ext4 also mounts ext2). Each is either built into this
+# kernel (modules.builtin) or a module that is shipped together with its dependencies, read
+# from the depends= field of the .ko files themselves and recursively; /init loads them in
+# that order with busybox insmod (no modules.dep in the initramfs). A kernel where one is
+# missing, or where a needed module names a soft dependency (modprobe-only), fails the build.
+needed="button evdev virtio_pci virtio_net virtio_blk ext4"
+fail() { echo "guest: $*" >&2; exit 1; }
+[ -s "$kmods/modules.builtin" ] || fail "no modules.builtin in $kpkg"
+declare -A kofile=() builtin=() state=()
+while IFS= read -r f; do n=${f##*/}; n=${n%%.ko*}; kofile[${n//-/_}]=$f; done \
+  < <(find "$kmods/kernel" -name '*.ko*' | LC_ALL=C sort)
+while IFS= read -r f; do n=${f##*/}; n=${n%%.ko*}; builtin[${n//-/_}]=1; done < "$kmods/modules.builtin"
+# one key=value of a module's .modinfo (NUL-separated strings); exactly one occurrence or none
+modfield() {
+  local v; v=$(tr '\0' '\n' < "$2" | grep -a "^$1=" || true)
+  case "$v" in *$'\n'*) fail "${2##*/}: several $1= fields" ;; esac
+  printf '%s' "${v#"$1="}"
+}
+order=() builtins=()
+addmod() {
+  local m=$1 f ko deps d
+  case "${state[$m]:-}" in done) return ;; busy) fail "module dependency cycle at $m" ;; esac
+  if [ -n "${builtin[$m]:-}" ]; then state[$m]=done; builtins+=("$m"); return; fi
+  f=${kofile[$m]:-}
+  [ -n "$f" ] || fail "module $m is neither built into $krel nor shipped in $kpkg"
+  state[$m]=busy
+  ko=$root/lib/modules/$m.ko
   case "$f" in
-    *.ko.xz) xz -dc "$f" > "$root/lib/modules/$m.ko" ;;
-    *.ko.zst) zstd -qdc "$f" > "$root/lib/modules/$m.ko" ;;
-    *) cp "$f" "$root/lib/modules/$m.ko" ;;
+    *.ko.xz) xz -dc "$f" > "$ko" ;;
+    *.ko.zst) zstd -qdc "$f" > "$ko" ;;
+    *.ko) cp "$f" "$ko" ;;
+    *) fail "$f: unknown module compression" ;;
   esac
-done
+  d=$(modfield vermagic "$ko"); [[ "$d" == "$krel "* ]] || fail "$f: vermagic '$d' is not $krel"
+  d=$(modfield name "$ko"); [ -z "$d" ] || [ "$d" = "$m" ] || fail "$f: module name is $d, not $m"
+  d=$(modfield softdep "$ko"); [ -z "$d" ] || fail "$f: soft dependencies ($d) that insmod does not load"
+  deps=$(modfield depends "$ko")
+  for d in ${deps//,/ }; do addmod "${d//-/_}"; done
+  state[$m]=done
+  order+=("$m")
+}
+for m in $needed; do addmod "$m"; done
+printf '%s\n' "${order[@]}" > $root/lib/modules/load-order
+echo "guest: modules ${order[*]}; built in: ${builtins[*]}"
 cat > $root/etc/acpi/PWRF/00000080 <<'ACPI'
 #!/bin/busybox sh
+export PATH=/bin
 echo GUEST-POWERDOWN > /dev/console
-/bin/busybox poweroff -f
+# the disk: read-only (flushed and marked clean) rather than unmounted, so that a heartbeat
+# written meanwhile fails instead of landing in the initramfs under /mnt
+if awk '$2 == "/mnt" { found = 1 } END { exit !found }' /proc/mounts; then
+  for i in 1 2 3 4 5 6 7 8 9 10; do mount -o remount,ro /mnt 2>/dev/null && break; sleep 0.1; done
+  sync
+fi
+poweroff -f
 ACPI
 cat > $root/init <<'INIT'
 #!/bin/busybox sh
@@ -60,14 +114,14 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-for m in button evdev virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
+for m in $(cat /lib/modules/load-order); do
   insmod /lib/modules/$m.ko 2>/dev/null
 done
 mkdir -p /var/run /var/log
 # busybox acpid exits at once when it cannot open its log file
 acpid -c /etc/acpi -l /dev/null
 arg() { for w in $(cat /proc/cmdline); do case "$w" in "$1="*) echo "${w#*=}";; esac; done; }
-ip=$(arg guest.ip); gw=$(arg guest.gw); target=$(arg guest.ping)
+ip=$(arg guest.ip); gw=$(arg guest.gw); target=$(arg guest.ping); disk=$(arg guest.disk)
 ip link set lo up
 if [ -n "$ip" ]; then
   ip link set eth0 up
@@ -75,11 +129,42 @@ if [ -n "$ip" ]; then
   [ -n "$gw" ] && ip route add default via "$gw"
 fi
 echo "GUEST-UP ip=${ip:-none} kernel=$(uname -r)"
+# guest.disk=<dev>: mount it on /mnt (synchronous writes), show what the last boot left there
+hbfile=
+if [ -n "$disk" ]; then
+  case "$disk" in /*) ;; *) disk=/dev/$disk ;; esac
+  i=0
+  while [ ! -b "$disk" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+  if [ ! -b "$disk" ]; then
+    echo "GUEST-DISK-FAIL $disk: no such block device after 10 s"
+  elif ! err=$(mount -t ext4 -o rw,sync "$disk" /mnt 2>&1); then
+    echo "GUEST-DISK-FAIL $disk: $(echo $err)"
+  elif ! awk '$2 == "/mnt" && $4 ~ /^rw(,|$)/ { found = 1 } END { exit !found }' /proc/mounts; then
+    echo "GUEST-DISK-FAIL $disk: mounted read-only"
+    umount /mnt
+  else
+    last=$(tail -n 1 /mnt/heartbeat 2>/dev/null)
+    echo "GUEST-DISK-READ ${last:-empty}"
+    echo "GUEST-DISK-OK $disk"
+    hbfile=/mnt/heartbeat
+  fi
+fi
 if [ -n "$target" ]; then
   if ping -c 3 -W 2 "$target" >/dev/null 2>&1; then echo "GUEST-PING-OK $target"; else echo "GUEST-PING-FAIL $target"; fi
 fi
 n=0
-while true; do n=$((n+1)); echo "HEARTBEAT $n"; sleep 1; done
+while true; do
+  n=$((n+1))
+  echo "HEARTBEAT $n"
+  if [ -n "$hbfile" ]; then
+    if { echo "HEARTBEAT $n" >> $hbfile && sync; } 2>/dev/null; then
+      echo "DISK-HEARTBEAT $n"
+    else
+      echo "GUEST-DISK-FAIL $disk: write of HEARTBEAT $n"
+    fi
+  fi
+  sleep 1
+done
 INIT
 chmod 755 $root/init $root/etc/acpi/PWRF/00000080
 (
