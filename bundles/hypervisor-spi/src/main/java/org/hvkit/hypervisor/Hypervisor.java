@@ -16,6 +16,14 @@ import org.osgi.annotation.versioning.ProviderType;
  *
  * <p>Instance parameters handed to the lifecycle methods are the <em>filled</em> parameters
  * (defaults overlaid with the instance's own, see {@link ParameterChecks#fill}).
+ *
+ * <p><b>Names.</b> Instance names end up in file names, socket paths and command lines. Every
+ * method that takes a name ({@link #instanceInfo}, {@link #runningInstance},
+ * {@link #stopInstanceByName}, {@link #cleanupInstance}, and {@link SerialConsole}'s methods)
+ * refuses an invalid one ({@link Instance#isValidName}) with the {@link HypervisorException} of
+ * {@link Instance#requireValidName} <em>before touching anything</em>: no file is read, written,
+ * removed or resolved, no process is signalled. Methods that take an {@link Instance} get a
+ * valid name by construction. (Contract since 1.2.)
  */
 @ProviderType
 public interface Hypervisor {
@@ -43,7 +51,21 @@ public interface Hypervisor {
     /** Names of the instances alive on this node. */
     List<String> listInstances() throws HypervisorException;
 
-    /** Information about one instance, empty when it is not alive. */
+    /**
+     * Names of the instances that have runtime state on this node, alive or not: what
+     * {@link #cleanupInstance} would act on (e.g. a crashed instance whose files remain). Every
+     * alive instance is among them. The default returns {@link #listInstances()}, for providers
+     * whose runtime state disappears with the instance. Since 1.2.
+     */
+    default List<String> knownInstances() throws HypervisorException {
+        return listInstances();
+    }
+
+    /**
+     * Information about one instance, empty when it is not alive.
+     *
+     * @throws HypervisorException also for an invalid name (see the name contract above)
+     */
     Optional<InstanceInfo> instanceInfo(String name) throws HypervisorException;
 
     /** Information about every alive instance; instances that cannot be inspected are skipped. */
@@ -53,6 +75,8 @@ public interface Hypervisor {
      * The definition an alive instance was started with, as saved in the hypervisor's runtime
      * state; empty when the instance is not alive. Lets name-only callers (a shell) call the
      * methods that take an {@link Instance}.
+     *
+     * @throws HypervisorException also for an invalid name (see the name contract above)
      */
     Optional<Instance> runningInstance(String name) throws HypervisorException;
 
@@ -71,10 +95,18 @@ public interface Hypervisor {
      */
     void stopInstance(Instance instance, boolean force, Duration timeout) throws HypervisorException;
 
-    /** Kills an instance known only by name (Ganeti's watcher path). */
+    /**
+     * Kills an instance known only by name (Ganeti's watcher path).
+     *
+     * @throws HypervisorException also for an invalid name (see the name contract above)
+     */
     void stopInstanceByName(String name) throws HypervisorException;
 
-    /** Removes the runtime state of a stopped instance; refuses a live one. */
+    /**
+     * Removes the runtime state of a stopped instance; refuses a live one.
+     *
+     * @throws HypervisorException also for an invalid name (see the name contract above)
+     */
     void cleanupInstance(String name) throws HypervisorException;
 
     /** Soft reboot: clean stop, then start again from the saved runtime. */

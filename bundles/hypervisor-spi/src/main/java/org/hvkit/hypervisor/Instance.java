@@ -2,6 +2,7 @@ package org.hvkit.hypervisor;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,23 +35,37 @@ public record Instance(String name, String primaryNode, String hypervisor, Map<S
     public static final List<String> DISK_TEMPLATES = List.of(
             "diskless", "file", "sharedfile", "plain", "drbd", "rbd", "blockdev", "ext", "gluster");
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+    /** Dot-separated labels, each starting with a letter or digit; the length is checked apart. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*(\\.[A-Za-z0-9][A-Za-z0-9_-]*)*");
+    private static final int NAME_MAX = 63;
+    /** What {@link #isValidName} demands, as error messages state it. */
+    static final String NAME_RULE = "1-63 characters: letters, digits, '.', '_', '-', starting with a letter or digit;"
+            + " every label between dots is non-empty and starts with a letter or digit";
     private static final Set<String> TEMPLATE_SET = Set.copyOf(DISK_TEMPLATES);
 
+    /**
+     * Checks the name (see {@link #isValidName}), the NICs' MAC addresses (unique within the
+     * instance; since 1.2) and the disk template.
+     *
+     * @throws IllegalArgumentException naming the offending value
+     */
     public Instance {
         if (!isValidName(name)) {
-            throw new IllegalArgumentException("'" + name + "' is not a valid instance name (1-63 characters:"
-                    + " letters, digits, '.', '_', '-', starting with a letter or digit)");
+            throw new IllegalArgumentException(invalidNameMessage(name));
         }
         primaryNode = primaryNode == null ? "" : primaryNode;
         hypervisor = hypervisor == null ? "" : hypervisor.toLowerCase(Locale.ROOT);
         hvparams = hvparams == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(hvparams));
         beparams = beparams == null ? BackendParams.DEFAULTS : beparams;
         nics = nics == null ? List.of() : List.copyOf(nics);
+        int[] duplicate = duplicateMac(nics);
+        if (duplicate != null) {
+            throw new IllegalArgumentException("nics[" + duplicate[0] + "].mac: " + duplicateMacText(nics, duplicate));
+        }
         disks = disks == null ? List.of() : List.copyOf(disks);
         diskTemplate = diskTemplate == null || diskTemplate.isEmpty() ? "diskless" : diskTemplate;
         if (!TEMPLATE_SET.contains(diskTemplate)) {
-            throw new IllegalArgumentException("unknown disk template '" + diskTemplate + "' (allowed: "
+            throw new IllegalArgumentException("unknown disk template " + Texts.quote(diskTemplate) + " (allowed: "
                     + String.join(", ", DISK_TEMPLATES) + ")");
         }
         if (networkPort < 0 || networkPort > 65535) {
@@ -62,10 +77,57 @@ public record Instance(String name, String primaryNode, String hypervisor, Map<S
 
     /**
      * Whether {@code name} can name an instance. Names end up in file names, socket paths and
-     * QEMU's {@code -name}, so they are restricted to a hostname-like alphabet.
+     * QEMU's {@code -name}, so they are restricted to a hostname-like label sequence: 1 to 63
+     * characters, letters, digits, {@code '.'}, {@code '_'} and {@code '-'}, where every label
+     * between dots is non-empty and starts with a letter or digit. So {@code "."},
+     * {@code ".."}, {@code "a..b"}, {@code "a."}, {@code "a.-b"}, {@code "-a"} and anything
+     * with {@code '/'} or a control character are invalid. (Since 1.2 empty labels and labels
+     * starting with {@code '_'} or {@code '-'} are refused; 1.1 refused only a trailing dot.)
      */
     public static boolean isValidName(String name) {
-        return name != null && NAME.matcher(name).matches() && !name.endsWith(".");
+        return name != null && !name.isEmpty() && name.length() <= NAME_MAX && NAME.matcher(name).matches();
+    }
+
+    /**
+     * The boundary check for every method that takes an instance name (see {@link Hypervisor}):
+     * returns {@code name} when it is {@linkplain #isValidName valid}, throws otherwise. The
+     * message quotes the name with control characters escaped (<code>&#92;u0000</code>) and long names
+     * truncated, e.g. {@code Invalid instance name '../../srv/victim': 1-63 characters: letters,
+     * digits, '.', '_', '-', starting with a letter or digit; every label between dots is
+     * non-empty and starts with a letter or digit}. Since 1.2.
+     *
+     * @return {@code name}
+     * @throws HypervisorException when {@code name} is null or invalid
+     */
+    public static String requireValidName(String name) throws HypervisorException {
+        if (!isValidName(name)) {
+            throw new HypervisorException(invalidNameMessage(name));
+        }
+        return name;
+    }
+
+    private static String invalidNameMessage(String name) {
+        return "Invalid instance name " + Texts.quote(name) + ": " + NAME_RULE;
+    }
+
+    /**
+     * The first NIC whose MAC address an earlier NIC already uses and that earlier NIC, as
+     * {@code {index, earlier index}}; null when all MAC addresses differ.
+     */
+    static int[] duplicateMac(List<Nic> nics) {
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < nics.size(); i++) {
+            Integer first = seen.putIfAbsent(nics.get(i).mac(), i);
+            if (first != null) {
+                return new int[] {i, first};
+            }
+        }
+        return null;
+    }
+
+    /** {@code aa:00:00:00:00:01 is already used by nics[0]} for a {@link #duplicateMac} result. */
+    static String duplicateMacText(List<Nic> nics, int[] duplicate) {
+        return nics.get(duplicate[0]).mac() + " is already used by nics[" + duplicate[1] + "]";
     }
 
     /** A builder pre-filled from this instance. */

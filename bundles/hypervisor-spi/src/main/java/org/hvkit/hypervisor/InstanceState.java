@@ -7,5 +7,11 @@ public enum InstanceState {
     /** The guest exists but its CPUs are stopped (started paused, or during a non-live migration). */
     PAUSED,
     /** The hypervisor process exists but the guest has shut down. */
-    SHUTDOWN
+    SHUTDOWN,
+    /**
+     * The hypervisor process exists but does not answer (stopped with SIGSTOP, hung); its
+     * figures may be stale. Since 1.2: consumers that switch over this enum need a branch (or
+     * a default) for it.
+     */
+    UNRESPONSIVE
 }

@@ -1,6 +1,7 @@
 package org.hvkit.hypervisor;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,11 +38,17 @@ public final class ParameterChecks {
     }
 
     /**
-     * The filled parameter dict: the defaults overlaid with {@code overrides}, each value
-     * coerced to its parameter's type. Unknown keys are kept (so that the syntax check can
-     * name them); the result keeps the catalogue's order.
+     * The filled parameter dict: the defaults overlaid with {@code overrides}. Unknown keys are
+     * kept (so that the syntax check can name them); the result keeps the catalogue's order.
      *
-     * @throws ParameterException when a value cannot be coerced to its type
+     * <p>Since 1.2 the instance's values are not coerced: each must already have its parameter's
+     * type ({@link ParameterType#STRING} a {@code String}, {@link ParameterType#BOOL} a
+     * {@code Boolean}, {@link ParameterType#INT} an {@code Integer} or {@code Long}, stored as a
+     * {@code Long}); null stays null. ({@code "root_path": 7} used to become {@code "7"}.) Text
+     * from configuration files is converted with {@link ParameterType#coerce} before it gets here.
+     *
+     * @throws ParameterException naming the first value of the wrong type, e.g. {@code Parameter
+     *                            'root_path' must be of type string (current value: 7, a number)}
      */
     public static Map<String, Object> fill(Map<String, ParameterSpec> parameters, Map<String, Object> defaults,
                                            Map<String, ?> overrides) throws ParameterException {
@@ -53,9 +60,41 @@ public final class ParameterChecks {
         }
         for (Map.Entry<String, ?> e : overrides.entrySet()) {
             ParameterSpec spec = parameters.get(e.getKey());
-            filled.put(e.getKey(), spec == null ? e.getValue() : spec.type().coerce(e.getKey(), e.getValue()));
+            Object value = e.getValue();
+            if (spec != null && value != null) {
+                if (!spec.type().accepts(value)) {
+                    throw new ParameterException(e.getKey(), "Parameter " + Texts.quote(e.getKey())
+                            + " must be of type " + spec.type().label() + " (current value: " + describe(value) + ")");
+                }
+                if (value instanceof Integer) {
+                    value = ((Integer) value).longValue();
+                }
+            }
+            filled.put(e.getKey(), value);
         }
         return Collections.unmodifiableMap(filled);
+    }
+
+    /** A value of unknown type for a message: {@code 7, a number}, {@code 'x', a string}. */
+    private static String describe(Object value) {
+        if (value instanceof String) {
+            return Texts.quote((String) value) + ", a string";
+        }
+        String text = String.valueOf(value);
+        text = Texts.escape(Texts.truncate(text));
+        if (value instanceof Number) {
+            return text + ", a number";
+        }
+        if (value instanceof Boolean) {
+            return text + ", a boolean";
+        }
+        if (value instanceof Collection) {
+            return text + ", a list";
+        }
+        if (value instanceof Map) {
+            return text + ", a map";
+        }
+        return text + ", a " + value.getClass().getSimpleName();
     }
 
     /**
@@ -82,7 +121,12 @@ public final class ParameterChecks {
     /**
      * The master-side syntax check of a filled parameter dict (Ganeti's base
      * {@code CheckParameterSyntax}): unknown keys, missing keys, required-but-empty values,
-     * value types and the descriptors' syntax predicates. No filesystem access.
+     * value types and the descriptors' syntax predicates. No filesystem access. Since 1.2 an
+     * unknown key's message names the nearest known parameter when there is a close one
+     * ({@code Parameter 'kernel_pat' is not supported (did you mean 'kernel_path'?)}), and a
+     * {@link ParameterType#STRING} value must not contain control characters (U+0000–U+001F,
+     * U+007F): values reach command lines ({@code Parameter 'kernel_args' contains a control
+     * character (U+0000 at offset 5); not allowed in values that reach QEMU's command line}).
      *
      * @throws ParameterException for the first problem found, naming the parameter
      */
@@ -90,7 +134,8 @@ public final class ParameterChecks {
             throws ParameterException {
         for (String key : hvparams.keySet()) {
             if (!parameters.containsKey(key)) {
-                throw new ParameterException(key, "Parameter '" + key + "' is not supported");
+                throw new ParameterException(key, "Parameter " + Texts.quote(key) + " is not supported"
+                        + Texts.didYouMean(key, parameters.keySet()));
             }
         }
         for (ParameterSpec spec : parameters.values()) {
@@ -109,11 +154,16 @@ public final class ParameterChecks {
             }
             if (!spec.type().accepts(value)) {
                 throw new ParameterException(name, "Parameter '" + name + "' must be of type "
-                        + spec.type().label() + " (current value: '" + value + "')");
+                        + spec.type().label() + " (current value: '" + Texts.escape(String.valueOf(value)) + "')");
+            }
+            String control = value instanceof String ? Texts.controlCharProblem((String) value) : null;
+            if (control != null) {
+                throw new ParameterException(name, "Parameter '" + name + "' " + control
+                        + "; not allowed in values that reach QEMU's command line");
             }
             if (check.syntax() != null && !check.syntax().test(value)) {
                 throw new ParameterException(name, "Parameter '" + name + "' fails syntax check: "
-                        + check.syntaxText() + " (current value: '" + value + "')");
+                        + check.syntaxText() + " (current value: '" + Texts.escape(String.valueOf(value)) + "')");
             }
         }
     }
@@ -135,7 +185,7 @@ public final class ParameterChecks {
             }
             if (check.node() != null && !check.node().test(value)) {
                 throw new ParameterException(name, "Parameter '" + name + "' fails validation: "
-                        + check.nodeText() + " (current value: '" + value + "')");
+                        + check.nodeText() + " (current value: '" + Texts.escape(String.valueOf(value)) + "')");
             }
         }
     }

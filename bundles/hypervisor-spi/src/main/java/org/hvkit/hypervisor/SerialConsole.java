@@ -8,6 +8,9 @@ import org.osgi.annotation.versioning.ProviderType;
 /**
  * Optional capability of a {@link Hypervisor} service whose instances have a serial console on
  * this node: where to attach and where the output is recorded. Since 1.1.
+ *
+ * <p>Both methods follow {@link Hypervisor}'s name contract: an invalid name is refused with
+ * {@link Instance#requireValidName}'s {@link HypervisorException} before anything is touched.
  */
 @ProviderType
 public interface SerialConsole {

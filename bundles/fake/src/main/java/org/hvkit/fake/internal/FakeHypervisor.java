@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.hvkit.hypervisor.Hypervisor;
@@ -130,28 +131,49 @@ public final class FakeHypervisor implements Hypervisor {
         return DEFAULTS;
     }
 
+    /** The instances whose state file reads; a corrupt one is not alive (but {@link #knownInstances}). */
     @Override
     public List<String> listInstances() throws HypervisorException {
-        return store.names();
+        List<String> alive = new ArrayList<>();
+        for (String name : store.names()) {
+            if (store.read(name).isPresent()) {
+                alive.add(name);
+            }
+        }
+        return alive;
+    }
+
+    /** Every state file, readable or not, and every instance with a migration record. */
+    @Override
+    public List<String> knownInstances() throws HypervisorException {
+        TreeSet<String> names = new TreeSet<>(store.names());
+        names.addAll(migrations.keySet());
+        return new ArrayList<>(names);
     }
 
     @Override
-    public Optional<InstanceInfo> instanceInfo(String name) {
-        return store.read(name).map(s -> new InstanceInfo(name, -1, s.instance().beparams().memory(),
-                s.instance().beparams().vcpus(), s.state(), 0));
+    public Optional<InstanceInfo> instanceInfo(String name) throws HypervisorException {
+        Instance.requireValidName(name);
+        return store.read(name).map(s -> info(name, s));
+    }
+
+    private static InstanceInfo info(String name, FakeState s) {
+        return new InstanceInfo(name, -1, s.instance().beparams().memory(), s.instance().beparams().vcpus(),
+                s.state(), 0);
     }
 
     @Override
     public List<InstanceInfo> allInstancesInfo() throws HypervisorException {
         List<InstanceInfo> out = new ArrayList<>();
         for (String name : store.names()) {
-            instanceInfo(name).ifPresent(out::add);
+            store.read(name).ifPresent(s -> out.add(info(name, s)));
         }
         return out;
     }
 
     @Override
-    public Optional<Instance> runningInstance(String name) {
+    public Optional<Instance> runningInstance(String name) throws HypervisorException {
+        Instance.requireValidName(name);
         return store.read(name).map(FakeState::instance);
     }
 
@@ -176,16 +198,24 @@ public final class FakeHypervisor implements Hypervisor {
 
     @Override
     public void stopInstanceByName(String name) throws HypervisorException {
+        Instance.requireValidName(name);
         if (!store.delete(name)) {
             throw new HypervisorException("Failed to stop instance " + name + ": not running");
         }
         LOG.info("Fake instance {} stopped on {}", name, node);
     }
 
+    /** Refuses a live instance; otherwise drops its migration record and a corrupt state file. */
     @Override
     public void cleanupInstance(String name) throws HypervisorException {
-        if (store.read(name).isPresent()) {
-            throw new HypervisorException("Cannot cleanup a live instance " + name);
+        Instance.requireValidName(name);
+        synchronized (lock) {
+            if (store.read(name).isPresent()) {
+                throw new HypervisorException("Cannot cleanup a live instance " + name);
+            }
+            if (store.delete(name)) {
+                LOG.info("Removed the unreadable state of fake instance {} on {}", name, node);
+            }
         }
         migrations.remove(name);
     }
@@ -232,6 +262,10 @@ public final class FakeHypervisor implements Hypervisor {
             return;
         }
         Instance migrated = InstanceJson.read(info.data()).toBuilder().primaryNode(node).build();
+        if (!migrated.name().equals(instance.name())) {
+            throw new HypervisorException("Cannot finalize the migration of instance " + instance.name()
+                    + ": the migration data describes instance " + migrated.name());
+        }
         store.write(new FakeState(migrated, InstanceState.RUNNING, System.currentTimeMillis()));
     }
 

@@ -53,16 +53,24 @@ final class FakeStateStore {
         }
     }
 
+    /** The state file of {@code name}; the hypervisor checks names first, this is the last guard. */
     private Path file(String name) {
+        if (!Instance.isValidName(name)) {
+            throw new IllegalArgumentException("not a valid instance name: " + name);
+        }
         return dir.resolve(name + SUFFIX);
     }
 
+    /** The names of all state files, readable or not; files whose name is no instance name are skipped. */
     List<String> names() throws HypervisorException {
         List<String> names = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
             for (Path f : files) {
                 String n = f.getFileName().toString();
-                names.add(n.substring(0, n.length() - SUFFIX.length()));
+                String name = n.substring(0, n.length() - SUFFIX.length());
+                if (Instance.isValidName(name)) {
+                    names.add(name);
+                }
             }
         } catch (NoSuchFileException e) {
             return names;
@@ -87,7 +95,8 @@ final class FakeStateStore {
         }
         try {
             JsonNode root = MAPPER.readTree(text);
-            Instance instance = InstanceJson.fromTree(root.path("instance"), w -> LOG.debug("{}: {}", f, w));
+            // lenient: state written by another version of this bundle is still adopted
+            Instance instance = InstanceJson.fromTree(root.path("instance"), w -> LOG.debug("{}: {}", f, w), true);
             InstanceState state = InstanceState.valueOf(root.path("state").asText("RUNNING").toUpperCase(Locale.ROOT));
             return Optional.of(new FakeState(instance, state, root.path("started").asLong(0)));
         } catch (IOException | ParameterException | IllegalArgumentException e) {

@@ -73,7 +73,7 @@ class FakeHypervisorTest {
     }
 
     @Test
-    void badParametersStartNothing() {
+    void badParametersStartNothing() throws HypervisorException {
         FakeHypervisor hv = new FakeHypervisor("n", tmp);
         ParameterException e = assertThrows(ParameterException.class,
                 () -> hv.startInstance(instance("x").withHvparams(Map.of("kernel_path", "/boot/x")), false));
@@ -86,11 +86,68 @@ class FakeHypervisorTest {
     }
 
     @Test
-    void corruptStateFileIsIgnored() throws Exception {
+    void badParameterTypesStartNothing() throws HypervisorException {
+        FakeHypervisor hv = new FakeHypervisor("n", tmp);
+        ParameterException e = assertThrows(ParameterException.class,
+                () -> hv.startInstance(instance("x").withHvparams(Map.of("migration_mode", 1L)), false));
+        assertEquals("Parameter 'migration_mode' must be of type string (current value: 1, a number)", e.getMessage());
+        e = assertThrows(ParameterException.class,
+                () -> hv.startInstance(instance("x").withHvparams(Map.of("migration_mod", "live")), false));
+        assertEquals("Parameter 'migration_mod' is not supported (did you mean 'migration_mode'?)", e.getMessage());
+        assertEquals(List.of(), hv.knownInstances());
+    }
+
+    @Test
+    void corruptStateFileIsKnownButNotAlive() throws Exception {
         Files.writeString(tmp.resolve("junk.json"), "{not json");
         FakeHypervisor hv = new FakeHypervisor("n", tmp);
+        hv.startInstance(instance("ok"), false);
         assertTrue(hv.instanceInfo("junk").isEmpty());
-        assertEquals(List.of(), hv.allInstancesInfo());
+        assertTrue(hv.runningInstance("junk").isEmpty());
+        assertEquals(List.of("ok"), hv.allInstancesInfo().stream().map(InstanceInfo::name).toList());
+        assertEquals(List.of("ok"), hv.listInstances());
+        assertEquals(List.of("junk", "ok"), hv.knownInstances());
+        hv.cleanupInstance("junk");
+        assertFalse(Files.exists(tmp.resolve("junk.json")), "cleanup removes the unreadable state");
+        assertEquals(List.of("ok"), hv.knownInstances());
+    }
+
+    @Test
+    void stateFilesWithoutAnInstanceNameAreNotListed() throws Exception {
+        FakeHypervisor hv = new FakeHypervisor("n", tmp);
+        hv.startInstance(instance("ok"), false);
+        Files.copy(tmp.resolve("ok.json"), tmp.resolve("a..b.json"));
+        Files.copy(tmp.resolve("ok.json"), tmp.resolve("-x.json"));
+        assertEquals(List.of("ok"), hv.listInstances());
+        assertEquals(List.of("ok"), hv.knownInstances());
+    }
+
+    @Test
+    void knownInstancesIncludeMigratedAwayUntilCleanup() throws Exception {
+        FakeHypervisor a = new FakeHypervisor("node-a", tmp.resolve("a"));
+        Instance i = instance("mover");
+        a.startInstance(i, false);
+        a.startInstance(instance("stays"), false);
+        assertEquals(List.of("mover", "stays"), a.knownInstances());
+        a.migrateInstance(i, "127.0.0.1", true);
+        assertEquals(List.of("stays"), a.listInstances());
+        assertEquals(List.of("mover", "stays"), a.knownInstances(), "the migration record is runtime state");
+        a.cleanupInstance("mover");
+        assertEquals(List.of("stays"), a.knownInstances());
+        assertEquals(MigrationStatus.State.NONE, a.migrationStatus(i).status());
+    }
+
+    @Test
+    void finalizeRefusesMigrationDataOfAnotherInstance() throws Exception {
+        FakeHypervisor a = new FakeHypervisor("node-a", tmp.resolve("a"));
+        FakeHypervisor b = new FakeHypervisor("node-b", tmp.resolve("b"));
+        a.startInstance(instance("one"), false);
+        MigrationInfo info = a.migrationInfo(instance("one"));
+        HypervisorException e = assertThrows(HypervisorException.class,
+                () -> b.finalizeMigration(instance("two"), info, true));
+        assertEquals("Cannot finalize the migration of instance two: the migration data describes instance one",
+                e.getMessage());
+        assertEquals(List.of(), b.knownInstances());
     }
 
     @Test

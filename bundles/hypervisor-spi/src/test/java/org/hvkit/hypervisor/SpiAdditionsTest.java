@@ -1,0 +1,70 @@
+package org.hvkit.hypervisor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+/** The 1.2 additions that existing providers get by default. */
+class SpiAdditionsTest {
+
+    @Test
+    void unresponsiveIsAppended() {
+        assertEquals(List.of(InstanceState.RUNNING, InstanceState.PAUSED, InstanceState.SHUTDOWN,
+                InstanceState.UNRESPONSIVE), List.of(InstanceState.values()), "1.1's constants keep their ordinals");
+    }
+
+    @Test
+    void knownInstancesDefaultsToListInstances() throws Exception {
+        List<String> alive = List.of("a", "b");
+        InvocationHandler handler = (proxy, method, args) -> {
+            if (method.getName().equals("listInstances")) {
+                return alive;
+            }
+            if (method.isDefault()) {
+                return InvocationHandler.invokeDefault(proxy, method, args);
+            }
+            throw new UnsupportedOperationException(method.getName());
+        };
+        Hypervisor hv = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {Hypervisor.class}, handler);
+        assertEquals(alive, hv.knownInstances());
+    }
+
+    @Test
+    void previewDefaultsToTheArgvWithoutWarnings() throws Exception {
+        CommandLinePreview preview = instance -> List.of("qemu", "-name", instance.name());
+        CommandLinePreview.CommandLine line = preview.preview(Instance.builder("web1").build());
+        assertEquals(List.of("qemu", "-name", "web1"), line.argv());
+        assertEquals(List.of(), line.warnings());
+    }
+
+    @Test
+    void commandLineIsAnImmutableSerializableValue() throws Exception {
+        List<String> argv = new ArrayList<>(List.of("qemu", "-m", "128"));
+        CommandLinePreview.CommandLine line = new CommandLinePreview.CommandLine(argv, List.of("vnc without password"));
+        argv.add("-S");
+        assertEquals(List.of("qemu", "-m", "128"), line.argv(), "a copy, not a view");
+        assertThrows(UnsupportedOperationException.class, () -> line.warnings().add("x"));
+        assertThrows(NullPointerException.class, () -> new CommandLinePreview.CommandLine(Arrays.asList("a", null),
+                List.of()));
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(line);
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            assertEquals(line, in.readObject());
+        }
+    }
+}
