@@ -15,7 +15,8 @@ public interface ProcessSpawner {
 
     /**
      * Starts the process and waits until it exits (a daemonizing QEMU exits once the daemon
-     * is ready) or {@code timeout} elapses (then it is killed and reaped).
+     * is ready) or {@code timeout} elapses (then it is killed and reaped; since 1.2 with every
+     * process still in its process group, so that what a hung script started dies too).
      *
      * @throws NativeException when the process cannot be started (program missing, not executable …)
      */

@@ -1,27 +1,31 @@
 package org.hvkit.netdev;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 
 import org.hvkit.netdev.internal.LibC;
+import org.hvkit.netdev.internal.UnixAddress;
 
 /**
  * A connected {@code AF_UNIX} stream socket that can carry descriptors ({@code SCM_RIGHTS}),
  * e.g. to hand a tap to a running QEMU with QMP {@code getfd}. The JDK's unix channels cannot
- * send descriptors, hence this class.
+ * send descriptors, hence this class. It also makes the listening socket a child inherits
+ * ({@link #listen}); the JDK's cannot be bound at a path longer than {@code sun_path}.
  */
 public final class UnixSocket implements AutoCloseable {
 
-    /** {@code sun_path} holds 108 bytes including the terminating NUL. */
+    /**
+     * {@code sun_path} holds 108 bytes including the terminating NUL; since 1.2 a longer path
+     * works when its file name alone fits.
+     */
     public static final int MAX_PATH_BYTES = 107;
-    private static final int SOCKADDR_UN = 110;
     private static final int MSGHDR = 56;
     private static final int CMSG_HEADER = 16;
     private static final int MAX_FDS = 253; // SCM_MAX_FD
@@ -33,32 +37,120 @@ public final class UnixSocket implements AutoCloseable {
     }
 
     /**
-     * Connects to the socket at {@code path}.
+     * Connects to the socket at {@code path}, blocking while the listener's backlog is full.
+     * Since 1.2 a path longer than {@value #MAX_PATH_BYTES} bytes works too, as long as its
+     * file name alone fits (it is reached through its directory).
      *
-     * @throws IllegalArgumentException when the path is longer than {@value #MAX_PATH_BYTES} bytes
+     * @throws IllegalArgumentException when the path is too long even so
      */
     public static UnixSocket connect(Path path) throws NativeException {
-        byte[] p = path.toString().getBytes(StandardCharsets.UTF_8);
-        if (p.length > MAX_PATH_BYTES) {
-            throw new IllegalArgumentException("unix socket path " + path + " is " + p.length
-                    + " bytes long; at most " + MAX_PATH_BYTES + " bytes fit in sockaddr_un");
+        return open(path, null);
+    }
+
+    /**
+     * Connects to the socket at {@code path}, waiting at most {@code timeout} while the
+     * listener's backlog is full (a stuck listener that accepts nothing would block
+     * {@link #connect(Path)} forever). The socket returned is blocking like any other.
+     *
+     * @throws NativeException          with errno EAGAIN (11) when the backlog stayed full for
+     *                                  {@code timeout}; at once with the errno of any other failure
+     *                                  (ENOENT, ECONNREFUSED …)
+     * @throws IllegalArgumentException when the path is too long even for the way through its directory
+     * @since 1.2
+     */
+    public static UnixSocket connect(Path path, Duration timeout) throws NativeException {
+        return open(path, Objects.requireNonNull(timeout, "timeout"));
+    }
+
+    /** {@code timeout} null: a blocking socket, else a non-blocking one made blocking once connected. */
+    private static UnixSocket open(Path path, Duration timeout) throws NativeException {
+        try (UnixAddress addr = UnixAddress.of(path)) {
+            NativeFd owned = socket(timeout == null ? 0 : LibC.SOCK_NONBLOCK);
+            try {
+                connect(owned, addr, path, timeout);
+                return new UnixSocket(owned);
+            } catch (NativeException | RuntimeException e) {
+                owned.close();
+                throw e;
+            }
         }
-        int s = LibC.check(LibC.INSTANCE.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0), "socket");
-        NativeFd owned = new NativeFd(s);
-        Memory addr = new Memory(SOCKADDR_UN);
-        addr.clear();
-        addr.setShort(0, (short) LibC.AF_UNIX);
-        addr.write(2, p, 0, p.length);
-        int rc;
-        do {
-            rc = LibC.INSTANCE.connect(s, addr, SOCKADDR_UN);
-        } while (rc == -1 && Native.getLastError() == LibC.EINTR);
-        if (rc == -1) {
+    }
+
+    private static void connect(NativeFd s, UnixAddress addr, Path path, Duration timeout) throws NativeException {
+        long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+        long pauseMillis = 1;
+        while (LibC.INSTANCE.connect(s.fd(), addr.sockaddr(), addr.length()) == -1) {
             int errno = Native.getLastError();
-            owned.close();
-            throw LibC.error("connect to " + path, errno);
+            if (errno == LibC.EINTR) {
+                continue;
+            }
+            // AF_UNIX never answers EINPROGRESS: a full backlog is EAGAIN, and there is nothing
+            // to poll for until the listener accepts, so look again after a growing pause
+            if (errno != LibC.EAGAIN || timeout == null) {
+                throw LibC.error("connect to " + path, errno);
+            }
+            long leftMillis = (deadline - System.nanoTime()) / 1_000_000;
+            if (leftMillis <= 0) {
+                throw new NativeException("connect to " + path + ": its listener's backlog stayed full for "
+                        + timeout.toMillis() + " ms (it accepts no connections)", LibC.EAGAIN);
+            }
+            pause(Math.min(pauseMillis, leftMillis), path);
+            pauseMillis = Math.min(50, pauseMillis * 2);
         }
-        return new UnixSocket(owned);
+        if (timeout != null) {
+            int flags = LibC.check(LibC.INSTANCE.fcntl(s.fd(), LibC.F_GETFL, 0), "fcntl F_GETFL");
+            LibC.check(LibC.INSTANCE.fcntl(s.fd(), LibC.F_SETFL, flags & ~LibC.O_NONBLOCK), "fcntl F_SETFL");
+        }
+    }
+
+    private static void pause(long millis, Path path) throws NativeException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NativeException("connect to " + path + " interrupted", LibC.EINTR);
+        }
+    }
+
+    /**
+     * A listening socket bound at {@code path}, of any length as long as its file name fits
+     * (see {@link #connect(Path)}), e.g. QMP's socket handed to QEMU as
+     * {@code -chardev socket,fd=N,server=on}: it listens before QEMU starts, so a client can
+     * connect at once. Nothing is removed: an existing file at {@code path} makes this fail, and
+     * whether a leftover file is stale is the caller's decision.
+     *
+     * <p>The descriptor is close-on-exec in this JVM, so no unrelated child inherits it;
+     * {@link ProcessSpawner} hands it over with {@code dup2}, which clears that flag on the
+     * child's number.
+     *
+     * @param backlog how many connections the kernel queues before connect blocks (≥ 0)
+     * @throws NativeException          with errno EADDRINUSE (98) when {@code path} exists
+     * @throws IllegalArgumentException when the path is too long even for the way through its directory
+     * @since 1.2
+     */
+    public static NativeFd listen(Path path, int backlog) throws NativeException {
+        if (backlog < 0) {
+            throw new IllegalArgumentException("backlog must be >= 0, got " + backlog);
+        }
+        try (UnixAddress addr = UnixAddress.of(path)) {
+            NativeFd owned = socket(0);
+            try {
+                if (LibC.INSTANCE.bind(owned.fd(), addr.sockaddr(), addr.length()) == -1) {
+                    int errno = Native.getLastError();
+                    throw LibC.error("bind " + path + (errno == LibC.EADDRINUSE ? " (the file exists)" : ""), errno);
+                }
+                LibC.check(LibC.INSTANCE.listen(owned.fd(), backlog), "listen on " + path);
+                return owned;
+            } catch (NativeException | RuntimeException e) {
+                owned.close();
+                throw e;
+            }
+        }
+    }
+
+    private static NativeFd socket(int flags) throws NativeException {
+        return new NativeFd(LibC.check(LibC.INSTANCE.socket(LibC.AF_UNIX,
+                LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC | flags, 0), "socket"));
     }
 
     /** Two connected sockets ({@code socketpair}). */

@@ -1,6 +1,6 @@
 package org.hvkit.netdev;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,10 +10,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Assumptions;
+
 /**
  * Guards the tests that create taps, bridges and routes: they run only as root inside the
  * private network namespace that {@code src/test/netns-jvm/bin/java} creates. Anywhere else
- * they are skipped with a loud line saying why (CI runs as root, so there they run).
+ * they are skipped with a loud line saying why (CI runs as root, so there they run). Where a
+ * skip would hide a broken machine (CI), {@code HVKIT_REQUIRE_NATIVE=1} or
+ * {@code -Dhvkit.requireNative=true} turns every such skip into a failure with the same reason.
  */
 final class PrivateNetns {
 
@@ -23,9 +27,18 @@ final class PrivateNetns {
     static void require() {
         String reason = whyNot();
         if (reason != null) {
-            System.out.println("*** SKIPPED netdev native test: " + reason + " ***");
+            skip("netdev native test", reason);
         }
-        assumeTrue(reason == null, reason);
+    }
+
+    /** Skips the calling test with a loud line, or fails it when native tests are required. */
+    static void skip(String what, String reason) {
+        System.out.println("*** SKIPPED " + what + ": " + reason + " ***");
+        if ("1".equals(System.getenv("HVKIT_REQUIRE_NATIVE")) || Boolean.getBoolean("hvkit.requireNative")) {
+            fail(what + " cannot run and native tests are required (HVKIT_REQUIRE_NATIVE=1 or"
+                    + " -Dhvkit.requireNative=true): " + reason);
+        }
+        Assumptions.abort(reason);
     }
 
     private static String whyNot() {
@@ -46,6 +59,47 @@ final class PrivateNetns {
             return "cannot read /proc/self/status: " + e;
         }
         return null;
+    }
+
+    /** QEMU for x86_64, or a skip of {@code test} when it is not installed. */
+    static Path qemu(String test) {
+        Path qemu = Path.of("/usr/bin/qemu-system-x86_64");
+        if (!Files.isExecutable(qemu)) {
+            skip(test, qemu + " is not installed (apt-get install qemu-system-x86)");
+        }
+        return qemu;
+    }
+
+    /** Whether process {@code pid} exists and is not a zombie (orphans wait for init to reap them). */
+    static boolean running(long pid) {
+        String state = state(Path.of("/proc/" + pid + "/stat"));
+        return state != null && !state.startsWith("Z") && !state.startsWith("X");
+    }
+
+    /** The processes of process group {@code pgid} that are running (not zombies). */
+    static List<Long> runningInGroup(long pgid) throws IOException {
+        List<Long> out = new ArrayList<>();
+        try (var s = Files.list(Path.of("/proc"))) {
+            for (Path dir : s.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                String state = state(dir.resolve("stat"));
+                // after "(comm)": state, ppid, pgrp
+                if (state != null && !state.startsWith("Z") && !state.startsWith("X")
+                        && Long.parseLong(state.split(" ")[2]) == pgid) {
+                    out.add(Long.parseLong(dir.getFileName().toString()));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** What follows the command name in {@code /proc/<pid>/stat}, null when the process is gone. */
+    private static String state(Path stat) {
+        try {
+            String line = Files.readString(stat);
+            return line.substring(line.lastIndexOf(')') + 2); // the name may hold spaces and parentheses
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** Runs a command (no shell) and returns its stdout; fails on a non-zero exit. */

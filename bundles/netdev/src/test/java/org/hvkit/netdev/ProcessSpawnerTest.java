@@ -86,6 +86,50 @@ class ProcessSpawnerTest {
     }
 
     @Test
+    void timeoutKillsWhatAHungScriptStarted(@TempDir Path dir) throws Exception {
+        Path script = Files.writeString(dir.resolve("hang"), "#!/bin/sh\nsleep 1000 &\necho $!\nsleep 1000\n");
+        assertTrue(script.toFile().setExecutable(true));
+        long t0 = System.nanoTime();
+        SpawnResult r = spawner.run(SpawnRequest.of(List.of(script.toString())), Duration.ofSeconds(1));
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        System.out.println("timeoutKillsWhatAHungScriptStarted: returned after " + millis + " ms");
+        try {
+            assertTrue(r.timedOut(), r.toString());
+            assertTrue(millis < 2_500, "returned " + millis + " ms after a 1 s timeout");
+            long background = Long.parseLong(r.stdout().trim());
+            // SIGKILL is delivered asynchronously: give the group a moment to die
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            while (!PrivateNetns.runningInGroup(r.pid()).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(List.of(), PrivateNetns.runningInGroup(r.pid()), "processes left in group " + r.pid());
+            assertFalse(PrivateNetns.running(background), "the script's background sleep " + background);
+        } finally {
+            for (long pid : PrivateNetns.runningInGroup(r.pid())) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
+    @Test
+    void aDaemonLeftBehindByAChildThatExitedLivesOn() throws Exception {
+        // what QEMU -daemonize looks like from here: the child exits, a process it started keeps
+        // running and holds the output pipes for a while; its group must not be killed
+        long t0 = System.nanoTime();
+        SpawnResult r = sh("sleep 1000 & echo $!");
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        long daemon = Long.parseLong(r.stdout().trim());
+        try {
+            assertTrue(r.succeeded(), r.toString());
+            assertTrue(millis < 5_000, "returned " + millis + " ms after the child exited, not when the daemon did");
+            assertTrue(PrivateNetns.running(daemon), "the daemon " + daemon + " lives on");
+            assertEquals(List.of(daemon), PrivateNetns.runningInGroup(r.pid()));
+        } finally {
+            ProcessHandle.of(daemon).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
     void missingProgram() {
         NativeException e = assertThrows(NativeException.class,
                 () -> spawner.run(SpawnRequest.of(List.of("no-such-program-hvkit")), TIMEOUT));
@@ -97,12 +141,7 @@ class ProcessSpawnerTest {
 
     @Test
     void realQemuHoldsTheTapHandedOver(@TempDir Path dir) throws Exception {
-        Path qemu = Path.of("/usr/bin/qemu-system-x86_64");
-        if (!Files.isExecutable(qemu)) {
-            System.out.println("*** SKIPPED realQemuHoldsTheTapHandedOver: " + qemu + " is not installed"
-                    + " (apt-get install qemu-system-x86) ***");
-            org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(qemu), "qemu-system-x86 missing");
-        }
+        Path qemu = PrivateNetns.qemu("realQemuHoldsTheTapHandedOver");
         Netlink netlink = new RtNetlink();
         Path pidFile = dir.resolve("qemu.pid");
         String tapName;

@@ -3,6 +3,7 @@ package org.hvkit.netdev.internal;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
+import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 
@@ -25,6 +26,9 @@ public interface LibC extends Library {
     int O_CREAT = 0x40;
     int O_NONBLOCK = 0x800;
     int O_CLOEXEC = 0x80000;
+    int O_PATH = 0x200000;
+    /** The one open flag used here whose value differs between x86_64 and aarch64. */
+    int O_DIRECTORY = "aarch64".equals(Platform.ARCH) ? 0x4000 : 0x10000;
 
     int LOCK_EX = 2;
     int LOCK_NB = 4;
@@ -37,6 +41,7 @@ public interface LibC extends Library {
     int SOCK_STREAM = 1;
     int SOCK_DGRAM = 2;
     int SOCK_RAW = 3;
+    int SOCK_NONBLOCK = 0x800;
     int SOCK_CLOEXEC = 0x80000;
     int SOL_SOCKET = 1;
     int SCM_RIGHTS = 1;
@@ -45,13 +50,19 @@ public interface LibC extends Library {
     int POLLIN = 0x1;
     int WNOHANG = 1;
     int F_GETFD = 1;
+    int F_GETFL = 3;
+    int F_SETFL = 4;
 
     int EINTR = 4;
     int EAGAIN = 11;
     int ECHILD = 10;
     int ENOENT = 2;
+    int EADDRINUSE = 98;
 
     int open(String path, int flags, int mode);
+
+    /** {@code path}: NUL-terminated bytes, for paths whose encoding must not depend on the JVM's locale. */
+    int open(byte[] path, int flags, int mode);
 
     int posix_spawn_file_actions_addclose(Pointer actions, int fd);
 
@@ -70,6 +81,8 @@ public interface LibC extends Library {
     int bind(int fd, Pointer addr, int addrlen);
 
     int connect(int fd, Pointer addr, int addrlen);
+
+    int listen(int fd, int backlog);
 
     NativeLong sendto(int fd, Pointer buf, NativeLong len, int flags, Pointer addr, int addrlen);
 

@@ -32,9 +32,10 @@ import org.osgi.service.component.annotations.Component;
  * <p>File actions, in order: stdin from /dev/null; stdout/stderr to pipes; each inherited
  * descriptor first duplicated above every number in play (so that no mapping overwrites a
  * source another mapping still needs), then onto its target number (dup2 clears
- * close-on-exec); the gaps below the highest target closed; everything above it closed
- * ({@code closefrom}); then chdir. The child gets a new session, an empty signal mask and
- * default signal dispositions.
+ * close-on-exec, even where the source already had the target number); the gaps below the
+ * highest target closed; everything above it closed ({@code closefrom}); then chdir. The
+ * child gets a new session, an empty signal mask and default signal dispositions. On timeout
+ * its whole process group is killed.
  */
 @Component(service = ProcessSpawner.class)
 public final class PosixSpawner implements ProcessSpawner {
@@ -163,7 +164,12 @@ public final class PosixSpawner implements ProcessSpawner {
                 break;
             }
             if (!exited && System.nanoTime() > deadline) {
-                c.kill(pid, SIGKILL);
+                // the child leads its own session and process group: kill the group, so that
+                // what a hung script started (a `sleep` …) dies with it instead of living on and
+                // holding the output pipes. Safe before the reap: until then the child's pid,
+                // and so the group's id, cannot be reused. A child that exits by itself keeps its
+                // group alive (a daemon it left behind is the point of DRAIN_AFTER_EXIT).
+                c.kill(-pid, SIGKILL);
                 reap(pid, status, 0);
                 exited = true;
                 timedOut = true;
