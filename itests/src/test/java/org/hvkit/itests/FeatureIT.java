@@ -29,6 +29,14 @@ public class FeatureIT extends HvkitTestSupport {
     @Test
     public void featuresAreInstalled() throws Exception {
         for (String f : new String[] {"hvkit", "hvkit-spi", "hvkit-fake", "hvkit-shell"}) {
+            // the features service may still be reading its repositories when the test starts
+            waitFor("feature " + f + " to be known", Duration.ofSeconds(30), () -> {
+                try {
+                    return featuresService.getFeature(f) != null;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
             assertTrue(f + " installed", featuresService.isInstalled(featuresService.getFeature(f)));
         }
         for (String bsn : new String[] {"org.hvkit.hypervisor", "org.hvkit.fake", "org.hvkit.shell",

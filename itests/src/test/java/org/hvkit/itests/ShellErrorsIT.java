@@ -84,7 +84,7 @@ public class ShellErrorsIT extends HvkitTestSupport {
         try {
             r = run("hv:start " + file);
             assertTrue("starting a running instance fails", r.failed());
-            assertEquals("Failed to start instance live: already running", r.errorMessage());
+            assertEquals("Failed to start instance live: already running on fake@node-a", r.errorMessage());
             r = run("hv:cleanup live");
             assertTrue("cleanup of a running instance fails", r.failed());
             assertEquals("Cannot cleanup a live instance live (running on fake@node-a)", r.errorMessage());

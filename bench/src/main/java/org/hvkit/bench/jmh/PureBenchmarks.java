@@ -12,7 +12,7 @@ import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.InstanceJson;
 import org.hvkit.hypervisor.ParameterChecks;
 import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
-import org.hvkit.kvm.internal.argv.RuntimePaths;
+import org.hvkit.kvm.internal.runtime.RuntimePaths;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.runtime.RuntimeStore;

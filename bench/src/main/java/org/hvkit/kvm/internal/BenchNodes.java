@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.Map;
 
 import org.hvkit.hypervisor.Hypervisor;
+import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.netdev.internal.FlockFileLocks;
 import org.hvkit.netdev.internal.PosixSpawner;
 import org.hvkit.netdev.internal.RtNetlink;
 import org.hvkit.netdev.internal.TunTapDevices;
@@ -21,16 +23,19 @@ public final class BenchNodes {
 
     /** A KVM node on {@code kvm} keeping its runtime files under {@code root}; {@code pool} may be null. */
     public static Hypervisor node(String name, Path root, Path kvm, UidPool pool, Map<String, ?> hvparamDefaults) {
-        KvmSettings s = new KvmSettings(name, root, kvm, false, null, Path.of("/usr/bin/socat"), Duration.ofSeconds(30),
-                Duration.ofSeconds(120), KvmSettings.hvparamDefaults(hvparamDefaults));
-        KvmHypervisor hv = new KvmHypervisor(s, new PosixSpawner(), new TunTapDevices(), new RtNetlink());
-        hv.setUidPool(pool);
-        return hv;
+        KvmSettings s = new KvmSettings(name, root, kvm, false, null, Duration.ofSeconds(30), Path.of("/usr/bin/socat"),
+                Duration.ofSeconds(30), Duration.ofSeconds(120), KvmSettings.hvparamDefaults(hvparamDefaults));
+        try {
+            return new KvmHypervisor(s, new NativeServices(new PosixSpawner(), new TunTapDevices(), new RtNetlink(),
+                    new FlockFileLocks()), () -> pool);
+        } catch (HypervisorException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** What DS does when the component goes away: its monitor connections close, the instances run on. */
     public static void release(Hypervisor hv) {
-        ((KvmHypervisor) hv).deactivate();
+        ((KvmHypervisor) hv).close();
     }
 
     /** QEMU's own timestamp of the last migration's {@code completed} event on {@code hv}, or null. */

@@ -4,7 +4,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.osgi.service.metatype.annotations.Option;
 
-@ObjectClassDefinition(id = KvmHypervisor.PID, name = "hvkit KVM hypervisor",
+@ObjectClassDefinition(id = KvmNode.PID, name = "hvkit KVM hypervisor",
         description = "Ganeti's KVM hypervisor on one node. One factory configuration per node"
                 + " (etc/org.hvkit.kvm-<alias>.cfg; the alias must not contain '-').")
 @interface KvmConfiguration {
@@ -35,6 +35,10 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "ifup script", required = false,
             description = "The NIC setup script for nic.setup=script. Unset: hvkit's built-in kvm-ifup.")
     String ifup_script();
+
+    @AttributeDefinition(name = "ifup timeout (s)", description = "Longest an ifup script may run (nic.setup=script);"
+            + " a script still running is killed with its process group and the start fails.")
+    int ifup_timeout_seconds() default 30;
 
     @AttributeDefinition(name = "socat binary", description = "socat, used by the ssh console command (Ganeti's contract).")
     String socat_path() default "/usr/bin/socat";

@@ -5,7 +5,7 @@ import java.util.Map;
 
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.InstanceConsole;
-import org.hvkit.kvm.internal.argv.RuntimePaths;
+import org.hvkit.kvm.internal.runtime.RuntimePaths;
 import org.hvkit.kvm.internal.params.KvmParameters;
 
 /** Ganeti's {@code GetInstanceConsole} (SPEC f.8) with hvkit's fix for VNC on 0.0.0.0 (SPEC k.8). */

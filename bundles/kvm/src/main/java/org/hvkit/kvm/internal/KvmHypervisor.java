@@ -1,17 +1,14 @@
 package org.hvkit.kvm.internal;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -21,96 +18,50 @@ import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.InstanceConsole;
 import org.hvkit.hypervisor.InstanceInfo;
-import org.hvkit.hypervisor.InstanceState;
 import org.hvkit.hypervisor.MigrationInfo;
 import org.hvkit.hypervisor.MigrationStatus;
 import org.hvkit.hypervisor.NodeInfo;
-import org.hvkit.hypervisor.ParameterChecks;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.hypervisor.ParameterSpec;
 import org.hvkit.hypervisor.SerialConsole;
 import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
-import org.hvkit.kvm.internal.argv.RuntimePaths;
-import org.hvkit.kvm.internal.caps.CapabilityCache;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
-import org.hvkit.kvm.internal.network.NativeNicConfigurator;
-import org.hvkit.kvm.internal.network.NicConfigurator;
-import org.hvkit.kvm.internal.network.ScriptNicConfigurator;
+import org.hvkit.kvm.internal.monitor.Monitors;
+import org.hvkit.kvm.internal.monitor.SocketChannelAdapter;
 import org.hvkit.kvm.internal.params.KvmParameters;
-import org.hvkit.kvm.internal.process.Accounts;
-import org.hvkit.kvm.internal.process.QemuProcess;
-import org.hvkit.kvm.internal.process.QemuProcesses;
-import org.hvkit.kvm.internal.runtime.InstanceCleaner;
-import org.hvkit.kvm.internal.runtime.RuntimeStore;
-import org.hvkit.netdev.Netlink;
-import org.hvkit.netdev.ProcessSpawner;
-import org.hvkit.netdev.TapDevices;
+import org.hvkit.netdev.NativeException;
+import org.hvkit.netdev.UnixSocket;
 import org.hvkit.uidpool.UidPool;
-import org.osgi.service.component.annotations.Activate;
-import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.ConfigurationPolicy;
-import org.osgi.service.component.annotations.Deactivate;
-import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ganeti's KVM hypervisor as a DS component, one per configured node. Everything it knows
- * lives in the runtime directory, so a new component (bundle update, restart) adopts the
+ * Ganeti's KVM hypervisor for one node, as the {@link Hypervisor} service {@link KvmNode}
+ * registers: a thin facade that checks names and parameters at the SPI boundary and hands
+ * the work to the lifecycle core ({@link KvmInstances}) and the migrator. Everything it knows
+ * lives in the runtime directory, so a new instance of it (bundle update, restart) adopts the
  * instances an earlier one started.
  */
-@Component(service = {Hypervisor.class, CommandLinePreview.class, SerialConsole.class},
-        configurationPid = KvmHypervisor.PID,
-        // a node must be configured: an unconfigured default would create /run/hvkit/... wherever the bundle lands
-        configurationPolicy = ConfigurationPolicy.REQUIRE, immediate = true,
-        property = {Hypervisor.TYPE_PROPERTY + "=kvm", "service.description=hvkit KVM hypervisor"})
-@Designate(ocd = KvmConfiguration.class, factory = true)
-public final class KvmHypervisor implements Hypervisor, CommandLinePreview, SerialConsole {
+public final class KvmHypervisor implements Hypervisor, CommandLinePreview, SerialConsole, AutoCloseable {
 
-    static final String PID = "org.hvkit.kvm";
     private static final Logger LOG = LoggerFactory.getLogger(KvmHypervisor.class);
-    static final Duration QMP_TIMEOUT = Duration.ofSeconds(10);
-    private final Monitors monitors = new Monitors(QMP_TIMEOUT);
 
     private final KvmSettings settings;
-    private final RuntimeStore store;
-    private final CapabilityCache capabilities;
-    private final QemuProcesses processes = new QemuProcesses();
-    private final Accounts accounts;
-    private final KvmLauncher launcher;
-    private final InstanceCleaner cleaner;
+    private final KvmInstances core;
     private final KvmMigrator migrator;
+    /** Only tests and the benchmark set it; in Karaf the supplier is {@link KvmNode}'s dynamic reference. */
+    private final AtomicReference<UidPool> fixedPool = new AtomicReference<>();
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    private volatile UidPool uidPool;
-
-    @Activate
-    public KvmHypervisor(@Reference ProcessSpawner spawner, @Reference TapDevices taps, @Reference Netlink netlink,
-                         KvmConfiguration config, Map<String, Object> properties) {
-        this(KvmSettings.from(config, properties), spawner, taps, netlink);
-    }
-
-    KvmHypervisor(KvmSettings settings, ProcessSpawner spawner, TapDevices taps, Netlink netlink) {
+    /**
+     * Opens the node: creates and locks the runtime directory.
+     *
+     * @throws HypervisorException when root.dir cannot be used (another component owns it …)
+     */
+    KvmHypervisor(KvmSettings settings, NativeServices natives, java.util.function.Supplier<UidPool> pool)
+            throws HypervisorException {
         this.settings = settings;
-        RuntimePaths paths = new RuntimePaths(settings.rootDir());
-        this.store = new RuntimeStore(paths);
-        this.capabilities = new CapabilityCache(spawner);
-        this.accounts = new Accounts(spawner);
-        this.cleaner = new InstanceCleaner(paths);
-        try {
-            store.ensureDirectories();
-        } catch (HypervisorException e) {
-            throw new IllegalStateException(PID + ": root.dir " + e.getMessage(), e);
-        }
-        NicConfigurator nics = settings.scriptNicSetup()
-                ? new ScriptNicConfigurator(ifupScript(settings, paths), spawner, Duration.ofSeconds(60))
-                : new NativeNicConfigurator(netlink);
-        this.launcher = new KvmLauncher(settings.kvmPath(), paths, spawner, taps, nics, processes, accounts, monitors,
-                Duration.ofSeconds(60));
-        this.migrator = new KvmMigrator(this, settings, store, capabilities, launcher, processes, cleaner);
+        this.core = new KvmInstances(settings, natives, pool == null ? fixedPool::get : pool);
+        this.migrator = new KvmMigrator(core, settings);
         LOG.info("KVM hypervisor for node {}: {} in {}, NIC setup {}", settings.node(), settings.kvmPath(),
                 settings.rootDir(), settings.scriptNicSetup() ? "script" : "native");
         settings.hvparamDefaults().forEach((k, v) -> {
@@ -120,37 +71,14 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         });
     }
 
-    UidPool uidPool() {
-        return uidPool;
-    }
-
-    /** For benchmark-style test output: the last migration's completion-notice latency, or null. */
-    Duration lastMigrationNoticeLatency() {
-        return migrator.lastNoticed;
-    }
-
-    /** For benchmarks: QEMU's timestamp of the last migration's completed event, or null. */
-    java.time.Instant lastMigrationCompleted() {
-        return migrator.lastCompleted;
-    }
-
-    /** Test seam: the uid pool without DS. */
+    /** Test and benchmark seam: the uid pool without DS (only when constructed without a supplier). */
     void setUidPool(UidPool pool) {
-        this.uidPool = pool;
+        fixedPool.set(pool);
     }
 
-    private static Path ifupScript(KvmSettings s, RuntimePaths paths) {
-        if (s.ifupScript() != null) {
-            return s.ifupScript();
-        }
-        Path builtIn = paths.root().resolve("kvm-ifup");
-        try (InputStream in = KvmHypervisor.class.getResourceAsStream("/org/hvkit/kvm/kvm-ifup")) {
-            Files.copy(in, builtIn, StandardCopyOption.REPLACE_EXISTING);
-            Files.setPosixFilePermissions(builtIn, PosixFilePermissions.fromString("rwxr-xr-x"));
-        } catch (IOException e) {
-            throw new IllegalStateException(PID + ": cannot install the built-in kvm-ifup at " + builtIn + ": " + e, e);
-        }
-        return builtIn;
+    /** Refuses a name that is not a valid instance name, before anything is touched (the SPI's name contract). */
+    private static String checkName(String name) throws HypervisorException {
+        return Instance.requireValidName(name);
     }
 
     @Override public String type() { return "kvm"; }
@@ -159,232 +87,177 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     @Override public Map<String, ParameterSpec> parameters() { return KvmParameters.PARAMETERS; }
     @Override public Map<String, Object> defaults() { return settings.hvparamDefaults(); }
 
-    Optional<QemuProcess> alive(String name) {
-        return processes.alive(QemuProcesses.readPid(store.paths().pidFile(name)), name);
-    }
-
     @Override
     public List<String> listInstances() {
-        List<String> out = new ArrayList<>();
-        for (String name : store.knownNames()) {
-            if (monitors.connected(name) || alive(name).isPresent()) {
-                out.add(name);
-            }
-        }
-        return out;
+        return core.list();
     }
 
-    /**
-     * From the instance's kept QMP connection when it is healthy (no file read at all: a list
-     * of hundreds costs a non-blocking read each); else from /proc, which also attaches the
-     * process to the connection for the next time.
-     */
     @Override
-    public Optional<InstanceInfo> instanceInfo(String name) {
-        Optional<Monitors.Snapshot> kept = monitors.snapshot(name);
-        if (kept.isPresent()) {
-            return Optional.of(info(name, kept.get().process(), kept.get().status()));
-        }
-        return alive(name).map(p -> info(name, p, monitors.status(name, store.paths().qmpSocket(name), p)
-                // a busy monitor (stop, migration) or a silent one: the process is alive, so running
-                .orElse("running")));
+    public List<String> knownInstances() {
+        return core.store().knownNames();
     }
 
-    private static InstanceInfo info(String name, QemuProcess p, String status) {
-        InstanceState state = "running".equals(status) ? InstanceState.RUNNING
-                : "shutdown".equals(status) ? InstanceState.SHUTDOWN : InstanceState.PAUSED;
-        return new InstanceInfo(name, p.pid(), p.memoryMiB(), p.vcpus(), state, 0);
-    }
-
-    /** DS: the component goes away (bundle stop or update, configuration deleted); QEMU runs on. */
-    @Deactivate
-    void deactivate() {
-        monitors.close();
-    }
-
-    /** Runs QMP commands on a live instance's kept connection. */
-    <T> T onMonitor(String name, long pid, Monitors.QmpCall<T> call) throws HypervisorException {
-        return monitors.call(name, store.paths().qmpSocket(name), pid, call);
-    }
-
-    Monitors monitors() {
-        return monitors;
+    @Override
+    public Optional<InstanceInfo> instanceInfo(String name) throws HypervisorException {
+        return core.info(checkName(name));
     }
 
     @Override
     public List<InstanceInfo> allInstancesInfo() {
-        List<InstanceInfo> out = new ArrayList<>();
-        for (String name : store.knownNames()) {
-            instanceInfo(name).ifPresent(out::add);
-        }
-        return out;
+        return core.infos();
     }
 
+    /**
+     * The saved definition with its saved parameters. An unreadable runtime file does not make a
+     * running instance unmanageable: the definition is then the name alone (so that a stop — ACPI
+     * by default — and a cleanup still work) and the damage is logged with the file name.
+     */
     @Override
     public Optional<Instance> runningInstance(String name) throws HypervisorException {
-        if (alive(name).isEmpty()) {
+        checkName(name);
+        if (core.alive(name).isEmpty()) {
             return Optional.empty();
         }
-        return store.load(name).flatMap(s -> s.instance().map(i -> i.withHvparams(s.runtime().hvparams())));
-    }
-
-    Map<String, Object> filled(Instance instance) throws ParameterException {
-        return new LinkedHashMap<>(ParameterChecks.fill(KvmParameters.PARAMETERS, settings.hvparamDefaults(),
-                instance.hvparams()));
+        Instance bare = Instance.builder(name).primaryNode(settings.node()).hypervisor("kvm").build();
+        try {
+            return Optional.of(core.store().load(name)
+                    .map(s -> s.instance().orElse(bare.toBuilder().nics(s.runtime().nics()).build())
+                            .withHvparams(s.runtime().hvparams()))
+                    .orElse(bare));
+        } catch (HypervisorException e) {
+            LOG.warn("Instance {} runs, but its runtime file is damaged ({}); it can be stopped and cleaned up",
+                    name, e.getMessage());
+            return Optional.of(bare);
+        }
     }
 
     private KvmParameters.Node nodeFacts() {
-        return new KvmParameters.Node(accounts::userExists, Path.of("/dev/vhost-net"));
+        return new KvmParameters.Node(core.accounts()::userExists, Path.of("/dev/vhost-net"));
+    }
+
+    /** Fills, syntax-checks and node-validates the instance's parameters (the SPI owns the contract). */
+    private Map<String, Object> checked(Instance instance) throws HypervisorException {
+        Map<String, Object> hv = core.filled(instance);
+        checkParameterSyntax(hv);
+        validateParameters(hv);
+        return hv;
     }
 
     @Override
     public List<String> previewCommand(Instance instance) throws HypervisorException {
-        Map<String, Object> hv = filled(instance);
+        return preview(instance).argv();
+    }
+
+    @Override
+    public CommandLine preview(Instance instance) throws HypervisorException {
+        checkName(instance.name());
+        Map<String, Object> hv = core.filled(instance);
         checkParameterSyntax(hv);
-        QemuCapabilities caps = capabilities.of(settings.kvmPath());
-        KvmArgvBuilder.Generated g = launcher.builder().generate(instance, hv, caps);
+        QemuCapabilities caps = core.capabilities().of(settings.kvmPath());
+        KvmArgvBuilder.Generated g = core.launcher().builder().generate(instance, hv, caps);
         String poolUser = "pool".equals(KvmParameters.str(hv, KvmParameters.SECURITY_MODEL)) ? "<pool-user>" : null;
-        return launcher.preview(g.runtime(), hv, caps, poolUser);
+        List<String> warnings = new ArrayList<>(KvmParameters.assess(hv));
+        warnings.addAll(g.warnings());
+        return new CommandLine(core.launcher().preview(g.runtime(), hv, caps, poolUser), warnings);
     }
 
     @Override
     public void startInstance(Instance instance, boolean startPaused) throws HypervisorException {
-        String name = instance.name();
-        if (alive(name).isPresent()) {
-            throw new HypervisorException("Failed to start instance " + name + ": already running");
-        }
-        Map<String, Object> hv = filled(instance);
-        checkParameterSyntax(hv);
-        validateParameters(hv);
-        QemuCapabilities caps = capabilities.of(settings.kvmPath());
+        checkName(instance.name());
+        Map<String, Object> hv = checked(instance);
         Instance started = instance.toBuilder().hypervisor("kvm").hvparams(hv)
                 .primaryNode(instance.primaryNode().isEmpty() ? settings.node() : instance.primaryNode()).build();
-        KvmArgvBuilder.Generated g = launcher.builder().generate(started, hv, caps);
-        g.warnings().forEach(w -> LOG.warn("{}: {}", name, w));
-        store.save(name, g.runtime(), started);
-        try {
-            launcher.execute(started, g.runtime(), hv, caps, uidPool, null, startPaused);
-        } catch (HypervisorException | RuntimeException e) {
-            cleanQuietly(name);
-            throw e;
-        }
-    }
-
-    void cleanQuietly(String name) {
-        monitors.forget(name);
-        try {
-            cleaner.removeAll(name, uidPool);
-        } catch (HypervisorException e) {
-            LOG.warn("Cleaning up after {}: {}", name, e.getMessage());
-        }
+        core.start(started, hv, startPaused);
     }
 
     @Override
     public void stopInstance(Instance instance, boolean force, Duration timeout) throws HypervisorException {
-        String name = instance.name();
-        Optional<QemuProcess> p = alive(name);
-        if (p.isEmpty()) {
+        String name = checkName(instance.name());
+        if (force) {
+            core.kill(name);
             return;
         }
-        boolean acpi = KvmParameters.bool(filled(instance), KvmParameters.ACPI);
-        try {
-            if (!force && acpi) {
-                try {
-                    onMonitor(name, p.get().pid(), q -> q.execute("system_powerdown", Map.of()));
-                } catch (HypervisorException e) {
-                    LOG.warn("ACPI powerdown of {} failed ({}); killing it", name, e.getMessage());
-                }
-                if (processes.waitGone(p.get().pid(), timeout)) {
-                    LOG.info("Instance {} shut down cleanly", name);
-                    return;
-                }
-                LOG.warn("Instance {} did not shut down within {}; killing it", name, timeout);
-            }
-            if (!processes.kill(p.get().pid(), Duration.ofSeconds(30))) {
-                throw new HypervisorException("Failed to stop instance " + name + ": pid " + p.get().pid()
-                        + " survived SIGKILL");
-            }
-        } finally {
-            monitors.forget(name);
+        boolean acpi = KvmParameters.bool(core.filled(instance), KvmParameters.ACPI);
+        try (KvmInstances.Operation op = core.begin(name, "stop")) {
+            core.stopLocked(name, acpi, timeout);
         }
     }
 
     @Override
     public void stopInstanceByName(String name) throws HypervisorException {
-        Optional<QemuProcess> p = alive(name);
-        monitors.forget(name);
-        if (p.isPresent() && !processes.kill(p.get().pid(), Duration.ofSeconds(30))) {
-            throw new HypervisorException("Failed to stop instance " + name + ": pid " + p.get().pid()
-                    + " survived SIGKILL");
-        }
+        core.kill(checkName(name));
     }
 
     @Override
     public void cleanupInstance(String name) throws HypervisorException {
-        if (alive(name).isPresent()) {
-            throw new HypervisorException("Cannot cleanup a live instance " + name);
-        }
-        monitors.forget(name);
-        cleaner.removeAll(name, uidPool);
+        core.cleanup(checkName(name));
     }
 
     @Override
     public void rebootInstance(Instance instance) throws HypervisorException {
-        String name = instance.name();
-        if (alive(name).isEmpty()) {
-            throw new HypervisorException("Failed to reboot instance " + name + ": not running");
-        }
-        RuntimeStore.Saved saved = store.load(name).orElseThrow(
-                () -> new HypervisorException("Failed to reboot instance " + name + ": no saved runtime"));
-        Instance def = saved.instance().orElse(instance);
-        // SPEC k.1: a clean stop that really waits, forced only after the timeout
-        stopInstance(def.withHvparams(saved.runtime().hvparams()), false, settings.stopTimeout());
-        cleaner.releaseResources(name, uidPool);
-        Map<String, Object> conf = filled(instance);
-        launcher.execute(def, saved.runtime(), conf, capabilities.of(settings.kvmPath()), uidPool, null, false);
-        store.saveText(name, saved.text());
+        core.reboot(checkName(instance.name()), core.filled(instance));
     }
 
     @Override
     public MigrationInfo migrationInfo(Instance instance) throws HypervisorException {
+        checkName(instance.name());
         return migrator.info(instance);
     }
 
     @Override
     public void acceptInstance(Instance instance, MigrationInfo info, String targetAddress) throws HypervisorException {
+        checkName(instance.name());
         migrator.accept(instance, info, targetAddress);
     }
 
     @Override
     public void migrateInstance(Instance instance, String targetAddress, boolean live) throws HypervisorException {
+        checkName(instance.name());
         migrator.migrate(instance, targetAddress, live);
     }
 
     @Override
-    public MigrationStatus migrationStatus(Instance instance) {
+    public MigrationStatus migrationStatus(Instance instance) throws HypervisorException {
+        checkName(instance.name());
         return migrator.status(instance);
     }
 
     @Override
     public void finalizeMigration(Instance instance, MigrationInfo info, boolean success) throws HypervisorException {
+        checkName(instance.name());
         migrator.finalize(instance, info, success);
     }
 
     @Override
     public InstanceConsole instanceConsole(Instance instance) throws HypervisorException {
-        return KvmConsole.of(instance, filled(instance), settings, store.paths());
+        checkName(instance.name());
+        return KvmConsole.of(instance, core.filled(instance), settings, core.paths());
     }
 
     @Override
     public Optional<Path> serialSocket(String name) throws HypervisorException {
-        Path socket = store.paths().serialSocket(name);
-        return alive(name).isPresent() && Files.exists(socket) ? Optional.of(socket) : Optional.empty();
+        Path socket = core.paths().serialSocket(checkName(name));
+        return core.alive(name).isPresent() && Files.exists(socket, LinkOption.NOFOLLOW_LINKS) ? Optional.of(socket)
+                : Optional.empty();
+    }
+
+    /** Through netdev's socket: the serial socket may lie deeper than the JDK's unix channels reach. */
+    @Override
+    public java.nio.channels.ByteChannel openSerial(String name) throws HypervisorException {
+        Path socket = serialSocket(name).orElseThrow(() -> new HypervisorException("Instance " + name
+                + " has no serial console socket (serial_console is off, or it is not running)"));
+        try {
+            return new SocketChannelAdapter(UnixSocket.connect(socket, Duration.ofSeconds(5)));
+        } catch (NativeException | IllegalArgumentException e) {
+            throw new HypervisorException("Cannot connect to the serial console of " + name + " (" + socket + "): "
+                    + e.getMessage(), e);
+        }
     }
 
     @Override
-    public Optional<Path> serialLog(String name) {
-        Path log = store.paths().serialLog(name);
-        return Files.isRegularFile(log) ? Optional.of(log) : Optional.empty();
+    public Optional<Path> serialLog(String name) throws HypervisorException {
+        Path log = core.paths().serialLog(checkName(name));
+        return Files.isRegularFile(log, LinkOption.NOFOLLOW_LINKS) ? Optional.of(log) : Optional.empty();
     }
 
     @Override
@@ -396,7 +269,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     public List<String> verify() {
         List<String> problems = new ArrayList<>();
         try {
-            capabilities.of(settings.kvmPath());
+            core.capabilities().of(settings.kvmPath());
         } catch (HypervisorException e) {
             problems.add(e.getMessage());
         }
@@ -405,6 +278,14 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         }
         if (!Files.isExecutable(settings.socatPath())) {
             problems.add("The socat binary ('" + settings.socatPath() + "') does not exist.");
+        }
+        for (String name : core.list()) {
+            try {
+                core.store().load(name);
+            } catch (HypervisorException e) {
+                problems.add("Instance " + name + " runs, but " + e.getMessage() + "; it can be stopped (hv:stop)"
+                        + " and cleaned up (hv:cleanup), not rebooted or migrated");
+            }
         }
         return problems;
     }
@@ -429,10 +310,31 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         return KvmParameters.assess(hvparams);
     }
 
-    /** QMP status of a live instance (for tests and the shell). */
+    /** The component goes away (bundle stop or update, configuration deleted); QEMU runs on. */
+    @Override
+    public void close() {
+        core.close();
+    }
+
+    /** For benchmark-style test output: the last migration's completion-notice latency, or null. */
+    Duration lastMigrationNoticeLatency() {
+        return migrator.lastNoticed;
+    }
+
+    /** For benchmarks: QEMU's timestamp of the last migration's completed event, or null. */
+    java.time.Instant lastMigrationCompleted() {
+        return migrator.lastCompleted;
+    }
+
+    Monitors monitors() {
+        return core.monitors();
+    }
+
+    /** QMP command on a live instance (tests). */
     JsonNode qmp(String name, String command) throws HypervisorException {
-        long pid = alive(name).orElseThrow(() -> new HypervisorException("Instance " + name + " is not running")).pid();
-        return onMonitor(name, pid, q -> q.execute(command, Map.of()));
+        long pid = core.alive(name).orElseThrow(() -> new HypervisorException("Instance " + name + " is not running"))
+                .pid();
+        return core.onMonitor(name, pid, q -> q.execute(command, Map.of()));
     }
 
     @Override

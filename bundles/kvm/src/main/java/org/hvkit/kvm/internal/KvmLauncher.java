@@ -15,10 +15,13 @@ import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;
+import org.hvkit.kvm.internal.argv.ArgvLimits;
 import org.hvkit.kvm.internal.argv.ExecutionContext;
 import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
 import org.hvkit.kvm.internal.argv.KvmRuntime;
-import org.hvkit.kvm.internal.argv.RuntimePaths;
+import org.hvkit.kvm.internal.monitor.Monitors;
+import org.hvkit.kvm.internal.runtime.InstanceCleaner;
+import org.hvkit.kvm.internal.runtime.RuntimePaths;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.caps.QemuFeature;
 import org.hvkit.kvm.internal.network.NicConfigurator;
@@ -27,11 +30,13 @@ import org.hvkit.kvm.internal.process.Accounts;
 import org.hvkit.kvm.internal.process.QemuProcesses;
 import org.hvkit.hypervisor.AtomicFiles;
 import org.hvkit.netdev.FdMapping;
+import org.hvkit.netdev.NativeFd;
 import org.hvkit.netdev.ProcessSpawner;
 import org.hvkit.netdev.SpawnRequest;
 import org.hvkit.netdev.SpawnResult;
 import org.hvkit.netdev.Tap;
 import org.hvkit.netdev.TapDevices;
+import org.hvkit.netdev.UnixSocket;
 import org.hvkit.uidpool.ReservedUid;
 import org.hvkit.uidpool.UidPool;
 import org.hvkit.uidpool.UidPoolException;
@@ -47,7 +52,6 @@ import org.slf4j.LoggerFactory;
 final class KvmLauncher {
 
     private static final Logger LOG = LoggerFactory.getLogger(KvmLauncher.class);
-    private static final int FIRST_CHILD_FD = 3;
 
     private final Path kvmPath;
     private final RuntimePaths paths;
@@ -59,9 +63,11 @@ final class KvmLauncher {
     private final Accounts accounts;
     private final Duration launchTimeout;
     private final Monitors monitors;
+    private final InstanceCleaner cleaner;
 
     KvmLauncher(Path kvmPath, RuntimePaths paths, ProcessSpawner spawner, TapDevices taps, NicConfigurator nics,
-                QemuProcesses processes, Accounts accounts, Monitors monitors, Duration launchTimeout) {
+                QemuProcesses processes, Accounts accounts, Monitors monitors, InstanceCleaner cleaner,
+                Duration launchTimeout) {
         this.kvmPath = kvmPath;
         this.paths = paths;
         this.builder = new KvmArgvBuilder(kvmPath, paths);
@@ -72,6 +78,7 @@ final class KvmLauncher {
         this.accounts = accounts;
         this.launchTimeout = launchTimeout;
         this.monitors = monitors;
+        this.cleaner = cleaner;
     }
 
     KvmArgvBuilder builder() {
@@ -83,14 +90,18 @@ final class KvmLauncher {
         nics.configure(instance, seq, nic, tap);
     }
 
-    /** The final argv without running anything (taps at the numbers they would get). */
+    /** The final argv without running anything (taps and sockets at the numbers they would get). */
     List<String> preview(KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps, String poolUser)
             throws HypervisorException {
-        List<Integer> fds = new ArrayList<>();
-        for (int i = 0; i < runtime.nics().size(); i++) {
-            fds.add(FIRST_CHILD_FD + i);
-        }
-        return builder.execute(runtime, confHv, caps, new ExecutionContext(fds, poolUser, null, true));
+        return builder.execute(runtime, confHv, caps, context(runtime, confHv, caps, poolUser, null, true));
+    }
+
+    private static ExecutionContext context(KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps,
+                                            String poolUser, String incoming, boolean paused) {
+        Map<String, Object> up = new LinkedHashMap<>(confHv);
+        up.putAll(runtime.hvparams());
+        return ExecutionContext.layout(runtime.nics().size(), KvmParameters.bool(up, KvmParameters.SERIAL_CONSOLE),
+                caps, poolUser, incoming, paused);
     }
 
     /**
@@ -105,19 +116,17 @@ final class KvmLauncher {
         Map<String, Object> up = new LinkedHashMap<>(confHv);
         up.putAll(runtime.hvparams());
         List<Tap> open = new ArrayList<>();
+        List<NativeFd> sockets = new ArrayList<>();
         ReservedUid uid = null;
         long pid = 0;
-        boolean filesWritten = false;
         try {
             boolean vnetHdr = "paravirtual".equals(KvmParameters.str(up, KvmParameters.NIC_TYPE))
                     && caps.has(QemuFeature.NETDEV);
-            List<Integer> fds = new ArrayList<>();
             List<FdMapping> mappings = new ArrayList<>();
             for (int i = 0; i < runtime.nics().size(); i++) {
                 Tap t = step("open a tap for NIC " + i, () -> taps.open(null, vnetHdr));
                 open.add(t);
-                fds.add(FIRST_CHILD_FD + i);
-                mappings.add(new FdMapping(t.fd(), FIRST_CHILD_FD + i));
+                mappings.add(new FdMapping(t.fd(), ExecutionContext.FIRST_CHILD_FD + i));
             }
             String poolUser = null;
             if ("pool".equals(KvmParameters.str(confHv, KvmParameters.SECURITY_MODEL))) {
@@ -131,15 +140,23 @@ final class KvmLauncher {
                         + name + ": uid " + u + " of the pool has no passwd entry (QEMU's -runas needs a user name)"));
             }
             if (KvmParameters.bool(confHv, KvmParameters.USE_CHROOT)) {
-                Path dir = paths.chrootDir(name);
+                Path dir = paths.confined(paths.chrootDir(name));
                 step("create the chroot directory", () -> {
                     Files.createDirectories(dir);
                     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
                     return dir;
                 });
             }
-            List<String> argv = builder.execute(runtime, confHv, caps,
-                    new ExecutionContext(fds, poolUser, incoming, startPaused));
+            ExecutionContext ctx = context(runtime, confHv, caps, poolUser, incoming, startPaused);
+            cleaner.removeSockets(name);
+            if (ctx.control() != null) {
+                listen(paths.monitorSocket(name), ctx.control().monitor(), sockets, mappings);
+                listen(paths.qmpSocket(name), ctx.control().qmp(), sockets, mappings);
+                if (ctx.control().serial() >= 0) {
+                    listen(paths.serialSocket(name), ctx.control().serial(), sockets, mappings);
+                }
+            }
+            List<String> argv = builder.execute(runtime, confHv, caps, ctx);
             for (int i = 0; i < runtime.nics().size(); i++) {
                 Nic nic = runtime.nics().get(i);
                 // on a migration target routed NICs wait for finalize, so routes never exist twice
@@ -149,6 +166,7 @@ final class KvmLauncher {
             }
             Map<String, String> env = new LinkedHashMap<>(System.getenv());
             env.put("LC_ALL", "C");
+            ArgvLimits.check(name, argv, env);
             SpawnResult r = step("run " + kvmPath, () -> spawner.run(new SpawnRequest(argv, env, Path.of("/"), mappings),
                     launchTimeout));
             if (!r.succeeded()) {
@@ -160,7 +178,6 @@ final class KvmLauncher {
                 throw new HypervisorException("Failed to start instance " + name + ": QEMU exited right after start ("
                         + r.output() + ")");
             }
-            filesWritten = true;
             writeNicFiles(name, open);
             if (uid != null) {
                 writeUidFile(name, uid.uid());
@@ -171,12 +188,21 @@ final class KvmLauncher {
             return pid;
         } catch (HypervisorException | RuntimeException e) {
             monitors.forget(name);
-            undo(name, pid, uid, filesWritten);
+            undo(name, pid, uid);
             throw e;
         } finally {
             // QEMU holds its own copies now (or nobody does, after a failure)
             open.forEach(Tap::close);
+            sockets.forEach(NativeFd::close);
         }
+    }
+
+    /** Binds a listening socket at {@code path} (any length) that QEMU gets as descriptor {@code childFd}. */
+    private void listen(Path path, int childFd, List<NativeFd> sockets, List<FdMapping> mappings)
+            throws HypervisorException {
+        NativeFd fd = step("bind the socket " + path, () -> UnixSocket.listen(paths.confined(path), 16));
+        sockets.add(fd);
+        mappings.add(new FdMapping(fd, childFd));
     }
 
     /** The first words on the instance's monitor; its connection stays open for the driver's later use. */
@@ -214,11 +240,12 @@ final class KvmLauncher {
     }
 
     private void writeNicFiles(String name, List<Tap> open) throws HypervisorException {
-        Path dir = paths.nicDir(name);
+        Path dir = paths.confined(paths.nicDir(name));
         try {
             Files.createDirectories(dir);
             for (int i = 0; i < open.size(); i++) {
-                AtomicFiles.write(dir.resolve(Integer.toString(i)), open.get(i).name());
+                // confined: a planted nic/<name> link must not redirect the writes
+                AtomicFiles.write(paths.confined(dir.resolve(Integer.toString(i))), open.get(i).name());
             }
         } catch (IOException e) {
             throw new HypervisorException("Failed to write the nic files of " + name + ": " + e, e);
@@ -227,33 +254,21 @@ final class KvmLauncher {
 
     private void writeUidFile(String name, long uid) throws HypervisorException {
         try {
-            AtomicFiles.write(paths.uidFile(name), Long.toString(uid));
+            AtomicFiles.write(paths.confined(paths.uidFile(name)), Long.toString(uid));
         } catch (IOException e) {
             throw new HypervisorException("Failed to write the uid file of " + name + ": " + e, e);
         }
     }
 
-    private void undo(String name, long pid, ReservedUid uid, boolean filesWritten) {
-        if (pid > 0) {
+    /**
+     * Undoes a failed launch: the QEMU process, the reserved uid, and the files of this run
+     * (pid, uid and nic files, sockets, chroot directory) through the same cleaner as
+     * {@code cleanupInstance}. The runtime file is the caller's (a reboot keeps it).
+     */
+    private void undo(String name, long pid, ReservedUid uid) {
+        // only a process that is this instance's QEMU: a pid read from a file may have been recycled
+        if (pid > 0 && processes.alive(pid, name).isPresent()) {
             processes.kill(pid, Duration.ofSeconds(5));
-        }
-        try {
-            Files.deleteIfExists(paths.pidFile(name));
-            if (filesWritten) {
-                Files.deleteIfExists(paths.uidFile(name));
-                Path dir = paths.nicDir(name);
-                if (Files.isDirectory(dir)) {
-                    try (var s = Files.list(dir)) {
-                        for (Path p : (Iterable<Path>) s::iterator) {
-                            Files.deleteIfExists(p);
-                        }
-                    }
-                    Files.deleteIfExists(dir);
-                }
-            }
-            Files.deleteIfExists(paths.chrootDir(name));
-        } catch (IOException e) {
-            LOG.warn("Cleaning up after the failed start of {}: {}", name, e.toString());
         }
         if (uid != null) {
             try {
@@ -261,6 +276,16 @@ final class KvmLauncher {
             } catch (UidPoolException e) {
                 LOG.warn("Releasing uid {} after the failed start of {}: {}", uid.uid(), name, e.getMessage());
             }
+        }
+        try {
+            // the uid went back above; the uid file (if written) names the same uid, so drop it first
+            Files.deleteIfExists(paths.confined(paths.uidFile(name)));
+            cleaner.releaseResources(name, null);
+            cleaner.removeSockets(name);
+            Files.deleteIfExists(paths.confined(paths.pidFile(name)));
+            Files.deleteIfExists(paths.confined(paths.chrootDir(name)));
+        } catch (IOException | HypervisorException e) {
+            LOG.warn("Cleaning up after the failed start of {}: {}", name, e.toString());
         }
     }
 

@@ -1,36 +1,39 @@
 package org.hvkit.kvm.internal;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.MigrationInfo;
 import org.hvkit.hypervisor.MigrationStatus;
+import org.hvkit.hypervisor.Nic;
+import org.hvkit.hypervisor.NicMode;
 import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
-import org.hvkit.kvm.internal.caps.CapabilityCache;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.migration.QmpMigration;
 import org.hvkit.kvm.internal.monitor.QmpClient;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.process.QemuProcess;
-import org.hvkit.kvm.internal.process.QemuProcesses;
-import org.hvkit.kvm.internal.runtime.InstanceCleaner;
 import org.hvkit.kvm.internal.runtime.RuntimeStore;
+import org.hvkit.kvm.internal.runtime.SafeFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ganeti's migration protocol on the KVM driver (SPEC f.7 + k): the source hands its saved
- * runtime over, the target re-renders it for its own QEMU and paths and starts with
- * {@code -incoming}, the source migrates over QMP, the target finalizes (deferred routed NICs,
- * runtime file, {@code cont}) or is killed and cleaned up on abort.
+ * Ganeti's migration protocol on the KVM driver: the source hands its saved runtime over, the
+ * target re-renders it for its own QEMU and paths and starts with {@code -incoming}, the source
+ * migrates over QMP, the target finalizes (deferred routed NICs, runtime file, {@code cont}) or
+ * is killed and cleaned up on abort. Each step runs under the instance's lock on its node; it
+ * uses the lifecycle core only, never the DS facade.
  */
 final class KvmMigrator {
 
@@ -38,37 +41,26 @@ final class KvmMigrator {
     /** Disk templates whose disks exist on one node only (diskless instances migrate fine). */
     private static final Set<String> NODE_LOCAL_TEMPLATES = Set.of("plain", "file");
 
-    private final KvmHypervisor hv;
+    private final KvmInstances core;
     private final KvmSettings settings;
-    private final RuntimeStore store;
-    private final CapabilityCache capabilities;
-    private final KvmLauncher launcher;
-    private final QemuProcesses processes;
-    private final InstanceCleaner cleaner;
     private final Map<String, MigrationStatus> migrations = new ConcurrentHashMap<>();
     /** How long after QEMU's completed event the last migration was noticed (benchmark output). */
     volatile Duration lastNoticed;
     /** QEMU's timestamp of the last migration's {@code completed} event (null: seen by polling). */
-    volatile java.time.Instant lastCompleted;
+    volatile Instant lastCompleted;
 
-    KvmMigrator(KvmHypervisor hv, KvmSettings settings, RuntimeStore store, CapabilityCache capabilities,
-                KvmLauncher launcher, QemuProcesses processes, InstanceCleaner cleaner) {
-        this.hv = hv;
+    KvmMigrator(KvmInstances core, KvmSettings settings) {
+        this.core = core;
         this.settings = settings;
-        this.store = store;
-        this.capabilities = capabilities;
-        this.launcher = launcher;
-        this.processes = processes;
-        this.cleaner = cleaner;
     }
 
     MigrationInfo info(Instance instance) throws HypervisorException {
         String name = instance.name();
-        if (hv.alive(name).isEmpty()) {
+        if (core.alive(name).isEmpty()) {
             throw new HypervisorException("Instance " + name + " not running, cannot migrate");
         }
-        return new MigrationInfo(store.load(name).orElseThrow(() -> new HypervisorException(
-                "Failed to load KVM runtime file " + store.paths().runtimeFile(name) + ": missing")).text());
+        return new MigrationInfo(core.store().load(name).orElseThrow(() -> new HypervisorException(
+                "Failed to load KVM runtime file " + core.paths().runtimeFile(name) + ": missing")).text());
     }
 
     /** The migrated instance, its saved hvparams, and the runtime re-rendered for this node (Ganeti #1852). */
@@ -78,62 +70,74 @@ final class KvmMigrator {
     private Incoming incoming(Instance instance, MigrationInfo info) throws HypervisorException {
         RuntimeStore.Saved saved = RuntimeStore.parse(info.data(), "migration info of " + instance.name());
         Instance def = saved.instance().orElse(instance).withHvparams(saved.runtime().hvparams());
+        if (!def.name().equals(instance.name())) {
+            throw new HypervisorException("Migration info names instance " + def.name() + ", not " + instance.name());
+        }
         def = def.toBuilder().primaryNode(settings.node()).build();
-        QemuCapabilities caps = capabilities.of(settings.kvmPath());
-        return new Incoming(def, launcher.builder().generate(def, new LinkedHashMap<>(saved.runtime().hvparams()), caps),
-                caps);
+        QemuCapabilities caps = core.capabilities().of(settings.kvmPath());
+        return new Incoming(def, core.launcher().builder().generate(def,
+                new LinkedHashMap<>(saved.runtime().hvparams()), caps), caps);
     }
 
     void accept(Instance instance, MigrationInfo info, String targetAddress) throws HypervisorException {
         String name = instance.name();
-        if (hv.alive(name).isPresent()) {
-            throw new HypervisorException("Can't accept instance " + name + ", already running");
-        }
-        Incoming in = incoming(instance, info);
-        try {
-            launcher.execute(in.instance(), in.generated().runtime(), hv.filled(in.instance()), in.caps(), hv.uidPool(),
-                    targetAddress, true);
-        } catch (HypervisorException | RuntimeException e) {
-            hv.cleanQuietly(name);
-            throw e;
+        try (KvmInstances.Operation op = core.begin(name, "accept migration")) {
+            if (core.alive(name).isPresent()) {
+                throw new HypervisorException("Can't accept instance " + name + ", already running");
+            }
+            core.reclaim(name);
+            Incoming in = incoming(instance, info);
+            try {
+                core.launcher().execute(in.instance(), in.generated().runtime(), core.filled(in.instance()), in.caps(),
+                        core.uidPool(), targetAddress, true);
+            } catch (HypervisorException | RuntimeException e) {
+                if (core.removeQuietly(name)) {
+                    op.removeLockFile();
+                }
+                throw e;
+            }
         }
     }
 
     void migrate(Instance instance, String targetAddress, boolean live) throws HypervisorException {
         String name = instance.name();
-        QemuProcess p = hv.alive(name).orElseThrow(() -> new HypervisorException("Instance " + name
-                + " not running, cannot migrate"));
-        Map<String, Object> params = store.load(name).map(s -> (Map<String, Object>) new LinkedHashMap<>(
-                s.runtime().hvparams())).orElse(hv.filled(instance));
-        if (live && NODE_LOCAL_TEMPLATES.contains(instance.diskTemplate()) && !instance.disks().isEmpty()) {
-            throw new HypervisorException("Refusing to live-migrate " + name + ": its " + instance.diskTemplate()
-                    + " disks are local to this node (SPEC k); use a shared or replicated disk template");
+        try (KvmInstances.Operation op = core.begin(name, "migrate")) {
+            QemuProcess p = core.alive(name).orElseThrow(() -> new HypervisorException("Instance " + name
+                    + " not running, cannot migrate"));
+            Map<String, Object> params = core.store().load(name).map(s -> (Map<String, Object>) new LinkedHashMap<>(
+                    s.runtime().hvparams())).orElse(core.filled(instance));
+            if (live && NODE_LOCAL_TEMPLATES.contains(instance.diskTemplate()) && !instance.disks().isEmpty()) {
+                throw new HypervisorException("Refusing to live-migrate " + name + ": its " + instance.diskTemplate()
+                        + " disks are local to this node; use a shared or replicated disk template");
+            }
+            long port = ((Number) params.getOrDefault(KvmParameters.MIGRATION_PORT, 8102L)).longValue();
+            long bandwidth = ((Number) params.getOrDefault(KvmParameters.MIGRATION_BANDWIDTH, 32L)).longValue();
+            long downtime = ((Number) params.getOrDefault(KvmParameters.MIGRATION_DOWNTIME, 30L)).longValue();
+            migrations.put(name, new MigrationStatus(MigrationStatus.State.SETUP, 0, 0, 0));
+            try {
+                core.onMonitor(name, p.pid(), qmp -> {
+                    migrateOn(qmp, name, targetAddress, port, live, bandwidth, downtime);
+                    return null;
+                });
+            } catch (HypervisorException e) {
+                migrations.put(name, new MigrationStatus(MigrationStatus.State.FAILED, 0, 0, 0));
+                throw e;
+            }
+            // the target runs the guest now: this node's QEMU and files go, its uid is released
+            core.monitors().forget(name);
+            core.processes().kill(p.pid(), Duration.ofSeconds(10));
+            core.cleaner().removeAll(name, core.uidPool(), core.states().vncDirectory(name));
+            op.removeLockFile();
+            LOG.info("Instance {} migrated to {}", name, targetAddress);
         }
-        long port = ((Number) params.getOrDefault(KvmParameters.MIGRATION_PORT, 8102L)).longValue();
-        long bandwidth = ((Number) params.getOrDefault(KvmParameters.MIGRATION_BANDWIDTH, 32L)).longValue();
-        long downtime = ((Number) params.getOrDefault(KvmParameters.MIGRATION_DOWNTIME, 30L)).longValue();
-        migrations.put(name, new MigrationStatus(MigrationStatus.State.SETUP, 0, 0, 0));
-        try {
-            hv.onMonitor(name, p.pid(), qmp -> {
-                migrateOn(qmp, name, targetAddress, port, live, bandwidth, downtime);
-                return null;
-            });
-        } catch (HypervisorException e) {
-            migrations.put(name, new MigrationStatus(MigrationStatus.State.FAILED, 0, 0, 0));
-            throw e;
-        }
-        // the target runs the guest now: this node's QEMU and files go, its uid is released
-        hv.monitors().forget(name);
-        processes.kill(p.pid(), Duration.ofSeconds(10));
-        cleaner.removeAll(name, hv.uidPool());
-        LOG.info("Instance {} migrated to {}", name, targetAddress);
     }
 
     private void migrateOn(QmpClient qmp, String name, String targetAddress, long port, boolean live, long bandwidth,
                            long downtime) throws HypervisorException {
-        java.time.Instant completed = QmpMigration.run(qmp, name, targetAddress, port, live, bandwidth, downtime,
-                settings.migrationTimeout(), st -> migrations.put(name, st));
-        Duration noticed = completed == null ? null : Duration.between(completed, java.time.Instant.now());
+        Instant completed = QmpMigration.run(qmp, name, targetAddress, port, live, bandwidth, downtime,
+                settings.migrationTimeout(), st -> migrations.put(name, st),
+                () -> core.closing() ? "the KVM hypervisor of node " + settings.node() + " is stopping" : null);
+        Duration noticed = completed == null ? null : Duration.between(completed, Instant.now());
         lastCompleted = completed;
         lastNoticed = noticed;
         if (noticed != null) {
@@ -154,11 +158,11 @@ final class KvmMigrator {
             return current;
         }
         MigrationStatus known = current != null ? current : new MigrationStatus(MigrationStatus.State.NONE, 0, 0, 0);
-        java.util.concurrent.locks.ReentrantLock lock = hv.monitors().lock(name);
-        java.util.Optional<QemuProcess> p = hv.alive(name);
+        ReentrantLock lock = core.monitors().lock(name);
+        Optional<QemuProcess> p = core.alive(name);
         if (current == null && p.isPresent() && lock.tryLock()) {
             try {
-                return hv.onMonitor(name, p.get().pid(), QmpMigration::status);
+                return core.onMonitor(name, p.get().pid(), QmpMigration::status);
             } catch (HypervisorException e) {
                 // the process is going away (e.g. right after a migration)
                 LOG.debug("query-migrate on {}: {}", name, e.getMessage());
@@ -172,34 +176,42 @@ final class KvmMigrator {
     void finalize(Instance instance, MigrationInfo info, boolean success) throws HypervisorException {
         String name = instance.name();
         if (!success) {
-            // SPEC k.3: an aborted target is killed and cleaned up, not left half there
-            hv.stopInstanceByName(name);
-            cleaner.removeAll(name, hv.uidPool());
+            // an aborted target is killed and cleaned up, not left half there (Ganeti's FinalizeMigrationDst)
+            core.kill(name);
+            core.cleanup(name);
             return;
         }
-        if (hv.alive(name).isEmpty()) {
-            throw new HypervisorException("Failed to finalize the migration of " + name + ": not running here");
+        try (KvmInstances.Operation op = core.begin(name, "finalize migration")) {
+            if (core.alive(name).isEmpty()) {
+                throw new HypervisorException("Failed to finalize the migration of " + name + ": not running here");
+            }
+            Incoming in = incoming(instance, info);
+            configureDeferredNics(name, in);
+            core.store().save(name, in.generated().runtime(), in.instance());
+            long pid = core.alive(name).orElseThrow(() -> new HypervisorException("Failed to finalize the migration of "
+                    + name + ": QEMU exited")).pid();
+            core.onMonitor(name, pid, qmp -> {
+                if (!"running".equals(qmp.execute("query-status", Map.of()).path("status").asText())) {
+                    qmp.execute("cont", Map.of());
+                }
+                return null;
+            });
         }
-        Incoming in = incoming(instance, info);
-        List<org.hvkit.hypervisor.Nic> nics = in.generated().runtime().nics();
+    }
+
+    /** Routed NICs wait for finalize on a target, so that a route never exists on two nodes. */
+    private void configureDeferredNics(String name, Incoming in) {
+        List<Nic> nics = in.generated().runtime().nics();
         for (int i = 0; i < nics.size(); i++) {
-            if (nics.get(i).mode() == org.hvkit.hypervisor.NicMode.ROUTED) {
+            if (nics.get(i).mode() == NicMode.ROUTED) {
                 try {
-                    String tap = Files.readString(store.paths().nicDir(name).resolve(Integer.toString(i))).trim();
-                    launcher.configureNic(in.instance(), i, nics.get(i), tap);
+                    String tap = SafeFiles.read(core.paths().nicDir(name).resolve(Integer.toString(i)), 64).trim();
+                    core.launcher().configureNic(in.instance(), i, nics.get(i), tap);
                 } catch (IOException | HypervisorException e) {
-                    LOG.warn("Failed to find or configure the host interface for {} NIC #{}: {}", name, i, e.getMessage());
+                    LOG.warn("Failed to find or configure the host interface for {} NIC #{}: {}", name, i,
+                            e.getMessage());
                 }
             }
         }
-        store.save(name, in.generated().runtime(), in.instance());
-        long pid = hv.alive(name).orElseThrow(() -> new HypervisorException("Failed to finalize the migration of "
-                + name + ": QEMU exited")).pid();
-        hv.onMonitor(name, pid, qmp -> {
-            if (!"running".equals(qmp.execute("query-status", Map.of()).path("status").asText())) {
-                qmp.execute("cont", Map.of());
-            }
-            return null;
-        });
     }
 }

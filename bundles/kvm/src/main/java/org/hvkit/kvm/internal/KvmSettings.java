@@ -10,17 +10,21 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
+import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.ParameterCheck;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.hypervisor.ParameterSpec;
 import org.hvkit.kvm.internal.params.KvmParameters;
 
 /** The validated configuration of one KVM node; every error names the key. */
-record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Path socatPath,
-                   Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults) {
+record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
+                   Path socatPath, Duration stopTimeout, Duration migrationTimeout,
+                   Map<String, Object> hvparamDefaults) {
 
     /** Configuration keys {@code hvparam.<name>} set node-wide defaults (Ganeti's cluster-level hvparams). */
     static final String HVPARAM_PREFIX = "hvparam.";
+    /** What {@code -incoming tcp:<address>:<port>} can take without quoting. */
+    private static final java.util.regex.Pattern ADDRESS = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9.-]{0,252}");
 
     static KvmSettings from(KvmConfiguration c, Map<String, ?> properties) {
         String node = c.hypervisor_node() != null && !c.hypervisor_node().isBlank() ? c.hypervisor_node().trim()
@@ -39,7 +43,18 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
         if (c.migration_timeout_seconds() < 1) {
             throw bad("migration.timeout.seconds", "must be at least 1, got " + c.migration_timeout_seconds());
         }
-        return new KvmSettings(node, root, kvm, mode.equals("script"), script, absolute("socat.path", c.socat_path()),
+        if (c.ifup_timeout_seconds() < 1) {
+            throw bad("ifup.timeout.seconds", "must be at least 1, got " + c.ifup_timeout_seconds());
+        }
+        if (!Instance.isValidName(node)) {
+            throw bad("hypervisor.node", "must be a host name (letters, digits, '.', '_', '-'), got '" + node + "'");
+        }
+        String address = c.hypervisor_address();
+        if (address != null && !address.isBlank() && !ADDRESS.matcher(address.trim()).matches()) {
+            throw bad("hypervisor.address", "must be an IPv4 address or a host name, got '" + address + "'");
+        }
+        return new KvmSettings(node, root, kvm, mode.equals("script"), script,
+                Duration.ofSeconds(c.ifup_timeout_seconds()), absolute("socat.path", c.socat_path()),
                 Duration.ofSeconds(c.stop_timeout_seconds()), Duration.ofSeconds(c.migration_timeout_seconds()),
                 hvparamDefaults(properties));
     }
@@ -70,21 +85,21 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
         try {
             KvmParameters.checkSyntax(d);
         } catch (ParameterException x) {
-            throw new IllegalArgumentException(KvmHypervisor.PID + ": " + HVPARAM_PREFIX + x.parameter() + " is invalid: "
+            throw new IllegalArgumentException(KvmNode.PID + ": " + HVPARAM_PREFIX + x.parameter() + " is invalid: "
                     + x.getMessage(), x);
         }
         return Collections.unmodifiableMap(d);
     }
 
     private static Path absolute(String key, String value) {
-        if (!ParameterCheck.isAbsoluteNormalizedPath(value)) {
+        if (value == null || !ParameterCheck.isAbsoluteNormalizedPath(value) || value.chars().anyMatch(ch -> ch < 0x20)) {
             throw bad(key, "must be an absolute normalized path, got '" + value + "'");
         }
         return Path.of(value);
     }
 
     private static IllegalArgumentException bad(String key, String why) {
-        return new IllegalArgumentException(KvmHypervisor.PID + ": " + key + " " + why);
+        return new IllegalArgumentException(KvmNode.PID + ": " + key + " " + why);
     }
 
     /** Ganeti's KVM_PATH default /usr/bin/kvm, else qemu-system-x86_64 from PATH. */

@@ -1,7 +1,5 @@
 package org.hvkit.kvm.internal;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,6 +11,7 @@ import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;
 import org.hvkit.kvm.internal.argv.GuestImage;
+import org.hvkit.netdev.internal.FlockFileLocks;
 import org.hvkit.netdev.internal.PosixSpawner;
 import org.hvkit.netdev.internal.RtNetlink;
 import org.hvkit.netdev.internal.TunTapDevices;
@@ -24,12 +23,8 @@ final class KvmTestNode {
 
     static void requireRealQemu() {
         String netns = System.getenv("HVKIT_NETNS");
-        String why = !Files.isExecutable(QEMU) ? QEMU + " is not installed"
-                : !"private".equals(netns) ? "not root in a private network namespace (" + netns + ")" : null;
-        if (why != null) {
-            System.out.println("*** SKIPPED real-QEMU lifecycle test: " + why + " ***");
-        }
-        assumeTrue(why == null, why);
+        NativeTests.require("real-QEMU lifecycle test", !Files.isExecutable(QEMU) ? QEMU + " is not installed"
+                : !"private".equals(netns) ? "not root in a private network namespace (" + netns + ")" : null);
     }
 
     static KvmHypervisor node(Path root, Path kvm, boolean script, Path ifup) {
@@ -37,9 +32,24 @@ final class KvmTestNode {
     }
 
     static KvmHypervisor node(String name, Path root, Path kvm, boolean script, Path ifup) {
-        KvmSettings s = new KvmSettings(name, root, kvm, script, ifup, Path.of("/usr/bin/socat"),
+        return node(settings(name, root, kvm, script, ifup));
+    }
+
+    static KvmSettings settings(String name, Path root, Path kvm, boolean script, Path ifup) {
+        return new KvmSettings(name, root, kvm, script, ifup, Duration.ofSeconds(5), Path.of("/usr/bin/socat"),
                 Duration.ofSeconds(20), Duration.ofSeconds(60), KvmSettings.hvparamDefaults(java.util.Map.of()));
-        return new KvmHypervisor(s, new PosixSpawner(), new TunTapDevices(), new RtNetlink());
+    }
+
+    static NativeServices natives() {
+        return new NativeServices(new PosixSpawner(), new TunTapDevices(), new RtNetlink(), new FlockFileLocks());
+    }
+
+    static KvmHypervisor node(KvmSettings settings) {
+        try {
+            return new KvmHypervisor(settings, natives(), null);
+        } catch (org.hvkit.hypervisor.HypervisorException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The test guest with a bridged NIC on {@code bridge}, pinging the host at .1. */
@@ -94,6 +104,18 @@ final class KvmTestNode {
     static void ip(String... args) throws Exception {
         List<String> argv = new java.util.ArrayList<>(List.of("ip"));
         argv.addAll(List.of(args));
+        run(argv.toArray(new String[0]));
+    }
+
+    static void mount(String... args) throws Exception {
+        List<String> argv = new java.util.ArrayList<>(List.of("mount"));
+        argv.addAll(List.of(args));
+        run(argv.toArray(new String[0]));
+    }
+
+    /** Runs a program (never a shell string) and fails with its output unless it exits 0. */
+    static void run(String... args) throws Exception {
+        List<String> argv = List.of(args);
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         if (p.waitFor() != 0) {

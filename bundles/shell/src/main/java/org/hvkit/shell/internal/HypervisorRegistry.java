@@ -8,6 +8,7 @@ import java.util.stream.Collectors;
 
 import org.hvkit.hypervisor.Hypervisor;
 import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.hypervisor.Instance;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
@@ -100,6 +101,7 @@ final class HypervisorRegistry {
 
     /** The hypervisor that runs instance {@code name}, among those of {@code type}/{@code node}. */
     Entry locate(String name, String type, String node) throws HypervisorException {
+        Instance.requireValidName(name);
         List<Entry> candidates = select(type, node);
         List<Entry> found = running(name, candidates);
         if (found.isEmpty()) {

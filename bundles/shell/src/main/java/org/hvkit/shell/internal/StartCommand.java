@@ -1,9 +1,7 @@
 package org.hvkit.shell.internal;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.karaf.shell.api.action.Argument;
@@ -38,8 +36,12 @@ public final class StartCommand extends HvAction {
     @Option(name = "--paused", description = "Leave the guest's CPUs stopped after start")
     boolean paused;
 
-    @Option(name = "--dry-run", description = "Print the exact command line as one JSON array; start nothing")
+    @Option(name = "--dry-run", description = "Print the exact command line as one JSON array (and the warnings a"
+            + " start would log); start nothing")
     boolean dryRun;
+
+    @Option(name = "--lenient", description = "Warn about unknown fields in the instance file instead of refusing it")
+    boolean lenient;
 
     @Argument(index = 0, name = "file", required = true, description = "Instance definition (JSON)")
     @Completion(FileCompleter.class)
@@ -47,14 +49,9 @@ public final class StartCommand extends HvAction {
 
     @Override
     Object run(HypervisorRegistry registry) throws Exception {
-        Path path = Path.of(file);
-        String json;
-        try {
-            json = Files.readString(path, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new HypervisorException("Cannot read instance file " + path.toAbsolutePath() + ": " + e);
-        }
-        Instance instance = InstanceJson.read(json, w -> System.out.println("Warning: " + w));
+        // a regular file of at most 1 MiB: /dev/zero, a FIFO or a huge file never reach the JVM's heap
+        Instance instance = InstanceJson.readFile(Path.of(file).toAbsolutePath(),
+                w -> System.out.println("Warning: " + w), lenient);
         String wanted = type != null ? type : instance.hypervisor().isEmpty() ? null : instance.hypervisor();
         String wantedNode = node != null ? node : instance.primaryNode().isEmpty() ? null : instance.primaryNode();
         HypervisorRegistry.Entry entry = registry.one(wanted, wantedNode);
@@ -73,11 +70,20 @@ public final class StartCommand extends HvAction {
                 throw new HypervisorException("Hypervisor " + entry.label() + " runs no command, so there is nothing to"
                         + " preview (--dry-run)");
             }
-            System.out.println(JSON.writeValueAsString(((CommandLinePreview) hv).previewCommand(ready)));
+            CommandLinePreview.CommandLine preview = ((CommandLinePreview) hv).preview(ready);
+            for (String warning : preview.warnings()) {
+                if (!hv.assessParameters(filled).contains(warning)) {
+                    System.out.println("Warning: " + warning);
+                }
+            }
+            System.out.println(JSON.writeValueAsString(preview.argv()));
             return null;
         }
-        if (hv.listInstances().contains(instance.name())) {
-            throw new HypervisorException("Failed to start instance " + instance.name() + ": already running");
+        // one name runs on one node: a start next to a running namesake elsewhere is refused
+        List<HypervisorRegistry.Entry> running = HypervisorRegistry.running(instance.name(), registry.all());
+        if (!running.isEmpty()) {
+            throw new HypervisorException("Failed to start instance " + instance.name() + ": already running on "
+                    + HypervisorRegistry.labels(running));
         }
         // progress: starting returns once the hypervisor answers for the instance (KVM: its QMP monitor)
         System.out.println("Starting " + instance.name() + " on " + entry.label() + (paused ? " with its CPUs stopped" : "")

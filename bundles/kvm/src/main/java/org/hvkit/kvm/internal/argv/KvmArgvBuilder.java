@@ -1,6 +1,7 @@
 package org.hvkit.kvm.internal.argv;
 
 import static org.hvkit.kvm.internal.caps.QemuFeature.ACCEL;
+import static org.hvkit.kvm.internal.caps.QemuFeature.AUTO_READ_ONLY;
 import static org.hvkit.kvm.internal.caps.QemuFeature.CHARDEV_LOGFILE;
 import static org.hvkit.kvm.internal.caps.QemuFeature.CHROOT;
 import static org.hvkit.kvm.internal.caps.QemuFeature.DEVICE;
@@ -63,6 +64,7 @@ import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.Nic;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.params.KvmParameters;
+import org.hvkit.kvm.internal.runtime.RuntimePaths;
 
 /**
  * Turns an instance into QEMU's argv — a pure function of its inputs, no I/O (libvirt's
@@ -103,16 +105,11 @@ public final class KvmArgvBuilder {
     public Generated generate(Instance instance, Map<String, Object> hv, QemuCapabilities caps)
             throws HypervisorException {
         String name = instance.name();
-        try {
-            paths.checkSocketPaths(name);
-        } catch (IllegalArgumentException e) {
-            throw new HypervisorException(e.getMessage());
-        }
         List<String> warnings = new ArrayList<>();
         List<String> a = new ArrayList<>();
         a.add(kvmBinary.toString());
         a.add("-name");
-        a.add(name);
+        a.add(QemuOpts.escape(name));
         a.add("-m");
         a.add(Integer.toString(instance.beparams().memory()));
         a.add("-smp");
@@ -144,7 +141,8 @@ public final class KvmArgvBuilder {
         }
 
         String ifVal = ",if=" + ("paravirtual".equals(diskType) ? "virtio" : diskType);
-        String cacheVal = cacheOption(instance.diskTemplate(), str(hv, DISK_CACHE), warnings);
+        String cacheVal = cacheOption(instance.diskTemplate(), str(hv, DISK_CACHE), warnings)
+                + (caps.has(AUTO_READ_ONLY) ? ",auto-read-only=off" : "");
         // QEMU 3.1 removed the implicit controller behind -drive if=scsi ("machine type does not
         // support if=scsi"); the help output does not show it, so this one gate is by version
         boolean explicitScsi = "scsi".equals(diskType) && caps.has(DEVICE) && caps.atLeast(3, 1);
@@ -165,16 +163,16 @@ public final class KvmArgvBuilder {
             if (explicitScsi) {
                 scsiController(a, scsiId);
                 a.add("-drive");
-                a.add("file=" + disk.devPath() + ",format=raw,if=none,id=disk" + i + cacheVal);
+                a.add("file=" + QemuOpts.escape(disk.devPath()) + ",format=raw,if=none,id=disk" + i + cacheVal);
                 a.add("-device");
                 a.add("scsi-hd,bus=scsi0.0,scsi-id=" + scsiId++ + ",drive=disk" + i + (firstBoot ? ",bootindex=0" : ""));
                 continue;
             }
             a.add("-drive");
-            a.add("file=" + disk.devPath() + ",format=raw" + ifVal + bootVal + cacheVal);
+            a.add("file=" + QemuOpts.escape(disk.devPath()) + ",format=raw" + ifVal + bootVal + cacheVal);
         }
 
-        String iso = str(hv, CDROM_IMAGE_PATH);
+        String iso = QemuOpts.escape(str(hv, CDROM_IMAGE_PATH));
         if (!iso.isEmpty()) {
             String opts = ",format=raw,media=cdrom";
             if (bootCdrom) {
@@ -234,26 +232,10 @@ public final class KvmArgvBuilder {
         }
         display(name, vnc, instance.networkPort(), hv, caps, a, warnings);
 
-        boolean modernSockets = caps.has(CHARDEV_LOGFILE);
-        a.add("-monitor");
-        a.add(socketArg(paths.monitorSocket(name), modernSockets));
-        if (caps.has(QMP)) {
-            a.add("-qmp");
-            a.add(socketArg(paths.qmpSocket(name), modernSockets));
-        }
+        // the monitor, QMP and serial sockets belong to execution (descriptors of this node)
         if (!bool(hv, SERIAL_CONSOLE)) {
             a.add("-serial");
             a.add("none");
-        } else if (modernSockets) {
-            // a unix socket serves one client and drops output while nobody listens: keep a log too
-            a.add("-chardev");
-            a.add("socket,id=serial0,path=" + paths.serialSocket(name) + ",server=on,wait=off,logfile="
-                    + paths.serialLog(name));
-            a.add("-serial");
-            a.add("chardev:serial0");
-        } else {
-            a.add("-serial");
-            a.add(socketArg(paths.serialSocket(name), false));
         }
         if (bool(hv, USE_LOCALTIME)) {
             if (caps.has(LOCALTIME)) {
@@ -266,6 +248,7 @@ public final class KvmArgvBuilder {
             }
         }
         if (bool(hv, USE_CHROOT) && caps.has(CHROOT) && !caps.has(RUN_WITH)) {
+            // -chroot takes a plain path (no option string)
             a.add("-chroot");
             a.add(paths.chrootDir(name).toString());
         }
@@ -286,6 +269,7 @@ public final class KvmArgvBuilder {
         up.putAll(runtime.hvparams());
         String name = argAfter(runtime.argv(), "-name");
         List<String> a = new ArrayList<>(runtime.argv());
+        controlSockets(name, bool(up, SERIAL_CONSOLE), caps, ctx.control(), a);
 
         String model = str(confHv, SECURITY_MODEL);
         boolean runWith = caps.has(RUN_WITH);
@@ -295,7 +279,7 @@ public final class KvmArgvBuilder {
             chroot = null;
         } else if (chroot != null && !"pool".equals(model)) {
             a.add("-run-with");
-            a.add("chroot=" + chroot);
+            a.add("chroot=" + QemuOpts.escape(chroot));
             chroot = null;
         }
 
@@ -354,7 +338,7 @@ public final class KvmArgvBuilder {
             throws HypervisorException {
         if (caps.has(RUN_WITH)) {
             a.add("-run-with");
-            a.add((chroot == null ? "" : "chroot=" + chroot + ",") + "user=" + user);
+            a.add((chroot == null ? "" : "chroot=" + QemuOpts.escape(chroot) + ",") + "user=" + QemuOpts.escape(user));
         } else if (caps.has(RUNAS)) {
             a.add("-runas");
             a.add(user);
@@ -427,7 +411,7 @@ public final class KvmArgvBuilder {
     }
 
     private void display(String name, String vnc, int port, Map<String, Object> hv, QemuCapabilities caps,
-                         List<String> a, List<String> warnings) {
+                         List<String> a, List<String> warnings) throws HypervisorException {
         if (vnc.isEmpty()) {
             if (caps.has(DISPLAY)) {
                 a.add("-display");
@@ -437,9 +421,16 @@ public final class KvmArgvBuilder {
             }
             return;
         }
+        // TLS credential objects and password=on exist from QEMU 2.5; the old ",tls,x509=" form
+        // was removed in 3.1 (Ganeti #1338)
+        boolean modern = caps.has(OBJECT) && caps.atLeast(2, 5);
+        String password = str(hv, VNC_PASSWORD_FILE).isEmpty() ? "" : modern ? ",password=on" : ",password";
         if (!KvmParameters.isIpv4(vnc)) {
+            // no TLS on a unix socket (as Ganeti); the password is set over QMP, so QEMU must ask for one
+            Path socket = RuntimePaths.vncSocket(vnc, name);
+            RuntimePaths.checkSocketPath(socket, "QEMU binds the VNC socket itself: use a shorter vnc_bind_address");
             a.add("-vnc");
-            a.add("unix:" + vnc + "/" + name + ".vnc");
+            a.add("unix:" + QemuOpts.escape(socket.toString()) + password);
             return;
         }
         if (port <= VNC_BASE_PORT) {
@@ -451,37 +442,81 @@ public final class KvmArgvBuilder {
         }
         int displayNo = port - VNC_BASE_PORT;
         StringBuilder arg = new StringBuilder("0.0.0.0".equals(vnc) ? ":" + displayNo : vnc + ":" + displayNo);
-        // TLS credential objects and password=on exist from QEMU 2.5; the old ",tls,x509=" form
-        // was removed in 3.1 (Ganeti #1338)
-        boolean modern = caps.has(OBJECT) && caps.atLeast(2, 5);
         List<String> objects = new ArrayList<>();
         if (bool(hv, VNC_TLS)) {
             String x509 = str(hv, VNC_X509_PATH);
             if (modern) {
                 objects.add("-object");
                 objects.add(x509.isEmpty() ? "tls-creds-anon,id=" + VNC_TLS_ID + ",endpoint=server"
-                        : "tls-creds-x509,id=" + VNC_TLS_ID + ",endpoint=server,dir=" + x509 + ",verify-peer="
+                        : "tls-creds-x509,id=" + VNC_TLS_ID + ",endpoint=server,dir=" + QemuOpts.escape(x509)
+                        + ",verify-peer="
                         + (bool(hv, VNC_X509_VERIFY) ? "yes" : "no"));
                 arg.append(",tls-creds=").append(VNC_TLS_ID);
             } else {
                 arg.append(",tls");
                 if (bool(hv, VNC_X509_VERIFY)) {
-                    arg.append(",x509verify=").append(x509);
+                    arg.append(",x509verify=").append(QemuOpts.escape(x509));
                 } else if (!x509.isEmpty()) {
-                    arg.append(",x509=").append(x509);
+                    arg.append(",x509=").append(QemuOpts.escape(x509));
                 }
             }
         }
-        if (!str(hv, VNC_PASSWORD_FILE).isEmpty()) {
-            arg.append(modern ? ",password=on" : ",password");
-        }
+        arg.append(password);
         a.addAll(objects);
         a.add("-vnc");
         a.add(arg.toString());
     }
 
+    /**
+     * The human monitor, QMP and the serial console. Where QEMU takes descriptors, hvkit has
+     * bound the sockets (any root.dir length works) and passes them; else QEMU binds the paths,
+     * which must then fit sockaddr_un. The serial console keeps a log as well: a unix socket
+     * serves one client and drops output while nobody listens.
+     */
+    private void controlSockets(String name, boolean serial, QemuCapabilities caps, ExecutionContext.ControlFds fds,
+                                List<String> a) throws HypervisorException {
+        String log = ",logfile=" + QemuOpts.escape(paths.serialLog(name).toString());
+        if (fds != null) {
+            chardev(a, "hmp0", fds.monitor(), "");
+            a.add("-mon");
+            a.add("chardev=hmp0,mode=readline");
+            chardev(a, "qmp0", fds.qmp(), "");
+            a.add("-mon");
+            a.add("chardev=qmp0,mode=control");
+            if (serial) {
+                chardev(a, "serial0", fds.serial(), log);
+                a.add("-serial");
+                a.add("chardev:serial0");
+            }
+            return;
+        }
+        paths.checkSocketPaths(name);
+        boolean modern = caps.has(CHARDEV_LOGFILE);
+        a.add("-monitor");
+        a.add(socketArg(paths.monitorSocket(name), modern));
+        if (caps.has(QMP)) {
+            a.add("-qmp");
+            a.add(socketArg(paths.qmpSocket(name), modern));
+        }
+        if (serial && modern) {
+            a.add("-chardev");
+            a.add("socket,id=serial0,path=" + QemuOpts.escape(paths.serialSocket(name).toString())
+                    + ",server=on,wait=off" + log);
+            a.add("-serial");
+            a.add("chardev:serial0");
+        } else if (serial) {
+            a.add("-serial");
+            a.add(socketArg(paths.serialSocket(name), false));
+        }
+    }
+
+    private static void chardev(List<String> a, String id, int fd, String extra) {
+        a.add("-chardev");
+        a.add("socket,id=" + id + ",fd=" + fd + ",server=on,wait=off" + extra);
+    }
+
     private static String socketArg(Path socket, boolean modern) {
-        return "unix:" + socket + (modern ? ",server=on,wait=off" : ",server,nowait");
+        return "unix:" + QemuOpts.escape(socket.toString()) + (modern ? ",server=on,wait=off" : ",server,nowait");
     }
 
     static String argAfter(List<String> argv, String option) {

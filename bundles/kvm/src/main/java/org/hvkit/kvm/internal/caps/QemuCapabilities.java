@@ -50,6 +50,16 @@ public record QemuCapabilities(String versionText, int major, int minor, int mic
         return major > maj || (major == maj && minor >= min);
     }
 
+    /**
+     * Whether socket chardevs take a listening descriptor ({@code -chardev socket,fd=N,server=on}),
+     * so that hvkit binds the monitor, QMP and serial sockets itself and the length of root.dir
+     * never matters (libvirt passes its monitor sockets the same way). QEMU gained {@code fd=}
+     * for socket chardevs in 2.12 (not visible in {@code --help}); verified on 7.2.
+     */
+    public boolean socketDescriptors() {
+        return atLeast(2, 12) && has(QemuFeature.QMP) && has(QemuFeature.CHARDEV_LOGFILE);
+    }
+
     /** The paravirtual NIC model: {@code virtio-net-pci} with -netdev (kvm ≥ 0.12), else {@code virtio}. */
     public String paravirtualNicModel() {
         return has(QemuFeature.NETDEV) ? "virtio-net-pci" : "virtio";

@@ -36,6 +36,14 @@ public enum QemuFeature {
     DRIVE_BOOT_ON("-drive", "", ",boot=on|off"),
     /** {@code -chardev socket,...,logfile=} (serial output kept while nobody is attached). */
     CHARDEV_LOGFILE("-chardev", "", "logfile="),
+    /**
+     * {@code auto-read-only=on|off} on block nodes (QEMU ≥ 3.1; listed under {@code -blockdev},
+     * accepted on {@code -drive} too). hvkit passes {@code auto-read-only=off}: with it on, QEMU
+     * reopens an image read-write only when the guest needs it — after {@code -runas} dropped
+     * root — and a live migration under security_model=user|pool fails with
+     * "bdrv_inactivate_all() failed" (Ganeti #1601; Ganeti 3.0 passes it too).
+     */
+    AUTO_READ_ONLY("-blockdev", "", ",auto-read-only=on|off"),
     /** {@code -device} (qdev devices: virtio-net-pci, scsi-hd, usb-tablet …). */
     DEVICE("-device", ""),
     /** {@code -object} (TLS credentials for VNC since QEMU 2.5). */

@@ -15,7 +15,8 @@ import org.hvkit.kvm.internal.monitor.QmpException;
  * The source side of a migration over QMP (Ganeti 3.x, SPEC f.7 + k.4): optional {@code stop},
  * {@code migrate-set-parameters} (bandwidth in bytes/s, downtime in ms), {@code migrate}, then
  * waiting on {@code MIGRATION} events with {@code query-migrate} as the fallback, under an
- * overall timeout. Every failure resumes a non-live source and carries QEMU's own error text.
+ * overall timeout, cancelled when the caller says so (the component is stopping). Every failure
+ * resumes a non-live source and carries QEMU's own error text.
  */
 public final class QmpMigration {
 
@@ -50,7 +51,8 @@ public final class QmpMigration {
      * @throws HypervisorException with QEMU's error text; the source is running again
      */
     public static java.time.Instant run(QmpClient qmp, String name, String address, long port, boolean live, long bandwidthMiB,
-                           long downtimeMs, Duration timeout, java.util.function.Consumer<MigrationStatus> progress)
+                           long downtimeMs, Duration timeout, java.util.function.Consumer<MigrationStatus> progress,
+                           java.util.function.Supplier<String> cancelReason)
             throws HypervisorException {
         boolean stopped = false;
         try {
@@ -75,6 +77,12 @@ public final class QmpMigration {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (true) {
                 long left = deadline - System.nanoTime();
+                String cancel = cancelReason.get();
+                if (cancel != null) {
+                    qmp.execute("migrate_cancel", Map.of());
+                    throw new HypervisorException("Migration of " + name + " to " + address + " cancelled: " + cancel
+                            + "; the instance keeps running on the source");
+                }
                 if (left <= 0) {
                     qmp.execute("migrate_cancel", Map.of());
                     throw new HypervisorException("Migration of " + name + " to " + address + " did not complete within "

@@ -25,10 +25,13 @@ import org.hvkit.netdev.UnixSocket;
 public final class QmpClient implements AutoCloseable {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** QEMU's answers are input too: a peer that never ends a line must not fill the heap. */
+    static final int MAX_MESSAGE_BYTES = 16 << 20;
 
     private final UnixSocket socket;
     private final Path path;
-    private final Duration timeout;
+    /** How long a command waits for its reply; a caller with a deadline of its own may shorten it. */
+    private Duration timeout;
     /** Bytes received and not yet consumed; split at '\n' before decoding, so no UTF-8 character is cut. */
     private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
     private final Deque<JsonNode> events = new ArrayDeque<>();
@@ -49,11 +52,14 @@ public final class QmpClient implements AutoCloseable {
         execute("qmp_capabilities", Map.of());
     }
 
-    /** Connects, reads the greeting and negotiates capabilities. */
+    /**
+     * Connects, reads the greeting and negotiates capabilities, each step within {@code timeout}
+     * (a QEMU that is stopped or hung accepts the connection but never greets).
+     */
     public static QmpClient connect(Path path, Duration timeout) throws QmpException {
         UnixSocket s;
         try {
-            s = UnixSocket.connect(path);
+            s = UnixSocket.connect(path, timeout);
         } catch (NativeException | IllegalArgumentException e) {
             throw new QmpException("Cannot connect to the QMP socket " + path + ": " + e.getMessage(), e);
         }
@@ -63,6 +69,13 @@ public final class QmpClient implements AutoCloseable {
             s.close();
             throw e;
         }
+    }
+
+    /** Sets the reply timeout of later commands and returns the previous one. */
+    public Duration timeout(Duration t) {
+        Duration before = timeout;
+        timeout = t;
+        return before;
     }
 
     /** QEMU's version from the greeting, e.g. {@code 7.2.22}. */
@@ -148,7 +161,7 @@ public final class QmpClient implements AutoCloseable {
                 if (n < 0) {
                     throw new QmpException("QEMU closed the QMP connection " + path, (String) null);
                 }
-                pending.write(buf, 0, n);
+                received(n);
             }
         } catch (NativeException e) {
             throw new QmpException("Reading QMP from " + path + ": " + e.getMessage(), e);
@@ -201,7 +214,16 @@ public final class QmpClient implements AutoCloseable {
             if (n < 0) {
                 throw new QmpException("QEMU closed the QMP connection " + path, (String) null);
             }
-            pending.write(buf, 0, n);
+            received(n);
+        }
+    }
+
+    private void received(int n) throws QmpException {
+        pending.write(buf, 0, n);
+        if (pending.size() > MAX_MESSAGE_BYTES) {
+            pending.reset();
+            throw new QmpException("QMP peer " + path + " sent more than " + MAX_MESSAGE_BYTES
+                    + " bytes without ending a message", (String) null);
         }
     }
 

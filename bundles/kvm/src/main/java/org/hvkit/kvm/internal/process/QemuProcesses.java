@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
+import org.hvkit.kvm.internal.runtime.SafeFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +22,10 @@ public final class QemuProcesses {
 
     private static final Logger LOG = LoggerFactory.getLogger(QemuProcesses.class);
 
+    private static final int MAX_PID_FILE = 64;
+    /** The kernel reports CPU times in USER_HZ ticks, 100 per second on Linux. */
+    private static final double TICKS_PER_SECOND = 100.0;
+
     private final Path proc;
 
     public QemuProcesses() {
@@ -31,11 +36,11 @@ public final class QemuProcesses {
         this.proc = proc;
     }
 
-    /** The pid in {@code pidFile}, 0 when missing, empty or not a number. */
+    /** The pid in {@code pidFile}, 0 when missing, empty, not a number or not a small regular file. */
     public static long readPid(Path pidFile) {
         String text;
         try {
-            text = Files.readString(pidFile, StandardCharsets.US_ASCII);
+            text = SafeFiles.read(pidFile, MAX_PID_FILE);
         } catch (NoSuchFileException e) {
             return 0;
         } catch (IOException e) {
@@ -83,7 +88,8 @@ public final class QemuProcesses {
                 default: break;
             }
         }
-        return named ? Optional.of(new QemuProcess(pid, memory, vcpus)) : Optional.empty();
+        // a killed multi-threaded QEMU: its leader is a zombie while other threads still hold the memory
+        return named && !isZombieOrGone(pid) ? Optional.of(new QemuProcess(pid, memory, vcpus)) : Optional.empty();
     }
 
     private static String firstPart(String v) {
@@ -100,41 +106,82 @@ public final class QemuProcesses {
     }
 
     /**
+     * What {@code /proc/<pid>/stat} says of a process.
+     *
+     * @param state      the state letter: R, S, D, T (stopped by a signal), t, Z, X …
+     * @param cpuSeconds user plus system CPU time
+     */
+    public record Stat(char state, double cpuSeconds) {
+        /** Stopped by a signal (SIGSTOP) or a tracer: it answers nothing until continued. */
+        public boolean stopped() {
+            return state == 'T' || state == 't';
+        }
+
+        public boolean dead() {
+            return state == 'Z' || state == 'X';
+        }
+    }
+
+    /** The process' state and CPU time, empty when it is gone. */
+    public Optional<Stat> stat(long pid) {
+        String s;
+        try {
+            s = Files.readString(proc.resolve(Long.toString(pid)).resolve("stat"), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        // "pid (comm) S ppid …": comm may contain spaces and parentheses, so split after the last ')'
+        int close = s.lastIndexOf(')');
+        if (close < 0 || close + 2 >= s.length()) {
+            return Optional.empty();
+        }
+        String[] f = s.substring(close + 2).trim().split(" ");
+        // fields after comm: [0]=state … [11]=utime [12]=stime (proc(5) fields 14 and 15)
+        double cpu = 0;
+        if (f.length > 12) {
+            cpu = (parseLong(f[11]) + parseLong(f[12])) / TICKS_PER_SECOND;
+        }
+        return Optional.of(new Stat(f[0].isEmpty() ? '?' : f[0].charAt(0), cpu));
+    }
+
+    /**
      * A daemonized QEMU is re-parented to PID 1, which may reap it seconds late; until then it is
      * a zombie that {@code kill -0} calls alive. Ganeti waited ≈1.8 s for that; hvkit reads the
      * state instead.
      */
     public boolean isZombieOrGone(long pid) {
-        try {
-            String stat = Files.readString(proc.resolve(Long.toString(pid)).resolve("stat"), StandardCharsets.US_ASCII);
-            int close = stat.lastIndexOf(')');
-            return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) == 'Z'
-                    || stat.charAt(close + 2) == 'X';
-        } catch (IOException e) {
-            return true;
-        }
+        return stat(pid).map(Stat::dead).orElse(true);
     }
 
     /**
      * Kills {@code pid}: SIGTERM, then polls (10 ms, ×1.5, at most 100 ms apart) for up to
-     * {@code grace}, then SIGKILL and waits again. Returns whether it is gone.
+     * {@code grace}, then SIGKILL and waits again (at most 10 s). A process stopped by SIGSTOP
+     * cannot act on SIGTERM until continued, so it gets SIGKILL at once. Returns whether it is gone.
      */
     public boolean kill(long pid, Duration grace) {
-        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
-        if (waitGone(pid, grace)) {
-            return true;
+        boolean stopped = stat(pid).map(Stat::stopped).orElse(false);
+        if (!stopped) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+            if (waitGone(pid, grace, () -> false)) {
+                return true;
+            }
+            LOG.warn("Process {} did not exit within {} of SIGTERM: sending SIGKILL", pid, grace);
+        } else {
+            LOG.warn("Process {} is stopped (SIGSTOP): sending SIGKILL", pid);
         }
-        LOG.warn("Process {} did not exit within {} of SIGTERM: sending SIGKILL", pid, grace);
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        return waitGone(pid, Duration.ofSeconds(10));
+        return waitGone(pid, Duration.ofSeconds(10), () -> false);
     }
 
-    /** Waits with backoff until {@code pid} is gone or a zombie. */
-    public boolean waitGone(long pid, Duration timeout) {
+    /**
+     * Waits with backoff until {@code pid} is gone or a zombie, at most {@code timeout}, or
+     * until {@code cancelled} says so. Returns whether it is gone.
+     */
+    public boolean waitGone(long pid, Duration timeout, java.util.function.BooleanSupplier cancelled) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long sleep = 10;
         while (!isZombieOrGone(pid)) {
-            if (System.nanoTime() > deadline) {
+            if (System.nanoTime() > deadline || cancelled.getAsBoolean()) {
                 return false;
             }
             try {

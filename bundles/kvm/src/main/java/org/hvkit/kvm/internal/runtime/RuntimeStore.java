@@ -1,9 +1,9 @@
 package org.hvkit.kvm.internal.runtime;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -29,17 +29,24 @@ import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.kvm.internal.argv.KvmRuntime;
-import org.hvkit.kvm.internal.argv.RuntimePaths;
+import org.hvkit.kvm.internal.runtime.RuntimePaths;
 
 /**
  * The runtime directory (SPEC a.1) and the runtime files (SPEC a.3). A runtime file is Ganeti's
  * JSON array {@code [command, nics, hvparams]} plus a fourth element
- * {@code {"hvkit": {"version": 1, "instance": {...}}}} that hvkit needs to adopt and re-render
+ * {@code {"hvkit": {"version": 2, "instance": {...}}}} that hvkit needs to adopt and re-render
  * instances; files with three elements (Ganeti's) load too.
+ *
+ * <p>Format 2 saves the command without the monitor, QMP and serial sockets: they are bound at
+ * execution (as descriptors where QEMU takes them). Older files (format 1, Ganeti's) carry
+ * them in the command; loading strips them, so an instance started by an older hvkit reboots
+ * and migrates under this one.
  */
 public final class RuntimeStore {
 
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
+    /** A runtime file is an instance file (at most 1 MiB) plus its command: anything bigger is damage. */
+    public static final int MAX_FILE_BYTES = 4 << 20;
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** A loaded runtime file: the runtime and, for hvkit's own files, the instance. */
@@ -57,16 +64,20 @@ public final class RuntimeStore {
     }
 
     /**
-     * Creates the eight directories with mode 0775 if needed. Once per activation, not per
-     * call: Ganeti's chmod on every construction broke non-root callers (#664).
+     * Creates the directories with mode 0775 if needed. Once per activation, not per call:
+     * Ganeti's chmod on every construction broke non-root callers (#664). A sub-directory that
+     * is a symbolic link is refused: every later file operation must stay inside the root.
      */
     public void ensureDirectories() throws HypervisorException {
         for (Path d : List.of(paths.root(), paths.pidDir(), paths.uidDir(), paths.ctrlDir(), paths.confDir(),
-                paths.nicDir(), paths.chrootDir(), paths.quarantineDir())) {
+                paths.nicDir(), paths.chrootDir(), paths.quarantineDir(), paths.lockDir())) {
             try {
-                if (!Files.isDirectory(d)) {
+                if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
                     Files.createDirectories(d);
                     Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxrwxr-x"));
+                } else if (!d.equals(paths.root()) && !Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new HypervisorException("'" + d + "' is not a directory (a symbolic link or a file);"
+                            + " remove it so that hvkit can create it");
                 }
             } catch (IOException e) {
                 throw new HypervisorException("Cannot create needed directory '" + d + "': " + e.getMessage(), e);
@@ -112,8 +123,17 @@ public final class RuntimeStore {
             throw new HypervisorException("Failed to load KVM runtime file " + source
                     + ": expected [command, nics, hvparams, ...]");
         }
-        List<String> argv = new ArrayList<>();
-        top.get(0).forEach(v -> argv.add(v.asText()));
+        List<String> command = new ArrayList<>();
+        for (JsonNode v : top.get(0)) {
+            if (!v.isTextual()) {
+                throw new HypervisorException("Failed to load KVM runtime file " + source
+                        + ": the command holds a non-string element " + v);
+            }
+            command.add(v.asText());
+        }
+        JsonNode extra = top.size() > 3 ? top.get(3).path("hvkit") : null;
+        List<String> argv = extra == null || extra.path("version").asInt(1) < 2 ? withoutControlSockets(command)
+                : command;
         List<Nic> nics = new ArrayList<>();
         for (JsonNode n : top.get(1)) {
             JsonNode p = n.path("nicparams");
@@ -133,7 +153,6 @@ public final class RuntimeStore {
                     : v.isIntegralNumber() ? (Object) v.asLong() : v.asText());
         }
         Optional<Instance> instance = Optional.empty();
-        JsonNode extra = top.size() > 3 ? top.get(3).path("hvkit") : null;
         if (extra != null && extra.has("instance")) {
             try {
                 instance = Optional.of(InstanceJson.fromTree(extra.get("instance"), w -> { }));
@@ -144,12 +163,30 @@ public final class RuntimeStore {
         return new Saved(new KvmRuntime(argv, nics, hv), instance, text);
     }
 
+    /** A format-1 command without the sockets execution now adds ({@code -serial none} stays). */
+    static List<String> withoutControlSockets(List<String> argv) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < argv.size(); i++) {
+            String opt = argv.get(i);
+            String val = i + 1 < argv.size() ? argv.get(i + 1) : "";
+            boolean socket = opt.equals("-monitor") || opt.equals("-qmp")
+                    || opt.equals("-chardev") && val.startsWith("socket,id=serial0,")
+                    || opt.equals("-serial") && (val.equals("chardev:serial0") || val.startsWith("unix:"));
+            if (socket) {
+                i++;
+            } else {
+                out.add(opt);
+            }
+        }
+        return out;
+    }
+
     public void save(String name, KvmRuntime runtime, Instance instance) throws HypervisorException {
         saveText(name, serialize(runtime, instance));
     }
 
     public void saveText(String name, String text) throws HypervisorException {
-        Path file = paths.runtimeFile(name);
+        Path file = paths.confined(paths.runtimeFile(name));
         try {
             AtomicFiles.write(file, text);
         } catch (IOException e) {
@@ -160,7 +197,7 @@ public final class RuntimeStore {
     public Optional<Saved> load(String name) throws HypervisorException {
         Path file = paths.runtimeFile(name);
         try {
-            return Optional.of(parse(Files.readString(file, StandardCharsets.UTF_8), file.toString()));
+            return Optional.of(parse(SafeFiles.read(file, MAX_FILE_BYTES), file.toString()));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
@@ -168,11 +205,29 @@ public final class RuntimeStore {
         }
     }
 
-    /** Instances with a runtime file or a pid file (QEMU ≥ 3.1 deletes its pid file on exit, Ganeti #1440). */
+    /** Whether anything of {@code name} is in the runtime directory (a file, a socket, its nic or chroot directory). */
+    public boolean hasState(String name) {
+        for (Path p : List.of(paths.runtimeFile(name), paths.pidFile(name), paths.uidFile(name), paths.nicDir(name),
+                paths.chrootDir(name), paths.qmpSocket(name), paths.monitorSocket(name), paths.serialSocket(name),
+                paths.serialLog(name))) {
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Instances with a runtime, pid, uid file or nic directory (QEMU ≥ 3.1 deletes its pid file on
+     * exit, Ganeti #1440, so the runtime file is what marks a stopped instance).
+     */
     public List<String> knownNames() {
         TreeSet<String> names = new TreeSet<>();
         collect(paths.confDir(), ".runtime", names);
         collect(paths.pidDir(), "", names);
+        // what a cleanup that could not finish left (e.g. a uid file while no uid pool was there)
+        collect(paths.uidDir(), "", names);
+        collect(paths.nicDir(), "", names);
         return new ArrayList<>(names);
     }
 

@@ -12,13 +12,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.kvm.internal.caps.HelpFixtures;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.params.KvmParameters;
+import org.hvkit.kvm.internal.runtime.RuntimePaths;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,16 +32,23 @@ class GoldenArgvTest {
 
     static final List<String> QEMUS = List.of("kvm-0.9.1", "kvm-0.12.5", "qemu-kvm-1.0", "qemu-7.2.22", "qemu-9.1.0");
     static final RuntimePaths PATHS = new RuntimePaths(Path.of("/run/hvkit/kvm-hypervisor"));
-    static final Map<String, String> GOLDEN_PLACES = Map.of(
-            "@DISK0@", "/run/hvkit/instance-disks/inst1.example.com:0",
-            "@DISK1@", "/run/hvkit/instance-disks/inst1.example.com:1",
-            "@KERNEL@", "/boot/vmlinuz-hvkit",
-            "@INITRD@", "/boot/initrd-hvkit",
-            "@ISO@", "/srv/iso/debian.iso",
-            "@VNCDIR@", "/run/hvkit/vnc",
-            "@X509@", "/etc/hvkit/vnc-x509",
-            "@PWFILE@", "/etc/hvkit/vnc-password",
-            "@MEMDIR@", "/dev/hugepages");
+    static final Map<String, String> GOLDEN_PLACES = Map.ofEntries(
+            Map.entry("@DISK0@", "/run/hvkit/instance-disks/inst1.example.com:0"),
+            Map.entry("@DISK1@", "/run/hvkit/instance-disks/inst1.example.com:1"),
+            Map.entry("@KERNEL@", "/boot/vmlinuz-hvkit"),
+            Map.entry("@INITRD@", "/boot/initrd-hvkit"),
+            Map.entry("@ISO@", "/srv/iso/debian.iso"),
+            Map.entry("@VNCDIR@", "/run/hvkit/vnc"),
+            Map.entry("@X509@", "/etc/hvkit/vnc-x509"),
+            Map.entry("@PWFILE@", "/etc/hvkit/vnc-password"),
+            Map.entry("@MEMDIR@", "/dev/hugepages"),
+            Map.entry("@CDISK@", "/srv/disks/a.img,file=/etc/shadow"),
+            Map.entry("@CISO@", "/srv/iso/a.iso,file=/etc/shadow"),
+            Map.entry("@CVNCDIR@", "/run/hvkit/vnc,websocket=on"),
+            Map.entry("@CX509@", "/etc/hvkit/x509,dir=/root"),
+            Map.entry("@CKERNEL@", "/boot/vmlinuz,1"),
+            Map.entry("@CINITRD@", "/boot/initrd,1"),
+            Map.entry("@CMEMDIR@", "/dev/hugepages,x"));
 
     static UnaryOperator<String> places(Map<String, String> map) {
         return s -> map.getOrDefault(s, s);
@@ -56,9 +63,9 @@ class GoldenArgvTest {
         List<String> lines = new ArrayList<>();
         try {
             KvmArgvBuilder.Generated g = builder.generate(instance, hv, caps);
-            List<Integer> fds = IntStream.range(0, instance.nics().size()).map(i -> 3 + i).boxed().toList();
-            lines.addAll(builder.execute(g.runtime(), hv, caps,
-                    new ExecutionContext(fds, s.poolUser(), s.incoming(), s.startPaused())));
+            lines.addAll(builder.execute(g.runtime(), hv, caps, ExecutionContext.layout(instance.nics().size(),
+                    KvmParameters.bool(hv, KvmParameters.SERIAL_CONSOLE), caps, s.poolUser(), s.incoming(),
+                    s.startPaused())));
             g.warnings().forEach(w -> lines.add("# warning: " + w));
         } catch (HypervisorException e) {
             lines.add("ERROR: " + e.getMessage());

@@ -3,7 +3,6 @@ package org.hvkit.kvm.internal.argv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,15 +16,19 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import org.hvkit.hypervisor.ParameterException;
+import org.hvkit.kvm.internal.NativeTests;
 import org.hvkit.kvm.internal.caps.CapabilityCache;
 import org.hvkit.kvm.internal.caps.HelpFixtures;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.monitor.QmpClient;
 import org.hvkit.kvm.internal.params.KvmParameters;
+import org.hvkit.kvm.internal.runtime.RuntimePaths;
 import org.hvkit.netdev.FdMapping;
+import org.hvkit.netdev.NativeFd;
 import org.hvkit.netdev.SpawnRequest;
 import org.hvkit.netdev.SpawnResult;
 import org.hvkit.netdev.Tap;
+import org.hvkit.netdev.UnixSocket;
 import org.hvkit.netdev.internal.PosixSpawner;
 import org.hvkit.netdev.internal.TunTapDevices;
 import org.junit.jupiter.api.Test;
@@ -44,19 +47,16 @@ class RealQemuLaunchTest {
     @Test
     void everyScenarioComesUpOnRealQemu(@TempDir Path tmp) throws Exception {
         String netns = System.getenv("HVKIT_NETNS");
-        String why = !Files.isExecutable(QEMU) ? QEMU + " is not installed"
-                : !"private".equals(netns) ? "not root in a private netns (" + netns + ")" : null;
-        if (why != null) {
-            System.out.println("*** SKIPPED everyScenarioComesUpOnRealQemu: " + why + " ***");
-        }
-        assumeTrue(why == null, why);
+        NativeTests.require("everyScenarioComesUpOnRealQemu", !Files.isExecutable(QEMU) ? QEMU + " is not installed"
+                : !"private".equals(netns) ? "not root in a private netns (" + netns + ")" : null);
         Path guest = GuestImage.ensure();
         PosixSpawner spawner = new PosixSpawner();
         QemuCapabilities caps = new CapabilityCache(spawner).of(QEMU);
         assertEquals(HelpFixtures.capabilities("qemu-7.2.22").features(), caps.features(),
                 "the captured 7.2 fixture matches this machine's binary");
 
-        Path root = Files.createDirectories(tmp.resolve("r"));
+        // a comma in root.dir reaches every socket, log and chroot path: each must be escaped
+        Path root = Files.createDirectories(tmp.resolve("r,oot=x"));
         RuntimePaths paths = new RuntimePaths(root);
         for (Path d : List.of(paths.pidDir(), paths.ctrlDir(), paths.chrootDir())) {
             Files.createDirectories(d);
@@ -71,6 +71,15 @@ class RealQemuLaunchTest {
         places.put("@MEMDIR@", Files.createDirectories(tmp.resolve("mem")).toString());
         places.put("@PWFILE@", Files.writeString(tmp.resolve("vncpw"), "secret\n").toString());
         places.put("@X509@", X509.selfSigned(tmp.resolve("x509"), spawner).toString());
+        // unescaped, each of these would add an option QEMU refuses (or obeys)
+        places.put("@CDISK@", raw(tmp.resolve("disk,format=qcow2.img")));
+        places.put("@CISO@", raw(tmp.resolve("cd,format=qcow2.iso")));
+        places.put("@CVNCDIR@", Files.createDirectories(tmp.resolve("vnc,websocket=on")).toString());
+        places.put("@CX509@", X509.selfSigned(tmp.resolve("x509,verify-peer=maybe"), spawner).toString());
+        places.put("@CKERNEL@", Files.createSymbolicLink(tmp.resolve("vmlinuz,1"), guest.resolve("vmlinuz")).toString());
+        places.put("@CINITRD@", Files.createSymbolicLink(tmp.resolve("initrd,1"), guest.resolve("initramfs.gz"))
+                .toString());
+        places.put("@CMEMDIR@", Files.createDirectories(tmp.resolve("mem,x")).toString());
 
         KvmArgvBuilder builder = new KvmArgvBuilder(QEMU, paths);
         TunTapDevices taps = new TunTapDevices();
@@ -115,19 +124,31 @@ class RealQemuLaunchTest {
                                  TunTapDevices taps, PosixSpawner spawner, RuntimePaths paths,
                                  java.util.function.UnaryOperator<String> places) throws Exception {
         List<Tap> open = new ArrayList<>();
+        List<NativeFd> listening = new ArrayList<>();
         long pid = -1;
         try {
             KvmArgvBuilder.Generated g = builder.generate(s.resolvedInstance(places), hv, caps);
-            List<Integer> fds = new ArrayList<>();
+            ExecutionContext ctx = ExecutionContext.layout(s.instance().nics().size(),
+                    KvmParameters.bool(hv, KvmParameters.SERIAL_CONSOLE), caps, s.poolUser(), s.incoming(),
+                    s.startPaused());
             List<FdMapping> mappings = new ArrayList<>();
             for (int i = 0; i < s.instance().nics().size(); i++) {
                 Tap t = taps.open(null, "paravirtual".equals(hv.get("nic_type")));
                 open.add(t);
-                fds.add(3 + i);
-                mappings.add(new FdMapping(t.fd(), 3 + i));
+                mappings.add(new FdMapping(t.fd(), ctx.nicFds().get(i)));
             }
-            List<String> argv = builder.execute(g.runtime(), hv, caps,
-                    new ExecutionContext(fds, s.poolUser(), s.incoming(), s.startPaused()));
+            // where QEMU takes descriptors, the sockets are bound here, as the launcher does
+            if (ctx.control() != null) {
+                listening.add(UnixSocket.listen(paths.monitorSocket(Scenario.INSTANCE), 4));
+                mappings.add(new FdMapping(listening.get(listening.size() - 1), ctx.control().monitor()));
+                listening.add(UnixSocket.listen(paths.qmpSocket(Scenario.INSTANCE), 4));
+                mappings.add(new FdMapping(listening.get(listening.size() - 1), ctx.control().qmp()));
+                if (ctx.control().serial() >= 0) {
+                    listening.add(UnixSocket.listen(paths.serialSocket(Scenario.INSTANCE), 4));
+                    mappings.add(new FdMapping(listening.get(listening.size() - 1), ctx.control().serial()));
+                }
+            }
+            List<String> argv = builder.execute(g.runtime(), hv, caps, ctx);
             SpawnResult r = spawner.run(new SpawnRequest(argv, Map.of("LC_ALL", "C", "PATH", "/usr/bin:/bin"),
                     Path.of("/"), mappings), Duration.ofSeconds(60));
             if (!r.succeeded()) {
@@ -147,6 +168,7 @@ class RealQemuLaunchTest {
             for (Tap t : open) {
                 t.close();
             }
+            listening.forEach(NativeFd::close);
             if (pid > 0) {
                 kill(pid);
             }

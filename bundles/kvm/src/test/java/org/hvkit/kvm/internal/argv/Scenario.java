@@ -115,7 +115,14 @@ record Scenario(String name, Instance instance, Map<String, Object> hvparams, St
             of("e1000-nics", base().nic(routed), "nic_type", "e1000"),
             of("vhost-net", base(), "vhost_net", true),
             of("incoming-migration", base(), "migration_port", 8102L).incoming("127.0.0.1"),
-            of("start-paused", base()).paused()
+            of("start-paused", base()).paused(),
+            // every path-like value with a comma (an option injection if it went in unescaped)
+            of("commas-in-paths", base().disk(new Disk("@CDISK@", DiskMode.RW, 1)), "cdrom_image_path", "@CISO@",
+                    "vnc_bind_address", "@CVNCDIR@", "vnc_password_file", "@PWFILE@", "kernel_path", "@CKERNEL@",
+                    "initrd_path", "@CINITRD@", "mem_path", "@CMEMDIR@"),
+            of("commas-vnc-x509", base().networkPort(5914), "vnc_bind_address", "127.0.0.1", "vnc_tls", true,
+                    "vnc_x509_path", "@CX509@"),
+            of("vnc-unix-password", base(), "vnc_bind_address", "@VNCDIR@", "vnc_password_file", "@PWFILE@")
         );
     }
 }

@@ -48,13 +48,13 @@ class QemuCapabilitiesTest {
     @Test
     void realQemu72() {
         check("qemu-7.2.22", 7, 2, 22, EnumSet.of(NETDEV, DEVICE, VHOST, ENABLE_KVM, ACCEL, MACHINE, DISPLAY, USBDEVICE, RTC,
-                RUNAS, CHROOT, NO_ACPI, QMP, CHARDEV_LOGFILE, OBJECT));
+                RUNAS, CHROOT, NO_ACPI, QMP, CHARDEV_LOGFILE, AUTO_READ_ONLY, OBJECT));
     }
 
     @Test
     void qemu9() {
         check("qemu-9.1.0", 9, 1, 0, EnumSet.of(NETDEV, DEVICE, VHOST, ENABLE_KVM, ACCEL, MACHINE, DISPLAY, RTC, RUN_WITH, QMP,
-                CHARDEV_LOGFILE, OBJECT));
+                CHARDEV_LOGFILE, AUTO_READ_ONLY, OBJECT));
     }
 
     @Test

@@ -1,0 +1,403 @@
+package org.hvkit.kvm.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.InstanceInfo;
+import org.hvkit.hypervisor.ParameterChecks;
+import org.hvkit.hypervisor.ParameterException;
+import org.hvkit.kvm.internal.caps.CapabilityCache;
+import org.hvkit.kvm.internal.monitor.Monitors;
+import org.hvkit.kvm.internal.network.NativeNicConfigurator;
+import org.hvkit.kvm.internal.network.NicConfigurator;
+import org.hvkit.kvm.internal.network.ScriptNicConfigurator;
+import org.hvkit.kvm.internal.params.KvmParameters;
+import org.hvkit.kvm.internal.process.Accounts;
+import org.hvkit.kvm.internal.process.QemuProcess;
+import org.hvkit.kvm.internal.process.QemuProcesses;
+import org.hvkit.kvm.internal.runtime.InstanceCleaner;
+import org.hvkit.kvm.internal.runtime.InstanceLocks;
+import org.hvkit.kvm.internal.runtime.RuntimePaths;
+import org.hvkit.kvm.internal.runtime.RuntimeStore;
+import org.hvkit.uidpool.UidPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The KVM driver's lifecycle core for one node: it owns the runtime store, the process table,
+ * the QMP connections, the cleaner, the capability cache, the launcher and the instance locks,
+ * and nothing it uses calls back into the DS facade (libvirt's {@code qemu_process.c} under
+ * {@code qemu_driver.c}). Every operation that changes an instance runs under that instance's
+ * lock ({@link InstanceLocks}); reads never take it.
+ *
+ * <p>Closing hands the node over: new operations are refused, running ones get a bounded time
+ * to finish (their waits end early), QMP connections close, and the runtime directory's lock
+ * is released for the successor.
+ */
+final class KvmInstances implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KvmInstances.class);
+    static final Duration QMP_TIMEOUT = Duration.ofSeconds(10);
+    /** How long an operation waits for another one on the same instance before "busy". */
+    static final Duration LOCK_WAIT = Duration.ofSeconds(10);
+    /** How long closing waits for operations in flight. */
+    static final Duration HANDOVER_WAIT = Duration.ofSeconds(20);
+
+    private final KvmSettings settings;
+    private final RuntimePaths paths;
+    private final RuntimeStore store;
+    private final CapabilityCache capabilities;
+    private final QemuProcesses processes = new QemuProcesses();
+    private final Accounts accounts;
+    private final Monitors monitors = new Monitors(QMP_TIMEOUT);
+    private final InstanceCleaner cleaner;
+    private final InstanceLocks locks;
+    private final KvmLauncher launcher;
+    private final Supplier<UidPool> uidPool;
+    private final InstanceLocks.Held rootLock;
+    private final InstanceStates states;
+    private final Set<Thread> inFlight = ConcurrentHashMap.newKeySet();
+    private volatile boolean closing;
+
+    KvmInstances(KvmSettings settings, NativeServices natives, Supplier<UidPool> uidPool) throws HypervisorException {
+        this.settings = settings;
+        this.uidPool = uidPool;
+        this.paths = new RuntimePaths(settings.rootDir());
+        this.store = new RuntimeStore(paths);
+        store.ensureDirectories();
+        this.locks = new InstanceLocks(paths, natives.locks(), "node " + settings.node() + ", pid "
+                + ProcessHandle.current().pid());
+        this.rootLock = locks.ownRoot();
+        try {
+            this.capabilities = new CapabilityCache(natives.spawner());
+            this.accounts = new Accounts(natives.spawner());
+            this.cleaner = new InstanceCleaner(paths);
+            NicConfigurator nics = settings.scriptNicSetup()
+                    ? new ScriptNicConfigurator(ifupScript(), natives.spawner(), settings.ifupTimeout())
+                    : new NativeNicConfigurator(natives.netlink());
+            this.launcher = new KvmLauncher(settings.kvmPath(), paths, natives.spawner(), natives.taps(), nics,
+                    processes, accounts, monitors, cleaner, Duration.ofSeconds(60));
+            this.states = new InstanceStates(paths, store, processes, monitors);
+        } catch (HypervisorException | RuntimeException e) {
+            rootLock.close();
+            throw e;
+        }
+    }
+
+    private Path ifupScript() throws HypervisorException {
+        if (settings.ifupScript() != null) {
+            return settings.ifupScript();
+        }
+        Path builtIn = paths.confined(paths.root().resolve("kvm-ifup"));
+        try (InputStream in = KvmInstances.class.getResourceAsStream("/org/hvkit/kvm/kvm-ifup")) {
+            Files.copy(in, builtIn, StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(builtIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new HypervisorException("cannot install the built-in kvm-ifup at " + builtIn + ": " + e, e);
+        }
+        return builtIn;
+    }
+
+    RuntimePaths paths() { return paths; }
+    RuntimeStore store() { return store; }
+    CapabilityCache capabilities() { return capabilities; }
+    QemuProcesses processes() { return processes; }
+    Monitors monitors() { return monitors; }
+    InstanceCleaner cleaner() { return cleaner; }
+    KvmLauncher launcher() { return launcher; }
+    Accounts accounts() { return accounts; }
+    UidPool uidPool() { return uidPool.get(); }
+    InstanceStates states() { return states; }
+
+    /** The instance's parameters over this node's defaults (Ganeti's cluster-level hvparams). */
+    Map<String, Object> filled(Instance instance) throws ParameterException {
+        return new LinkedHashMap<>(ParameterChecks.fill(KvmParameters.PARAMETERS, settings.hvparamDefaults(),
+                instance.hvparams()));
+    }
+
+    /** Whether the node is being handed over: long waits end early, new operations are refused. */
+    boolean closing() {
+        return closing;
+    }
+
+    /** The instance's QEMU process when it runs (pid file + {@code /proc} with the {@code -name} guard). */
+    Optional<QemuProcess> alive(String name) {
+        return processes.alive(QemuProcesses.readPid(paths.pidFile(name)), name);
+    }
+
+    /** A running operation: the instance's lock, registered so that closing can wait for it. */
+    final class Operation implements AutoCloseable {
+        private final String name;
+        private final InstanceLocks.Held held;
+
+        private Operation(String name, InstanceLocks.Held held) {
+            this.name = name;
+            this.held = held;
+            inFlight.add(Thread.currentThread());
+        }
+
+        /** The instance has no runtime state left: its lock file goes too. */
+        void removeLockFile() {
+            held.removeOnRelease();
+        }
+
+        /** Releases the lock; an instance without any runtime state (a refused start …) keeps no lock file either. */
+        @Override
+        public void close() {
+            inFlight.remove(Thread.currentThread());
+            if (!store.hasState(name)) {
+                held.removeOnRelease();
+            }
+            held.close();
+        }
+    }
+
+    /**
+     * Starts an operation on {@code name}: waits at most {@link #LOCK_WAIT} for another one to end.
+     *
+     * @throws HypervisorException when the node is closing or the instance stays busy
+     */
+    Operation begin(String name, String what) throws HypervisorException {
+        refuseWhenClosing(what + " " + name);
+        Operation op = new Operation(name, locks.acquire(name, what, LOCK_WAIT));
+        if (closing) {
+            op.close();
+            refuseWhenClosing(what + " " + name);
+        }
+        return op;
+    }
+
+    /** Takes the instance's lock only if free (best-effort housekeeping). */
+    Optional<InstanceLocks.Held> tryLock(String name, String what) throws HypervisorException {
+        return locks.tryAcquire(name, what);
+    }
+
+    void refuseWhenClosing(String what) throws HypervisorException {
+        if (closing) {
+            throw new HypervisorException("Cannot " + what + ": the KVM hypervisor of node " + settings.node()
+                    + " is stopping (bundle stop, update or reconfiguration); its successor takes over the instances");
+        }
+    }
+
+    /** Runs QMP commands on a live instance's kept connection. */
+    <T> T onMonitor(String name, long pid, Monitors.QmpCall<T> call) throws HypervisorException {
+        return monitors.call(name, paths.qmpSocket(name), pid, call);
+    }
+
+    /**
+     * Releases what a QEMU that died without a cleanup left (its uid, nic files, sockets, pid
+     * file) before a new process of the instance starts: a start after a {@code kill -9} must not
+     * leave the old uid taken (fault injection found two uids held for one instance). Caller
+     * holds the instance lock and has checked the instance is not alive.
+     */
+    void reclaim(String name) throws HypervisorException {
+        Long uid = cleaner.recordedUid(name);
+        boolean leftovers = uid != null || Files.exists(paths.nicDir(name)) || Files.exists(paths.pidFile(name));
+        if (!leftovers) {
+            return;
+        }
+        LOG.info("Instance {} is not running: releasing what its last process left{}", name,
+                uid == null ? "" : " (uid " + uid + ")");
+        monitors.forget(name);
+        cleaner.releaseResources(name, uidPool.get());
+        cleaner.removeSockets(name);
+        try {
+            Files.deleteIfExists(paths.confined(paths.pidFile(name)));
+        } catch (IOException e) {
+            throw new HypervisorException("Failed to remove " + paths.pidFile(name) + ": " + e, e);
+        }
+    }
+
+    /**
+     * Starts a filled and validated instance: refuses a running one, reclaims a dead one's
+     * leftovers, refuses MACs in use on this node and disks that are not disks, saves the
+     * runtime, launches; on failure everything the start created is removed.
+     */
+    void start(Instance started, Map<String, Object> hv, boolean paused) throws HypervisorException {
+        String name = started.name();
+        try (Operation op = begin(name, "start")) {
+            if (alive(name).isPresent()) {
+                throw new HypervisorException("Failed to start instance " + name + ": already running");
+            }
+            reclaim(name);
+            StartChecks.macsUnused(started, name, states.runningDefinitions(name));
+            StartChecks.disks(started);
+            var caps = capabilities.of(settings.kvmPath());
+            var generated = launcher.builder().generate(started, hv, caps);
+            generated.warnings().forEach(w -> LOG.warn("{}: {}", name, w));
+            store.save(name, generated.runtime(), started);
+            try {
+                launcher.execute(started, generated.runtime(), hv, caps, uidPool.get(), null, paused);
+            } catch (HypervisorException | RuntimeException e) {
+                if (removeQuietly(name)) {
+                    op.removeLockFile();
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** Everything of {@code name} after a failed start or accept (caller holds the lock); whether all went. */
+    boolean removeQuietly(String name) {
+        monitors.forget(name);
+        try {
+            cleaner.removeAll(name, uidPool.get(), states.vncDirectory(name));
+            return true;
+        } catch (HypervisorException e) {
+            LOG.warn("Cleaning up after {}: {}", name, e.getMessage());
+            return false;
+        }
+    }
+
+    /** Soft reboot (Ganeti's): a clean stop that really waits, then a start from the saved runtime. */
+    void reboot(String name, Map<String, Object> confHv) throws HypervisorException {
+        try (Operation op = begin(name, "reboot")) {
+            if (alive(name).isEmpty()) {
+                throw new HypervisorException("Failed to reboot instance " + name + ": not running");
+            }
+            RuntimeStore.Saved saved = store.load(name).orElseThrow(() -> new HypervisorException(
+                    "Failed to reboot instance " + name + ": no saved runtime (" + paths.runtimeFile(name) + ")"));
+            Instance def = saved.instance().orElse(Instance.builder(name).primaryNode(settings.node()).build());
+            stopLocked(name, KvmParameters.bool(saved.runtime().hvparams(), KvmParameters.ACPI),
+                    settings.stopTimeout());
+            cleaner.releaseResources(name, uidPool.get());
+            launcher.execute(def, saved.runtime(), confHv, capabilities.of(settings.kvmPath()), uidPool.get(), null,
+                    false);
+            store.saveText(name, saved.text());
+        }
+    }
+
+    /**
+     * Clean stop with a deadline: ACPI powerdown over QMP (unless {@code acpi} is off or the
+     * process is stopped and cannot act on it), a wait for the process to go, then a kill.
+     * Returns within {@code timeout} plus the kill (at most ~15 s). Caller holds the lock.
+     */
+    void stopLocked(String name, boolean acpi, Duration timeout) throws HypervisorException {
+        Optional<QemuProcess> p = alive(name);
+        if (p.isEmpty()) {
+            return;
+        }
+        long pid = p.get().pid();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            boolean stopped = processes.stat(pid).map(QemuProcesses.Stat::stopped).orElse(false);
+            if (acpi && !stopped) {
+                try {
+                    Duration qmpWait = min(QMP_TIMEOUT, remaining(deadline));
+                    monitors.call(name, paths.qmpSocket(name), pid, qmpWait,
+                            q -> q.execute("system_powerdown", Map.of()));
+                } catch (HypervisorException e) {
+                    LOG.warn("ACPI powerdown of {} failed ({}); killing it", name, e.getMessage());
+                }
+                if (processes.waitGone(pid, remaining(deadline), this::closing)) {
+                    LOG.info("Instance {} shut down cleanly", name);
+                    return;
+                }
+                refuseWhenClosing("finish the clean stop of " + name + " (it was asked to power down)");
+                LOG.warn("Instance {} did not shut down within {}; killing it", name, timeout);
+            } else if (stopped) {
+                LOG.warn("Instance {} (pid {}) is stopped (SIGSTOP) and cannot shut down cleanly; killing it", name, pid);
+            }
+            kill(name, pid);
+        } finally {
+            monitors.forget(name);
+        }
+    }
+
+    /** Kills the instance's QEMU now; takes no lock, so it overtakes a clean stop that waits. */
+    void kill(String name) throws HypervisorException {
+        Optional<QemuProcess> p = alive(name);
+        monitors.forget(name);
+        if (p.isPresent()) {
+            kill(name, p.get().pid());
+        }
+    }
+
+    private void kill(String name, long pid) throws HypervisorException {
+        if (!processes.kill(pid, Duration.ofSeconds(3))) {
+            throw new HypervisorException("Failed to stop instance " + name + ": pid " + pid + " survived SIGKILL");
+        }
+        monitors.forget(name);
+    }
+
+    /** Removes the runtime state of a stopped instance; refuses a live one. */
+    void cleanup(String name) throws HypervisorException {
+        try (Operation op = begin(name, "cleanup")) {
+            if (alive(name).isPresent()) {
+                throw new HypervisorException("Cannot cleanup a live instance " + name);
+            }
+            monitors.forget(name);
+            cleaner.removeAll(name, uidPool.get(), states.vncDirectory(name));
+            op.removeLockFile();
+        }
+    }
+
+    Optional<InstanceInfo> info(String name) {
+        return states.info(name, InstanceStates.QUERY_WAIT);
+    }
+
+    List<InstanceInfo> infos() {
+        return states.all();
+    }
+
+    List<String> list() {
+        List<String> out = new ArrayList<>();
+        for (String name : store.knownNames()) {
+            java.util.OptionalLong kept = monitors.connectedPid(name);
+            if (kept.isPresent() && !processes.isZombieOrGone(kept.getAsLong())) {
+                out.add(name);
+            } else if (kept.isPresent()) {
+                monitors.forget(name);
+            } else if (alive(name).isPresent()) {
+                out.add(name);
+            }
+        }
+        return out;
+    }
+
+    /** Closes the node for its successor (see the class comment). */
+    @Override
+    public void close() {
+        closing = true;
+        long deadline = System.nanoTime() + HANDOVER_WAIT.toNanos();
+        while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!inFlight.isEmpty()) {
+            LOG.warn("KVM hypervisor of node {}: {} operation(s) still running after {}; their QMP connections close now",
+                    settings.node(), inFlight.size(), HANDOVER_WAIT);
+        }
+        monitors.close();
+        states.close();
+        rootLock.close();
+    }
+
+    static Duration remaining(long deadline) {
+        return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+    }
+
+    static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+}

@@ -1,0 +1,86 @@
+package org.hvkit.kvm.internal;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.hvkit.hypervisor.Disk;
+import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.Nic;
+
+/**
+ * Node-side checks of a start that need more than the parameters: the instance's MACs are not
+ * in use by another instance running on this node (two guests with one MAC on a bridge break
+ * both), and every disk is a block device or a regular image file (fault injection started a
+ * guest with {@code /dev/null} as its disk).
+ */
+final class StartChecks {
+
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFBLK = 0060000;
+    private static final int S_IFCHR = 0020000;
+    private static final int S_IFIFO = 0010000;
+    private static final int S_IFSOCK = 0140000;
+
+    private StartChecks() {
+    }
+
+    static void macsUnused(Instance instance, String name, Map<String, Instance> running) throws HypervisorException {
+        for (int i = 0; i < instance.nics().size(); i++) {
+            String mac = instance.nics().get(i).mac();
+            for (Map.Entry<String, Instance> other : running.entrySet()) {
+                int j = indexOfMac(other.getValue(), mac);
+                if (j >= 0) {
+                    throw new HypervisorException("Failed to start instance " + name + ": nics[" + i + "].mac " + mac
+                            + " is already used by instance " + other.getKey() + " (nics[" + j
+                            + "]) running on this node");
+                }
+            }
+        }
+    }
+
+    private static int indexOfMac(Instance instance, String mac) {
+        for (int j = 0; j < instance.nics().size(); j++) {
+            Nic n = instance.nics().get(j);
+            if (n.mac().equals(mac)) {
+                return j;
+            }
+        }
+        return -1;
+    }
+
+    static void disks(Instance instance) throws HypervisorException {
+        for (int i = 0; i < instance.disks().size(); i++) {
+            Disk d = instance.disks().get(i);
+            String field = "disks[" + i + "].dev_path " + d.devPath();
+            int mode;
+            try {
+                // follow links: Ganeti hands over instance-disks/<name>:<idx> links to the devices
+                mode = (Integer) Files.getAttribute(Path.of(d.devPath()), "unix:mode");
+            } catch (NoSuchFileException e) {
+                throw new HypervisorException("Failed to start instance " + instance.name() + ": " + field
+                        + " does not exist");
+            } catch (IOException | UnsupportedOperationException e) {
+                throw new HypervisorException("Failed to start instance " + instance.name() + ": " + field
+                        + " cannot be inspected: " + e.getMessage(), e);
+            }
+            int type = mode & S_IFMT;
+            if (type != S_IFBLK && !Files.isRegularFile(Path.of(d.devPath()))) {
+                throw new HypervisorException("Failed to start instance " + instance.name() + ": " + field + " is "
+                        + kind(type) + "; a disk must be a block device or a regular image file");
+            }
+        }
+    }
+
+    private static String kind(int type) {
+        switch (type) {
+            case S_IFCHR: return "a character device";
+            case S_IFIFO: return "a FIFO";
+            case S_IFSOCK: return "a socket";
+            default: return "a directory or another non-disk file";
+        }
+    }
+}
