@@ -231,7 +231,18 @@ final class FileFaults {
             }),
             of("F12", "runtime state", "CPU time is QEMU's, not 0", b ->
                 assertTrue(b.node.instanceInfo(FaultBench.BYSTANDER).orElseThrow().cpuTimeSeconds() > 0.5,
-                        "the bystander used CPU time (TCG)"))
+                        "the bystander used CPU time (TCG)")),
+            of("F13", "runtime state", "VNC on a unix socket with a password file starts (password over QMP)", b -> {
+                String name = b.name();
+                Path dir = Files.createDirectories(b.tmp.resolve("vncpw"));
+                Path pw = Files.writeString(b.tmp.resolve("vnc-password"), "secret\n");
+                b.defer(() -> deleteTree(dir));
+                b.defer(() -> Files.deleteIfExists(pw));
+                b.node.startInstance(b.guest(name).hvparam("vnc_bind_address", dir.toString())
+                        .hvparam("vnc_password_file", pw.toString()).build(), true);
+                assertTrue(b.node.qmp(name, "query-vnc").path("auth").asText().equals("vnc"),
+                        b.node.qmp(name, "query-vnc").toString());
+            })
         );
     }
 

@@ -162,6 +162,89 @@ class KvmMigrationTest {
         assertEquals(List.of(), files(rootA));
     }
 
+    /** The last number of {@code prefix n} lines in a serial log, -1 when none. */
+    static int last(String log, String prefix) {
+        Matcher m = Pattern.compile("(?<![A-Z-])" + Pattern.quote(prefix) + " (\\d+)").matcher(log);
+        int last = -1;
+        while (m.find()) {
+            last = Integer.parseInt(m.group(1));
+        }
+        return last;
+    }
+
+    /**
+     * The acceptance case of a guest with a disk: a raw ext4 image owned by root (0600), opened by
+     * a QEMU that runs under a pool uid with cache=none on a shared disk template; the guest
+     * appends its heartbeat to the disk; after a live migration it goes on writing on the target,
+     * and after a reboot there it reads back what the source wrote.
+     */
+    @Test
+    void aDiskUnderThePoolIsReadBackOnTheTarget() throws Exception {
+        var pool = org.hvkit.uidpool.internal.FlockUidPool.create(org.hvkit.uidpool.UidRanges.parse("34, 65534"),
+                tmp.resolve("uid-pool"), new org.hvkit.netdev.internal.FlockFileLocks());
+        a.setUidPool(pool);
+        b.setUidPool(pool);
+        Path image = tmp.resolve("disk.img");
+        Path repo = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().resolve("../..").normalize();
+        KvmTestNode.run("bash", repo.resolve("tools/guest/make-disk.sh").toString(), image.toString(), "16");
+        Instance g = KvmTestNode.guest("mig1", "brm", null).build();
+        Instance guest = g.toBuilder().diskTemplate("sharedfile")
+                .disk(new org.hvkit.hypervisor.Disk(image.toString(), org.hvkit.hypervisor.DiskMode.RW, 16))
+                .hvparam("disk_cache", "none").hvparam("security_model", "pool")
+                .hvparam("kernel_args", g.hvparams().get("kernel_args") + " guest.disk=/dev/vda").build();
+        a.startInstance(guest, false);
+        awaitLog(rootA, "mig1", "GUEST-DISK-READ empty", Duration.ofSeconds(60));
+        awaitLog(rootA, "mig1", "DISK-HEARTBEAT 2", Duration.ofSeconds(30));
+        long pidA = a.instanceInfo("mig1").orElseThrow().pid();
+        assertTrue(pool.taken().contains(uidOf(pidA)), "QEMU on the source runs under a pool uid");
+        assertTrue(openFiles(pidA).contains(image.toString()), "the pool-uid QEMU holds the root-owned image");
+
+        // the source's log goes with its clean-up: what it wrote is read before the migration
+        int onSource = last(serialLog(rootA, "mig1"), "DISK-HEARTBEAT");
+        assertTrue(onSource >= 2, serialLog(rootA, "mig1"));
+        migrate(a, b, guest, true);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (last(serialLog(rootB, "mig1"), "DISK-HEARTBEAT") <= onSource) {
+            assertTrue(System.nanoTime() < deadline, "the guest writes its disk on the target:\n"
+                    + serialLog(rootB, "mig1"));
+            Thread.sleep(50);
+        }
+        assertTrue(pool.taken().contains(uidOf(b.instanceInfo("mig1").orElseThrow().pid())), "a pool uid on the target");
+        int onTarget = last(serialLog(rootB, "mig1"), "DISK-HEARTBEAT");
+
+        // a soft reboot on the target: a new boot reads back the last line on the disk
+        b.rebootInstance(b.runningInstance("mig1").orElseThrow());
+        awaitLog(rootB, "mig1", "GUEST-DISK-OK", Duration.ofSeconds(60));
+        int readBack = last(serialLog(rootB, "mig1"), "GUEST-DISK-READ HEARTBEAT");
+        System.out.println("disk read back after migration + reboot: HEARTBEAT " + readBack + " (source wrote up to "
+                + onSource + ", target up to " + onTarget + " before the reboot)");
+        assertTrue(readBack >= onTarget && onTarget > onSource, "read back " + readBack + ", source wrote "
+                + onSource + ", target " + onTarget);
+
+        b.stopInstance(b.runningInstance("mig1").orElseThrow(), false, Duration.ofSeconds(30));
+        b.cleanupInstance("mig1");
+        assertEquals(java.util.Set.of(), pool.taken(), "every uid is back");
+        assertEquals(List.of(), files(rootA));
+        assertEquals(List.of(), files(rootB));
+    }
+
+    private static long uidOf(long pid) throws Exception {
+        return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith("Uid:"))
+                .map(l -> Long.parseLong(l.split("\\s+")[1])).findFirst().orElseThrow();
+    }
+
+    private static List<String> openFiles(long pid) throws Exception {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return fds.map(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString();
+                } catch (Exception e) {
+                    return "";
+                }
+            }).toList();
+        }
+    }
+
     @Test
     void legacyRuntimeIsReRenderedForTheTarget() throws Exception {
         Instance guest = KvmTestNode.guest("mig1", null, null).build();

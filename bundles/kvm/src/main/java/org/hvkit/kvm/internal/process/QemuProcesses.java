@@ -150,7 +150,28 @@ public final class QemuProcesses {
      * state instead.
      */
     public boolean isZombieOrGone(long pid) {
-        return stat(pid).map(Stat::dead).orElse(true);
+        return stat(pid).map(s -> s.dead() && threadsGone(pid)).orElse(true);
+    }
+
+    /**
+     * A killed multi-threaded process' leader turns zombie before its other threads have exited;
+     * until they have, QEMU still holds its image locks and taps (a new QEMU of the same
+     * instance would fail with "Failed to get write lock"). Dead means every thread is.
+     */
+    private boolean threadsGone(long pid) {
+        try (java.util.stream.Stream<Path> tasks = Files.list(proc.resolve(Long.toString(pid)).resolve("task"))) {
+            return tasks.allMatch(t -> {
+                try {
+                    String st = Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII);
+                    char state = st.charAt(st.lastIndexOf(')') + 2);
+                    return state == 'Z' || state == 'X';
+                } catch (IOException | RuntimeException gone) {
+                    return true;
+                }
+            });
+        } catch (IOException gone) {
+            return true;
+        }
     }
 
     /**

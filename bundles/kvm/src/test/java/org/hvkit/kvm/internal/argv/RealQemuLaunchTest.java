@@ -22,6 +22,7 @@ import org.hvkit.kvm.internal.caps.HelpFixtures;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.monitor.QmpClient;
 import org.hvkit.kvm.internal.params.KvmParameters;
+import org.hvkit.kvm.internal.process.QemuProcesses;
 import org.hvkit.kvm.internal.runtime.RuntimePaths;
 import org.hvkit.netdev.FdMapping;
 import org.hvkit.netdev.NativeFd;
@@ -181,22 +182,12 @@ class RealQemuLaunchTest {
         }
     }
 
-    /** SIGKILL and wait until the process is gone or a zombie (reaped by init later). */
+    /** SIGKILL and wait until every thread is gone (a zombie leader's threads still hold image locks). */
     static void kill(long pid) throws InterruptedException {
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            try {
-                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-                if (stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z")) {
-                    return;
-                }
-            } catch (java.io.IOException gone) {
-                return;
-            }
-            Thread.sleep(10);
+        if (!new QemuProcesses().waitGone(pid, Duration.ofSeconds(10), () -> false)) {
+            throw new AssertionError("QEMU pid " + pid + " did not die");
         }
-        throw new AssertionError("QEMU pid " + pid + " did not die");
     }
 
     private static String raw(Path p) throws java.io.IOException {
