@@ -71,7 +71,7 @@ final class KvmInstances implements AutoCloseable {
     private final Supplier<UidPool> uidPool;
     private final InstanceLocks.Held rootLock;
     private final InstanceStates states;
-    private final Set<Thread> inFlight = ConcurrentHashMap.newKeySet();
+    private final Set<Operation> inFlight = ConcurrentHashMap.newKeySet();
     private volatile boolean closing;
 
     KvmInstances(KvmSettings settings, NativeServices natives, Supplier<UidPool> uidPool) throws HypervisorException {
@@ -148,7 +148,7 @@ final class KvmInstances implements AutoCloseable {
         private Operation(String name, InstanceLocks.Held held) {
             this.name = name;
             this.held = held;
-            inFlight.add(Thread.currentThread());
+            inFlight.add(this);
         }
 
         /** The instance has no runtime state left: its lock file goes too. */
@@ -159,7 +159,7 @@ final class KvmInstances implements AutoCloseable {
         /** Releases the lock; an instance without any runtime state (a refused start …) keeps no lock file either. */
         @Override
         public void close() {
-            inFlight.remove(Thread.currentThread());
+            inFlight.remove(this);
             if (!store.hasState(name)) {
                 held.removeOnRelease();
             }
