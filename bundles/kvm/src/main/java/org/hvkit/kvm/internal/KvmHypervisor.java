@@ -178,7 +178,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
             return;
         }
         boolean acpi = KvmParameters.bool(core.filled(instance), KvmParameters.ACPI);
-        try (KvmInstances.Operation op = core.begin(name, "stop")) {
+        try (KvmInstances.Operation op = core.beginWindDown(name, "stop")) {
             core.stopLocked(name, acpi, timeout);
         }
     }

@@ -182,6 +182,15 @@ final class KvmInstances implements AutoCloseable {
         return op;
     }
 
+    /**
+     * Starts an operation that only winds an instance down (a stop, a cleanup, the abort of a
+     * migration target): allowed while the node is closing, so that an abort caused by the
+     * hand-over itself can still remove what it would otherwise leave behind.
+     */
+    Operation beginWindDown(String name, String what) throws HypervisorException {
+        return new Operation(name, locks.acquire(name, what, LOCK_WAIT));
+    }
+
     /** Takes the instance's lock only if free (best-effort housekeeping). */
     Optional<InstanceLocks.Held> tryLock(String name, String what) throws HypervisorException {
         return locks.tryAcquire(name, what);
@@ -337,7 +346,7 @@ final class KvmInstances implements AutoCloseable {
 
     /** Removes the runtime state of a stopped instance; refuses a live one. */
     void cleanup(String name) throws HypervisorException {
-        try (Operation op = begin(name, "cleanup")) {
+        try (Operation op = beginWindDown(name, "cleanup")) {
             if (alive(name).isPresent()) {
                 throw new HypervisorException("Cannot cleanup a live instance " + name);
             }

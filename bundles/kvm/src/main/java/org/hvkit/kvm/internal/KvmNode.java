@@ -48,6 +48,12 @@ public final class KvmNode {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile UidPool uidPool;
+    /**
+     * The pool as it was when the component began to go away: SCR unbinds the reference after
+     * {@link #deactivate}, but the hand-over may still wind instances down (a migration target
+     * aborted because this very bundle stops) and must give their uids back.
+     */
+    private volatile UidPool windDownPool;
 
     private final KvmHypervisor hypervisor;
     private final ServiceRegistration<?> registration;
@@ -60,12 +66,14 @@ public final class KvmNode {
         ServiceRegistration<?> reg = null;
         try {
             KvmSettings settings = KvmSettings.from(config, properties);
-            hv = new KvmHypervisor(settings, new NativeServices(spawner, taps, netlink, locks), () -> uidPool);
+            hv = new KvmHypervisor(settings, new NativeServices(spawner, taps, netlink, locks), this::pool);
             reg = context.registerService(new String[] {Hypervisor.class.getName(), CommandLinePreview.class.getName(),
                 org.hvkit.hypervisor.SerialConsole.class.getName()}, hv, serviceProperties(properties, settings));
         } catch (IllegalArgumentException | HypervisorException e) {
+            String why = e.getMessage().startsWith(PID + ": ") ? e.getMessage().substring(PID.length() + 2)
+                    : e.getMessage();
             LOG.error("{} (configuration {}): {}; no KVM hypervisor for this configuration until it is fixed", PID,
-                    properties.getOrDefault(Constants.SERVICE_PID, "?"), e.getMessage());
+                    properties.getOrDefault(Constants.SERVICE_PID, "?"), why);
             if (hv != null) {
                 hv.close();
                 hv = null;
@@ -73,6 +81,11 @@ public final class KvmNode {
         }
         this.hypervisor = hv;
         this.registration = reg;
+    }
+
+    private UidPool pool() {
+        UidPool bound = uidPool;
+        return bound != null ? bound : windDownPool;
     }
 
     /** The configuration's public properties (as SCR would publish them), with the node and type. */
@@ -93,6 +106,7 @@ public final class KvmNode {
     /** The configuration is gone or changed, or the bundle stops: unregister, then hand over. QEMU runs on. */
     @Deactivate
     void deactivate() {
+        windDownPool = uidPool;
         if (registration != null) {
             try {
                 registration.unregister();

@@ -81,9 +81,16 @@ public final class MigrateCommand extends HvAction {
                 }
             }
         } catch (java.util.concurrent.ExecutionException e) {
-            to.finalizeMigration(instance, info, false);
             Throwable cause = e.getCause();
-            throw cause instanceof Exception ? (Exception) cause : e;
+            Exception failure = cause instanceof Exception ? (Exception) cause : e;
+            // the migration's own error is the one to report; an abort that fails too rides along
+            try {
+                to.finalizeMigration(instance, info, false);
+            } catch (Exception abort) {
+                failure.addSuppressed(abort);
+                System.out.println("  aborting the target failed too: " + abort.getMessage());
+            }
+            throw failure;
         } finally {
             worker.shutdownNow();
         }

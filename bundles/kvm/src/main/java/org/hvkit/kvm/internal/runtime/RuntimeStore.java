@@ -115,6 +115,11 @@ public final class RuntimeStore {
         JsonNode top;
         try {
             top = MAPPER.readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // one line: Jackson's own message carries a second line with the (redacted) source
+            var at = e.getLocation();
+            throw new HypervisorException("Failed to load KVM runtime file " + source + ": " + e.getOriginalMessage()
+                    + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()), e);
         } catch (IOException e) {
             throw new HypervisorException("Failed to load KVM runtime file " + source + ": " + e.getMessage(), e);
         }
@@ -201,7 +206,8 @@ public final class RuntimeStore {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new HypervisorException("Failed to load KVM runtime file " + file + ": " + e.getMessage(), e);
+            throw new HypervisorException("Failed to load KVM runtime file " + file + ": "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
         }
     }
 
