@@ -227,7 +227,7 @@ public final class EndToEnd {
             long s1 = System.nanoTime();
             a.cleanupInstance("st");
             long b0 = System.nanoTime();
-            bareStart(argv);
+            bareStart(argv, root(a).resolve("ctrl"), "st");
             // the conversation any manager has with a started guest: resume it, see it run
             try (QmpClient qmp = QmpClient.connect(qmpSocket, Duration.ofSeconds(10))) {
                 qmp.execute("cont", Map.of());
@@ -256,14 +256,35 @@ public final class EndToEnd {
 
     /**
      * The floor: QEMU started with nothing around it, by a bare {@code posix_spawn} (Java's
-     * ProcessBuilder would add an exec of jspawnhelper), waiting for the daemonizing parent.
+     * ProcessBuilder would add an exec of jspawnhelper), waiting for the daemonizing parent. The
+     * argv is the driver's, whose monitor, QMP and serial sockets are descriptors: the floor binds
+     * them too (as any manager that passes sockets does, libvirt included) — at the paths the
+     * driver would use, so that the same clients reach them.
      */
-    private static void bareStart(List<String> argv) throws Exception {
-        org.hvkit.netdev.SpawnResult r = new org.hvkit.netdev.internal.PosixSpawner().run(
-                new org.hvkit.netdev.SpawnRequest(argv, Map.of("PATH", "/usr/bin:/bin"), Path.of("/"), List.of()),
-                Duration.ofSeconds(60));
-        if (!r.succeeded()) {
-            throw new IllegalStateException("bare QEMU failed to start: " + r.failReason() + " " + r.output());
+    private static void bareStart(List<String> argv, Path ctrlDir, String name) throws Exception {
+        Map<String, String> suffixes = Map.of("hmp0", ".monitor", "qmp0", ".qmp", "serial0", ".serial");
+        java.util.regex.Pattern chardev = java.util.regex.Pattern.compile("socket,id=(\\w+),fd=(\\d+),.*");
+        List<org.hvkit.netdev.NativeFd> listening = new ArrayList<>();
+        List<org.hvkit.netdev.FdMapping> fds = new ArrayList<>();
+        try {
+            for (int i = 0; i + 1 < argv.size(); i++) {
+                java.util.regex.Matcher m = chardev.matcher(argv.get(i + 1));
+                if (argv.get(i).equals("-chardev") && m.matches() && suffixes.containsKey(m.group(1))) {
+                    Path socket = ctrlDir.resolve(name + suffixes.get(m.group(1)));
+                    Files.deleteIfExists(socket);
+                    org.hvkit.netdev.NativeFd fd = org.hvkit.netdev.UnixSocket.listen(socket, 16);
+                    listening.add(fd);
+                    fds.add(new org.hvkit.netdev.FdMapping(fd, Integer.parseInt(m.group(2))));
+                }
+            }
+            org.hvkit.netdev.SpawnResult r = new org.hvkit.netdev.internal.PosixSpawner().run(
+                    new org.hvkit.netdev.SpawnRequest(argv, Map.of("PATH", "/usr/bin:/bin"), Path.of("/"), fds),
+                    Duration.ofSeconds(60));
+            if (!r.succeeded()) {
+                throw new IllegalStateException("bare QEMU failed to start: " + r.failReason() + " " + r.output());
+            }
+        } finally {
+            listening.forEach(org.hvkit.netdev.NativeFd::close);
         }
     }
 
@@ -283,7 +304,7 @@ public final class EndToEnd {
         // started bare from the driver's own argv, so that no driver holds its QMP connection
         List<String> argv = ((org.hvkit.hypervisor.CommandLinePreview) a).previewCommand(
                 BenchGuests.guest("mon", guest, 32, true).build());
-        bareStart(argv);
+        bareStart(argv, root(a).resolve("ctrl"), "mon");
         long monPid = Long.parseLong(Files.readString(root(a).resolve("pid/mon")).trim());
         barePids.add(monPid);
         Path qmpSocket = root(a).resolve("ctrl/mon.qmp");
