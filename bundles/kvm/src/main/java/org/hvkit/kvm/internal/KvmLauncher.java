@@ -93,7 +93,7 @@ final class KvmLauncher {
     /** The final argv without running anything (taps and sockets at the numbers they would get). */
     List<String> preview(KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps, String poolUser)
             throws HypervisorException {
-        return builder.execute(runtime, confHv, caps, context(runtime, confHv, caps, poolUser, null, true));
+        return builder.renderForNode(runtime, confHv, caps, context(runtime, confHv, caps, poolUser, null, true));
     }
 
     private static ExecutionContext context(KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps,
@@ -156,7 +156,7 @@ final class KvmLauncher {
                     listen(paths.serialSocket(name), ctx.control().serial(), sockets, mappings);
                 }
             }
-            List<String> argv = builder.execute(runtime, confHv, caps, ctx);
+            List<String> argv = builder.renderForNode(runtime, confHv, caps, ctx);
             for (int i = 0; i < runtime.nics().size(); i++) {
                 Nic nic = runtime.nics().get(i);
                 // on a migration target routed NICs wait for finalize, so routes never exist twice

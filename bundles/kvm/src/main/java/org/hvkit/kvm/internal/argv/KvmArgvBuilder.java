@@ -69,7 +69,7 @@ import org.hvkit.kvm.internal.runtime.RuntimePaths;
 /**
  * Turns an instance into QEMU's argv — a pure function of its inputs, no I/O (libvirt's
  * {@code qemu_command.c} is the model). {@link #generate} is Ganeti's
- * {@code _GenerateKVMRuntime} (SPEC c.1), saved as the runtime; {@link #execute} adds what
+ * {@code _GenerateKVMRuntime} (SPEC c.1), saved as the runtime; {@link #renderForNode} adds what
  * only the executing node knows (SPEC c.2). Old syntax is produced only where the binary's
  * capabilities need it, new syntax only where it has it (SPEC k).
  */
@@ -263,7 +263,7 @@ public final class KvmArgvBuilder {
      * @param confHv the parameters configured now (security, chroot creation); the saved ones
      *               win for everything the guest can see
      */
-    public List<String> execute(KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps,
+    public List<String> renderForNode(KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps,
                                 ExecutionContext ctx) throws HypervisorException {
         Map<String, Object> up = new LinkedHashMap<>(confHv);
         up.putAll(runtime.hvparams());

@@ -63,7 +63,7 @@ class GoldenArgvTest {
         List<String> lines = new ArrayList<>();
         try {
             KvmArgvBuilder.Generated g = builder.generate(instance, hv, caps);
-            lines.addAll(builder.execute(g.runtime(), hv, caps, ExecutionContext.layout(instance.nics().size(),
+            lines.addAll(builder.renderForNode(g.runtime(), hv, caps, ExecutionContext.layout(instance.nics().size(),
                     KvmParameters.bool(hv, KvmParameters.SERIAL_CONSOLE), caps, s.poolUser(), s.incoming(),
                     s.startPaused())));
             g.warnings().forEach(w -> lines.add("# warning: " + w));

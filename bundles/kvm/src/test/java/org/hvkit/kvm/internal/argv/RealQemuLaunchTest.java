@@ -149,7 +149,7 @@ class RealQemuLaunchTest {
                     mappings.add(new FdMapping(listening.get(listening.size() - 1), ctx.control().serial()));
                 }
             }
-            List<String> argv = builder.execute(g.runtime(), hv, caps, ctx);
+            List<String> argv = builder.renderForNode(g.runtime(), hv, caps, ctx);
             SpawnResult r = spawner.run(new SpawnRequest(argv, Map.of("LC_ALL", "C", "PATH", "/usr/bin:/bin"),
                     Path.of("/"), mappings), Duration.ofSeconds(60));
             if (!r.succeeded()) {
