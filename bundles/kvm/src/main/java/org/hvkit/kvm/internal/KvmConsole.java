@@ -6,6 +6,7 @@ import java.util.Map;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.InstanceConsole;
 import org.hvkit.kvm.internal.runtime.RuntimePaths;
+import org.hvkit.kvm.internal.argv.VncDisplay;
 import org.hvkit.kvm.internal.params.KvmParameters;
 
 /** Ganeti's {@code GetInstanceConsole} (SPEC f.8) with hvkit's fix for VNC on 0.0.0.0 (SPEC k.8). */
@@ -21,14 +22,14 @@ final class KvmConsole {
             return InstanceConsole.ssh(name, host, "root", List.of(settings.socatPath().toString(),
                     "STDIO,raw,echo=0,escape=0x1d", "UNIX-CONNECT:" + paths.serialSocket(name)));
         }
-        String vnc = KvmParameters.str(hv, KvmParameters.VNC_BIND_ADDRESS);
-        int port = instance.networkPort();
-        if (!vnc.isEmpty() && KvmParameters.isIpv4(vnc) && port > 5900) {
-            return InstanceConsole.vnc(name, "0.0.0.0".equals(vnc) ? host : vnc, port);
+        VncDisplay vnc = VncDisplay.of(KvmParameters.str(hv, KvmParameters.VNC_BIND_ADDRESS), instance.networkPort());
+        if (vnc.kind() == VncDisplay.Kind.TCP) {
+            // VNC on every address: the node is where to connect, not 0.0.0.0
+            return InstanceConsole.vnc(name, vnc.allAddresses() ? host : vnc.address(), instance.networkPort());
         }
-        if (!vnc.isEmpty() && !KvmParameters.isIpv4(vnc)) {
-            return InstanceConsole.message(name, "Instance " + name + " has VNC on the unix socket " + vnc + "/" + name
-                    + ".vnc on node " + host);
+        if (vnc.kind() == VncDisplay.Kind.UNIX) {
+            return InstanceConsole.message(name, "Instance " + name + " has VNC on the unix socket " + vnc.socket(name)
+                    + " on node " + host);
         }
         return InstanceConsole.message(name, "No serial shell for instance " + name);
     }

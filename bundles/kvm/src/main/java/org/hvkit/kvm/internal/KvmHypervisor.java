@@ -29,6 +29,7 @@ import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.monitor.Monitors;
 import org.hvkit.kvm.internal.monitor.SocketChannelAdapter;
 import org.hvkit.kvm.internal.params.KvmParameters;
+import org.hvkit.kvm.internal.params.SecurityModel;
 import org.hvkit.netdev.NativeException;
 import org.hvkit.netdev.UnixSocket;
 import org.hvkit.uidpool.UidPool;
@@ -155,7 +156,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         checkParameterSyntax(hv);
         QemuCapabilities caps = core.capabilities().of(settings.kvmPath());
         KvmArgvBuilder.Generated g = core.launcher().builder().generate(instance, hv, caps);
-        String poolUser = "pool".equals(KvmParameters.str(hv, KvmParameters.SECURITY_MODEL)) ? "<pool-user>" : null;
+        String poolUser = SecurityModel.of(hv) == SecurityModel.POOL ? "<pool-user>" : null;
         List<String> warnings = new ArrayList<>(KvmParameters.assess(hv));
         warnings.addAll(g.warnings());
         return new CommandLine(core.launcher().preview(g.runtime(), hv, caps, poolUser), warnings);

@@ -26,6 +26,7 @@ import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.caps.QemuFeature;
 import org.hvkit.kvm.internal.network.NicConfigurator;
 import org.hvkit.kvm.internal.params.KvmParameters;
+import org.hvkit.kvm.internal.params.SecurityModel;
 import org.hvkit.kvm.internal.process.Accounts;
 import org.hvkit.kvm.internal.process.QemuProcesses;
 import org.hvkit.hypervisor.AtomicFiles;
@@ -105,6 +106,25 @@ final class KvmLauncher {
     }
 
     /**
+     * What one launch holds until QEMU has its copies: taps, listening sockets, the descriptor
+     * mappings for the child, the reserved uid and, once known, the pid.
+     */
+    private static final class Launch implements AutoCloseable {
+        final List<Tap> taps = new ArrayList<>();
+        final List<NativeFd> sockets = new ArrayList<>();
+        final List<FdMapping> mappings = new ArrayList<>();
+        ReservedUid uid;
+        long pid;
+
+        /** QEMU holds its own copies now (or nobody does, after a failure). */
+        @Override
+        public void close() {
+            taps.forEach(Tap::close);
+            sockets.forEach(NativeFd::close);
+        }
+    }
+
+    /**
      * Runs a saved runtime on this node.
      *
      * @param incoming this node's address when it is a migration target, else null
@@ -113,96 +133,117 @@ final class KvmLauncher {
     long execute(Instance instance, KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps,
                  UidPool pool, String incoming, boolean startPaused) throws HypervisorException {
         String name = instance.name();
-        Map<String, Object> up = new LinkedHashMap<>(confHv);
-        up.putAll(runtime.hvparams());
-        List<Tap> open = new ArrayList<>();
-        List<NativeFd> sockets = new ArrayList<>();
-        ReservedUid uid = null;
-        long pid = 0;
-        try {
-            boolean vnetHdr = "paravirtual".equals(KvmParameters.str(up, KvmParameters.NIC_TYPE))
-                    && caps.has(QemuFeature.NETDEV);
-            List<FdMapping> mappings = new ArrayList<>();
-            for (int i = 0; i < runtime.nics().size(); i++) {
-                Tap t = step("open a tap for NIC " + i, () -> taps.open(null, vnetHdr));
-                open.add(t);
-                mappings.add(new FdMapping(t.fd(), ExecutionContext.FIRST_CHILD_FD + i));
-            }
-            String poolUser = null;
-            if ("pool".equals(KvmParameters.str(confHv, KvmParameters.SECURITY_MODEL))) {
-                if (pool == null) {
-                    throw new HypervisorException("Failed to start instance " + name + ": security_model is pool but"
-                            + " no uid pool is configured (etc/org.hvkit.uidpool.cfg)");
+        try (Launch l = new Launch()) {
+            try {
+                openTaps(l, runtime, confHv, caps);
+                String poolUser = reserveUid(l, name, confHv, pool);
+                makeChroot(name, confHv);
+                ExecutionContext ctx = context(runtime, confHv, caps, poolUser, incoming, startPaused);
+                bindSockets(l, name, ctx);
+                List<String> argv = builder.renderForNode(runtime, confHv, caps, ctx);
+                configureNics(l, instance, runtime, incoming);
+                l.pid = spawn(l, name, argv);
+                writeNicFiles(name, l.taps);
+                if (l.uid != null) {
+                    writeUidFile(name, l.uid.uid());
+                    l.uid.unlock();
                 }
-                uid = step("reserve a uid", pool::reserve);
-                long u = uid.uid();
-                poolUser = accounts.userName(u).orElseThrow(() -> new HypervisorException("Failed to start instance "
-                        + name + ": uid " + u + " of the pool has no passwd entry (QEMU's -runas needs a user name)"));
+                afterLaunch(name, l.pid, confHv, caps, incoming != null || startPaused);
+                LOG.info("Instance {} started, pid {}", name, l.pid);
+                return l.pid;
+            } catch (HypervisorException | RuntimeException e) {
+                monitors.forget(name);
+                undo(name, l.pid, l.uid);
+                throw e;
             }
-            if (KvmParameters.bool(confHv, KvmParameters.USE_CHROOT)) {
-                Path dir = paths.confined(paths.chrootDir(name));
-                step("create the chroot directory", () -> {
-                    Files.createDirectories(dir);
-                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-                    return dir;
-                });
-            }
-            ExecutionContext ctx = context(runtime, confHv, caps, poolUser, incoming, startPaused);
-            cleaner.removeSockets(name);
-            if (ctx.control() != null) {
-                listen(paths.monitorSocket(name), ctx.control().monitor(), sockets, mappings);
-                listen(paths.qmpSocket(name), ctx.control().qmp(), sockets, mappings);
-                if (ctx.control().serial() >= 0) {
-                    listen(paths.serialSocket(name), ctx.control().serial(), sockets, mappings);
-                }
-            }
-            List<String> argv = builder.renderForNode(runtime, confHv, caps, ctx);
-            for (int i = 0; i < runtime.nics().size(); i++) {
-                Nic nic = runtime.nics().get(i);
-                // on a migration target routed NICs wait for finalize, so routes never exist twice
-                if (incoming == null || nic.mode() == NicMode.BRIDGED) {
-                    nics.configure(instance, i, nic, open.get(i).name());
-                }
-            }
-            Map<String, String> env = new LinkedHashMap<>(System.getenv());
-            env.put("LC_ALL", "C");
-            ArgvLimits.check(name, argv, env);
-            SpawnResult r = step("run " + kvmPath, () -> spawner.run(new SpawnRequest(argv, env, Path.of("/"), mappings),
-                    launchTimeout));
-            if (!r.succeeded()) {
-                throw new HypervisorException("Failed to start instance " + name + ": " + r.failReason() + " ("
-                        + r.output() + ")");
-            }
-            pid = QemuProcesses.readPid(paths.pidFile(name));
-            if (processes.alive(pid, name).isEmpty()) {
-                throw new HypervisorException("Failed to start instance " + name + ": QEMU exited right after start ("
-                        + r.output() + ")");
-            }
-            writeNicFiles(name, open);
-            if (uid != null) {
-                writeUidFile(name, uid.uid());
-                uid.unlock();
-            }
-            afterLaunch(name, pid, confHv, caps, incoming != null || startPaused);
-            LOG.info("Instance {} started, pid {}", name, pid);
-            return pid;
-        } catch (HypervisorException | RuntimeException e) {
-            monitors.forget(name);
-            undo(name, pid, uid);
-            throw e;
-        } finally {
-            // QEMU holds its own copies now (or nobody does, after a failure)
-            open.forEach(Tap::close);
-            sockets.forEach(NativeFd::close);
         }
     }
 
-    /** Binds a listening socket at {@code path} (any length) that QEMU gets as descriptor {@code childFd}. */
-    private void listen(Path path, int childFd, List<NativeFd> sockets, List<FdMapping> mappings)
+    private void openTaps(Launch l, KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps)
             throws HypervisorException {
+        Map<String, Object> up = new LinkedHashMap<>(confHv);
+        up.putAll(runtime.hvparams());
+        boolean vnetHdr = KvmParameters.paravirtual(up, KvmParameters.NIC_TYPE) && caps.has(QemuFeature.NETDEV);
+        for (int i = 0; i < runtime.nics().size(); i++) {
+            Tap t = step("open a tap for NIC " + i, () -> taps.open(null, vnetHdr));
+            l.taps.add(t);
+            l.mappings.add(new FdMapping(t.fd(), ExecutionContext.FIRST_CHILD_FD + i));
+        }
+    }
+
+    /** The pool user's name for {@code security_model=pool} (the uid stays reserved in {@code l}), else null. */
+    private String reserveUid(Launch l, String name, Map<String, Object> confHv, UidPool pool)
+            throws HypervisorException {
+        if (SecurityModel.of(confHv) != SecurityModel.POOL) {
+            return null;
+        }
+        if (pool == null) {
+            throw new HypervisorException("Failed to start instance " + name + ": security_model is pool but"
+                    + " no uid pool is configured (etc/org.hvkit.uidpool.cfg)");
+        }
+        l.uid = step("reserve a uid", pool::reserve);
+        long u = l.uid.uid();
+        return accounts.userName(u).orElseThrow(() -> new HypervisorException("Failed to start instance "
+                + name + ": uid " + u + " of the pool has no passwd entry (QEMU's -runas needs a user name)"));
+    }
+
+    private void makeChroot(String name, Map<String, Object> confHv) throws HypervisorException {
+        if (KvmParameters.bool(confHv, KvmParameters.USE_CHROOT)) {
+            Path dir = paths.confined(paths.chrootDir(name));
+            step("create the chroot directory", () -> {
+                Files.createDirectories(dir);
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+                return dir;
+            });
+        }
+    }
+
+    private void bindSockets(Launch l, String name, ExecutionContext ctx) throws HypervisorException {
+        cleaner.removeSockets(name);
+        if (ctx.control() != null) {
+            listen(paths.monitorSocket(name), ctx.control().monitor(), l);
+            listen(paths.qmpSocket(name), ctx.control().qmp(), l);
+            if (ctx.control().serial() >= 0) {
+                listen(paths.serialSocket(name), ctx.control().serial(), l);
+            }
+        }
+    }
+
+    private void configureNics(Launch l, Instance instance, KvmRuntime runtime, String incoming)
+            throws HypervisorException {
+        for (int i = 0; i < runtime.nics().size(); i++) {
+            Nic nic = runtime.nics().get(i);
+            // on a migration target routed NICs wait for finalize, so routes never exist twice
+            if (incoming == null || nic.mode() == NicMode.BRIDGED) {
+                nics.configure(instance, i, nic, l.taps.get(i).name());
+            }
+        }
+    }
+
+    /** Spawns QEMU with the descriptors, waits for it to daemonize, returns the daemon's pid. */
+    private long spawn(Launch l, String name, List<String> argv) throws HypervisorException {
+        Map<String, String> env = new LinkedHashMap<>(System.getenv());
+        env.put("LC_ALL", "C");
+        ArgvLimits.check(name, argv, env);
+        SpawnResult r = step("run " + kvmPath, () -> spawner.run(new SpawnRequest(argv, env, Path.of("/"),
+                l.mappings), launchTimeout));
+        if (!r.succeeded()) {
+            throw new HypervisorException("Failed to start instance " + name + ": " + r.failReason() + " ("
+                    + r.output() + ")");
+        }
+        long pid = QemuProcesses.readPid(paths.pidFile(name));
+        if (processes.alive(pid, name).isEmpty()) {
+            throw new HypervisorException("Failed to start instance " + name + ": QEMU exited right after start ("
+                    + r.output() + ")");
+        }
+        return pid;
+    }
+
+    /** Binds a listening socket at {@code path} (any length) that QEMU gets as descriptor {@code childFd}. */
+    private void listen(Path path, int childFd, Launch l) throws HypervisorException {
         NativeFd fd = step("bind the socket " + path, () -> UnixSocket.listen(paths.confined(path), 16));
-        sockets.add(fd);
-        mappings.add(new FdMapping(fd, childFd));
+        l.sockets.add(fd);
+        l.mappings.add(new FdMapping(fd, childFd));
     }
 
     /** The first words on the instance's monitor; its connection stays open for the driver's later use. */

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -40,8 +41,15 @@ class KvmMigrationTest {
         KvmTestNode.bridge("brm", null);
         rootA = tmp.resolve("a");
         rootB = tmp.resolve("b");
-        a = KvmTestNode.node("node-a", rootA, KvmTestNode.QEMU, false, null);
-        b = KvmTestNode.node("node-b", rootB, KvmTestNode.QEMU, false, null);
+        // QEMU 7.2 under TCG: a live pre-copy that needs several passes (Ganeti's 32 MiB/s default
+        // on a running 128 MiB guest with a NIC on a bridge) left the target's guest spinning on
+        // corrupted memory in about half of the runs here, with the target "running" and no byte
+        // on its console; unthrottled, the copy converges in one pass and never did. hvkit's
+        // part (the sequence, the events, the limits) is the same either way, so these tests run
+        // at 1000 MiB/s; docs/reliability.md records the observation.
+        Map<String, Object> fast = KvmSettings.hvparamDefaults(Map.of("hvparam.migration_bandwidth", "1000"));
+        a = KvmTestNode.node(withDefaults(KvmTestNode.settings("node-a", rootA, KvmTestNode.QEMU, false, null), fast));
+        b = KvmTestNode.node(withDefaults(KvmTestNode.settings("node-b", rootB, KvmTestNode.QEMU, false, null), fast));
     }
 
     @AfterEach
@@ -51,6 +59,11 @@ class KvmMigrationTest {
             b.stopInstanceByName("mig1");
             KvmTestNode.ip("link", "del", "brm");
         }
+    }
+
+    private static KvmSettings withDefaults(KvmSettings s, Map<String, Object> defaults) {
+        return new KvmSettings(s.node(), s.rootDir(), s.kvmPath(), s.scriptNicSetup(), s.ifupScript(), s.ifupTimeout(),
+                s.socatPath(), s.stopTimeout(), s.migrationTimeout(), defaults);
     }
 
     static int lastHeartbeat(String log) {
@@ -152,7 +165,7 @@ class KvmMigrationTest {
         assertEquals("running", a.qmp("mig1", "query-status").path("status").asText(),
                 "a non-live source is resumed after a failure");
         var params = a.qmp("mig1", "query-migrate-parameters");
-        assertEquals(32L * 1024 * 1024, params.path("max-bandwidth").asLong(), "migration_bandwidth MiB/s in bytes/s");
+        assertEquals(1000L * 1024 * 1024, params.path("max-bandwidth").asLong(), "migration_bandwidth MiB/s in bytes/s");
         assertEquals(30L, params.path("downtime-limit").asLong(), "migration_downtime in ms");
         int still = lastHeartbeat(serialLog(rootA, "mig1"));
         awaitHeartbeatAbove(rootA, still);

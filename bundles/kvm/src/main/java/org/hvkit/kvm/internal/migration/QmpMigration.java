@@ -20,6 +20,9 @@ import org.hvkit.kvm.internal.monitor.QmpException;
  */
 public final class QmpMigration {
 
+    /** The states after which a migration is over. */
+    private static final java.util.Set<String> FINAL = java.util.Set.of("completed", "failed", "cancelled");
+
     private QmpMigration() {
     }
 
@@ -60,60 +63,8 @@ public final class QmpMigration {
                 qmp.execute("stop", Map.of());
                 stopped = true;
             }
-            Map<String, Object> params = new java.util.LinkedHashMap<>();
-            if (bandwidthMiB > 0) {
-                params.put("max-bandwidth", bandwidthMiB * 1024L * 1024L);
-            }
-            if (downtimeMs > 0) {
-                params.put("downtime-limit", downtimeMs);
-            }
-            if (!params.isEmpty()) {
-                qmp.execute("migrate-set-parameters", params);
-            }
-            // QEMU emits MIGRATION events only with this capability; without it we would poll
-            qmp.execute("migrate-set-capabilities", Map.of("capabilities",
-                    java.util.List.of(Map.of("capability", "events", "state", true))));
-            qmp.execute("migrate", Map.of("uri", "tcp:" + address + ":" + port));
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (true) {
-                long left = deadline - System.nanoTime();
-                String cancel = cancelReason.get();
-                if (cancel != null) {
-                    qmp.execute("migrate_cancel", Map.of());
-                    throw new HypervisorException("Migration of " + name + " to " + address + " cancelled: " + cancel
-                            + "; the instance keeps running on the source");
-                }
-                if (left <= 0) {
-                    qmp.execute("migrate_cancel", Map.of());
-                    throw new HypervisorException("Migration of " + name + " to " + address + " did not complete within "
-                            + timeout + "; cancelled");
-                }
-                // the event normally arrives at once; query-migrate covers a missed event
-                JsonNode ev = qmp.awaitEvent(e -> "MIGRATION".equals(e.path("event").asText()),
-                        Duration.ofNanos(Math.min(left, Duration.ofMillis(500).toNanos())));
-                String state = ev != null ? ev.path("data").path("status").asText() : null;
-                if (state == null || (!state.equals("completed") && !state.equals("failed")
-                        && !state.equals("cancelled"))) {
-                    // one monitor client at a time: progress comes from this connection, never a second one
-                    MigrationStatus st = status(qmp);
-                    progress.accept(st);
-                    state = st.status().name().toLowerCase(Locale.ROOT);
-                    ev = null;
-                }
-                if (state.equals("completed")) {
-                    if (ev != null && "completed".equals(ev.path("data").path("status").asText())) {
-                        JsonNode ts = ev.path("timestamp");
-                        return java.time.Instant.ofEpochSecond(ts.path("seconds").asLong(),
-                                ts.path("microseconds").asLong() * 1000L);
-                    }
-                    return null;
-                }
-                if (state.equals("failed") || state.equals("cancelled")) {
-                    String why = qmp.execute("query-migrate", Map.of()).path("error-desc").asText("");
-                    throw new HypervisorException("Migration " + state + " at the kvm level"
-                            + (why.isEmpty() ? "" : ": " + why));
-                }
-            }
+            begin(qmp, address, port, bandwidthMiB, downtimeMs);
+            return await(qmp, name, address, timeout, progress, cancelReason);
         } catch (HypervisorException e) {
             if (stopped) {
                 try {
@@ -124,5 +75,69 @@ public final class QmpMigration {
             }
             throw e;
         }
+    }
+
+    /** The limits (bandwidth in bytes/s, downtime in ms), the events capability, and {@code migrate}. */
+    private static void begin(QmpClient qmp, String address, long port, long bandwidthMiB, long downtimeMs)
+            throws QmpException {
+        Map<String, Object> params = new java.util.LinkedHashMap<>();
+        if (bandwidthMiB > 0) {
+            params.put("max-bandwidth", bandwidthMiB * 1024L * 1024L);
+        }
+        if (downtimeMs > 0) {
+            params.put("downtime-limit", downtimeMs);
+        }
+        if (!params.isEmpty()) {
+            qmp.execute("migrate-set-parameters", params);
+        }
+        // QEMU emits MIGRATION events only with this capability; without it we would poll
+        qmp.execute("migrate-set-capabilities", Map.of("capabilities",
+                java.util.List.of(Map.of("capability", "events", "state", true))));
+        qmp.execute("migrate", Map.of("uri", "tcp:" + address + ":" + port));
+    }
+
+    /** Waits for the end: the event normally arrives at once; {@code query-migrate} covers a missed one. */
+    private static java.time.Instant await(QmpClient qmp, String name, String address, Duration timeout,
+                                           java.util.function.Consumer<MigrationStatus> progress,
+                                           java.util.function.Supplier<String> cancelReason)
+            throws HypervisorException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            String cancel = cancelReason.get();
+            if (cancel != null) {
+                qmp.execute("migrate_cancel", Map.of());
+                throw new HypervisorException("Migration of " + name + " to " + address + " cancelled: " + cancel
+                        + "; the instance keeps running on the source");
+            }
+            if (left <= 0) {
+                qmp.execute("migrate_cancel", Map.of());
+                throw new HypervisorException("Migration of " + name + " to " + address + " did not complete within "
+                        + timeout + "; cancelled");
+            }
+            JsonNode ev = qmp.awaitEvent(e -> "MIGRATION".equals(e.path("event").asText()),
+                    Duration.ofNanos(Math.min(left, Duration.ofMillis(500).toNanos())));
+            String state = ev != null ? ev.path("data").path("status").asText() : null;
+            if (state == null || !FINAL.contains(state)) {
+                // one monitor client at a time: progress comes from this connection, never a second one
+                MigrationStatus st = status(qmp);
+                progress.accept(st);
+                state = st.status().name().toLowerCase(Locale.ROOT);
+                ev = null;
+            }
+            if (state.equals("completed")) {
+                return ev == null ? null : timestamp(ev);
+            }
+            if (state.equals("failed") || state.equals("cancelled")) {
+                String why = qmp.execute("query-migrate", Map.of()).path("error-desc").asText("");
+                throw new HypervisorException("Migration " + state + " at the kvm level"
+                        + (why.isEmpty() ? "" : ": " + why));
+            }
+        }
+    }
+
+    private static java.time.Instant timestamp(JsonNode event) {
+        JsonNode ts = event.path("timestamp");
+        return java.time.Instant.ofEpochSecond(ts.path("seconds").asLong(), ts.path("microseconds").asLong() * 1000L);
     }
 }

@@ -59,8 +59,11 @@ public final class KvmParameters {
     public static final String USE_CHROOT = "use_chroot";
     public static final String MEM_PATH = "mem_path";
 
+    /** The {@code nic_type}/{@code disk_type} value that means virtio. */
+    public static final String PARAVIRTUAL = "paravirtual";
+
     public static final List<String> NIC_TYPES = List.of("rtl8139", "ne2k_pci", "ne2k_isa", "i82551", "i82557b",
-            "i82559er", "pcnet", "e1000", "paravirtual");
+            "i82559er", "pcnet", "e1000", PARAVIRTUAL);
     public static final List<String> DISK_TYPES = List.of("paravirtual", "ide", "scsi", "sd", "mtd", "pflash");
 
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
@@ -164,6 +167,11 @@ public final class KvmParameters {
         }
     }
 
+    /** Whether {@code key} ({@link #NIC_TYPE} or {@link #DISK_TYPE}) is set to virtio. */
+    public static boolean paravirtual(Map<String, ?> hv, String key) {
+        return PARAVIRTUAL.equals(str(hv, key));
+    }
+
     /** The value of {@code key} as text ("" when unset). */
     public static String str(Map<String, ?> hv, String key) {
         Object v = hv.get(key);
@@ -187,12 +195,12 @@ public final class KvmParameters {
         if ("cdrom".equals(str(hv, BOOT_ORDER)) && str(hv, CDROM_IMAGE_PATH).isEmpty()) {
             throw new ParameterException(CDROM_IMAGE_PATH, "Cannot boot from cdrom without an ISO path");
         }
-        String model = str(hv, SECURITY_MODEL);
+        SecurityModel model = SecurityModel.of(hv);
         String domain = str(hv, SECURITY_DOMAIN);
-        if ("user".equals(model) && domain.isEmpty()) {
+        if (model == SecurityModel.USER && domain.isEmpty()) {
             throw new ParameterException(SECURITY_DOMAIN, "A security domain (user to run kvm as) must be specified");
         }
-        if (!"user".equals(model) && !domain.isEmpty()) {
+        if (model != SecurityModel.USER && !domain.isEmpty()) {
             throw new ParameterException(SECURITY_DOMAIN,
                     "Cannot have a security domain when the security model is 'none' or 'pool'");
         }
@@ -209,10 +217,10 @@ public final class KvmParameters {
     /** Ganeti's {@code ValidateParameters} plus hvkit's node checks (SPEC g.1, k). */
     public static void validate(Map<String, ?> hv, Node node) throws ParameterException {
         ParameterChecks.validate(PARAMETERS, hv);
-        if ("user".equals(str(hv, SECURITY_MODEL)) && !node.userExists().test(str(hv, SECURITY_DOMAIN))) {
+        if (SecurityModel.of(hv) == SecurityModel.USER && !node.userExists().test(str(hv, SECURITY_DOMAIN))) {
             throw new ParameterException(SECURITY_DOMAIN, "Unknown security domain user " + str(hv, SECURITY_DOMAIN));
         }
-        if (bool(hv, VHOST_NET) && "paravirtual".equals(str(hv, NIC_TYPE))
+        if (bool(hv, VHOST_NET) && paravirtual(hv, NIC_TYPE)
                 && !Files.exists(node.vhostNetDevice())) {
             throw new ParameterException(VHOST_NET, "vhost_net is enabled but " + node.vhostNetDevice()
                     + " does not exist on this node (load the vhost_net module, or set vhost_net to false)");
@@ -222,7 +230,7 @@ public final class KvmParameters {
     /** Warnings for accepted but questionable combinations (never errors: Ganeti accepted them). */
     public static List<String> assess(Map<String, ?> hv) {
         List<String> w = new ArrayList<>();
-        if (bool(hv, VHOST_NET) && !"paravirtual".equals(str(hv, NIC_TYPE))) {
+        if (bool(hv, VHOST_NET) && !paravirtual(hv, NIC_TYPE)) {
             w.add("vhost_net has no effect with nic_type " + str(hv, NIC_TYPE) + " (only paravirtual NICs use vhost)");
         }
         if (!str(hv, KERNEL_PATH).isEmpty() && !"disk".equals(str(hv, BOOT_ORDER))) {
