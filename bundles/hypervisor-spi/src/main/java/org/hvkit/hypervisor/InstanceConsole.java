@@ -5,9 +5,10 @@ import java.util.Objects;
 
 /**
  * How to reach an instance's console (Ganeti's {@code InstanceConsole}). The constructor
- * enforces Ganeti's validation rules (SPEC f.8): {@code message} is required unless ssh/vnc,
- * {@code host} unless msg, {@code port} and {@code display} for vnc only, {@code user} and
- * {@code command} for ssh only. Unused fields are null (numbers: 0).
+ * enforces the rules of Ganeti's {@code InstanceConsole.Validate} ({@code lib/objects.py}):
+ * {@code message} is required unless ssh/vnc, {@code host} unless msg, {@code port} and
+ * {@code display} for vnc only, {@code user} and {@code command} for ssh only. Unused fields are
+ * null (numbers: 0).
  */
 public record InstanceConsole(String instance, ConsoleKind kind, String message, String host, int port,
                               String user, List<String> command, int display) {

@@ -35,10 +35,10 @@ public record NodeInfo(long memoryTotal, long memoryFree, long memoryDom0, int c
     }
 
     /**
-     * Ganeti's Linux node info (SPEC f.2, newest formula): free memory is {@code MemAvailable}
-     * where the kernel has it, else {@code MemFree + Buffers + Cached} (each floored to MiB
-     * separately, as Ganeti 2011 did); dom0 memory is total minus free; CPUs are the
-     * {@code processor : N} lines.
+     * Ganeti's Linux node info ({@code hv_base.BaseHypervisor.GetLinuxNodeInfo}, newest
+     * formula): free memory is {@code MemAvailable} where the kernel has it, else
+     * {@code MemFree + Buffers + Cached} (each floored to MiB separately, as Ganeti 2011 did);
+     * dom0 memory is total minus free; CPUs are the {@code processor : N} lines.
      */
     public static NodeInfo ofLinux(Path meminfo, Path cpuinfo) throws HypervisorException {
         List<String> memLines;

@@ -10,7 +10,8 @@ import java.util.function.Predicate;
 /**
  * Ganeti's parameter descriptor: whether the parameter is required, a master-side syntax
  * predicate with its error text, and a node-side validity predicate with its error text
- * (SPEC b.1). Predicates are only ever called with non-falsy values.
+ * (the {@code *_CHECK} tuples and {@code ParamInSet} of {@code lib/hypervisor/hv_base.py}).
+ * Predicates are only ever called with non-falsy values.
  *
  * @param label      the descriptor's name as shown to operators, e.g. {@code OPT_FILE_CHECK}
  * @param required   whether a falsy value is an error
@@ -49,7 +50,8 @@ public record ParameterCheck(String label, boolean required,
     public static final ParameterCheck REQ_DIR_CHECK = new ParameterCheck("REQ_DIR_CHECK", true,
             ParameterCheck::isAbsoluteNormalizedPath, PATH_TEXT, ParameterCheck::isDirectory, "not found or not a directory");
     /**
-     * A TCP port, 1..65535. Ganeti 2011 rejected 65535 (SPEC j.2 #13); hvkit accepts it (SPEC k).
+     * A TCP port, 1..65535. Ganeti's {@code _NET_PORT_CHECK} ({@code hv_base.py}) rejects 65535;
+     * hvkit accepts it (docs/ganeti-behaviour.md, "Where hvkit differs on purpose").
      */
     public static final ParameterCheck NET_PORT_CHECK = new ParameterCheck("NET_PORT_CHECK", true,
             ParameterCheck::isNetPort, "invalid port number", null, null);

@@ -10,8 +10,8 @@ import java.util.Map;
 /**
  * Ganeti's base parameter algorithms ({@code hv_base.BaseHypervisor}): filling instance
  * parameters with the cluster defaults, the master-side syntax check and the node-side
- * validation, with Ganeti's error texts (SPEC b.1). Hypervisors call these first and then
- * apply their own cross-parameter rules.
+ * validation, with Ganeti's error texts (docs/ganeti-behaviour.md, "Parameter check texts").
+ * Hypervisors call these first and then apply their own cross-parameter rules.
  */
 public final class ParameterChecks {
 

@@ -22,7 +22,7 @@ class ParameterCheckTest {
         assertFalse(syntax.test(0L));
         assertTrue(syntax.test(1L));
         assertTrue(syntax.test(8102));
-        assertTrue(syntax.test(65535L), "hvkit fixes Ganeti's off-by-one (SPEC k.13)");
+        assertTrue(syntax.test(65535L), "hvkit fixes Ganeti's off-by-one in hv_base._NET_PORT_CHECK");
         assertFalse(syntax.test(65536L));
         assertFalse(syntax.test(-1L));
         assertFalse(syntax.test("8102"), "a string is not a port");

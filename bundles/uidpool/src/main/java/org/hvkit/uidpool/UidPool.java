@@ -36,7 +36,7 @@ public interface UidPool {
 
     /**
      * Releases a uid by number (its lock file is removed). A missing lock file only logs a
-     * warning (hvkit fixes Ganeti's error there, SPEC k.12).
+     * warning (Ganeti's {@code ReleaseUid} raises there; docs/ganeti-behaviour.md, "uid pool").
      */
     void release(long uid) throws UidPoolException;
 }

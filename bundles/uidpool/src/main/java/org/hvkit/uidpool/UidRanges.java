@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * Ganeti's uid pool syntax ({@code lib/uidpool.py}, SPEC e.2): comma- (or newline-)
- * separated items, each {@code n} or {@code l-h}, inclusive. Parsing keeps overlaps and
+ * Ganeti's uid pool syntax ({@code lib/uidpool.py}, {@code ParseUidPool}, {@code CheckUidPool}):
+ * comma- (or newline-) separated items, each {@code n} or {@code l-h}, inclusive. Parsing keeps overlaps and
  * duplicates and does not check order or limits; {@link #check} does.
  */
 public final class UidRanges {

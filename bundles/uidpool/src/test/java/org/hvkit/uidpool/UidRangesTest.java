@@ -8,7 +8,7 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
-/** Ganeti's {@code ganeti.uidpool_unittest} (SPEC i.1) plus edge cases. */
+/** Ganeti's {@code ganeti.uidpool_unittest} ({@code test/py/legacy/ganeti.uidpool_unittest.py}) plus edge cases. */
 class UidRangesTest {
 
     private static UidRange r(long l, long h) {

@@ -9,7 +9,10 @@ import org.hvkit.kvm.internal.runtime.RuntimePaths;
 import org.hvkit.kvm.internal.argv.VncDisplay;
 import org.hvkit.kvm.internal.params.KvmParameters;
 
-/** Ganeti's {@code GetInstanceConsole} (SPEC f.8) with hvkit's fix for VNC on 0.0.0.0 (SPEC k.8). */
+/**
+ * Ganeti's {@code GetInstanceConsole} with hvkit's fix for VNC on 0.0.0.0 (docs/ganeti-behaviour.md,
+ * "Console objects").
+ */
 final class KvmConsole {
 
     private KvmConsole() {

@@ -45,10 +45,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ganeti's {@code _ExecuteKVMRuntime} (SPEC c.2): taps, uid, chroot, NIC setup, launch through
- * netdev's spawner with the tap descriptors at the numbers written into argv, nic and uid
- * files, VNC password and {@code cont} over QMP. Any failure undoes everything done so far —
- * the QEMU process, taps, uid lock, nic and uid files — and names the step (SPEC k.10).
+ * Ganeti's {@code _ExecuteKVMRuntime} (docs/ganeti-behaviour.md, "Generation and execution"):
+ * taps, uid, chroot, NIC setup, launch through netdev's spawner with the tap descriptors at the
+ * numbers written into argv, nic and uid files, VNC password and {@code cont} over QMP. Any
+ * failure undoes everything done so far — the QEMU process, taps, uid lock, nic and uid files —
+ * and names the step (Ganeti leaked the taps there: docs/ganeti-behaviour.md, "Where hvkit
+ * differs on purpose").
  */
 final class KvmLauncher {
 
@@ -264,7 +266,7 @@ final class KvmLauncher {
         });
     }
 
-    /** Ganeti's one-liner file: exactly one non-empty line (SPEC b.2 #11). */
+    /** Ganeti's one-liner file ({@code utils.ReadOneLineFile(..., strict=True)}): exactly one non-empty line. */
     static String readVncPassword(Path file) throws HypervisorException {
         List<String> lines;
         try {

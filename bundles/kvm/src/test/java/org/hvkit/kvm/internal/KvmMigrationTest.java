@@ -296,7 +296,7 @@ class KvmMigrationTest {
         assertEquals(List.of("mig1"), b.listInstances(), "the incoming QEMU waits");
         b.finalizeMigration(guest, info, false);
         assertEquals(List.of(), b.listInstances());
-        assertEquals(List.of(), files(rootB), "SPEC k.3: the aborted target leaves nothing");
+        assertEquals(List.of(), files(rootB), "the aborted target leaves nothing (unlike Ganeti's FinalizeMigration)");
         assertEquals(List.of("mig1"), a.listInstances(), "the source is untouched");
         a.stopInstanceByName("mig1");
         a.cleanupInstance("mig1");

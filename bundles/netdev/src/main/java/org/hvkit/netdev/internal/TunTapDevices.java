@@ -16,7 +16,10 @@ import org.osgi.service.component.annotations.Component;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@link TapDevices} on {@code /dev/net/tun} (SPEC d.1, d.2). */
+/**
+ * {@link TapDevices} on {@code /dev/net/tun}: Ganeti's {@code OpenTap} and {@code _ProbeTapVnetHdr}
+ * ({@code lib/hypervisor/hv_kvm/netdev.py}; 2011: {@code _OpenTap} in {@code hv_kvm.py}).
+ */
 @Component(service = TapDevices.class)
 public final class TunTapDevices implements TapDevices {
 

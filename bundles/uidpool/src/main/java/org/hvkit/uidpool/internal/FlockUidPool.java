@@ -25,7 +25,10 @@ import org.hvkit.uidpool.UidRanges;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Ganeti's {@code RequestUnusedUid}/{@code ReleaseUid} (SPEC e.3, e.4) with {@code flock} lock files. */
+/**
+ * Ganeti's {@code RequestUnusedUid}/{@code ReleaseUid} ({@code lib/uidpool.py};
+ * docs/ganeti-behaviour.md, "uid pool") with {@code flock} lock files.
+ */
 public final class FlockUidPool implements UidPool {
 
     private static final Logger LOG = LoggerFactory.getLogger(FlockUidPool.class);

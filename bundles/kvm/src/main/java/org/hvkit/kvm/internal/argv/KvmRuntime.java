@@ -8,9 +8,10 @@ import java.util.Map;
 import org.hvkit.hypervisor.Nic;
 
 /**
- * Ganeti's "KVM runtime" (SPEC a.3): the command produced by the generation phase, the NICs
- * and the filled hvparams at start time. Saved before QEMU runs; execution adds taps,
- * {@code -runas} and {@code -incoming} without saving them.
+ * Ganeti's "KVM runtime" (docs/ganeti-behaviour.md, "Runtime file format"): the command
+ * produced by the generation phase, the NICs and the filled hvparams at start time. Saved
+ * before QEMU runs; execution adds taps, {@code -runas} and {@code -incoming} without saving
+ * them.
  */
 public record KvmRuntime(List<String> argv, List<Nic> nics, Map<String, Object> hvparams) {
 

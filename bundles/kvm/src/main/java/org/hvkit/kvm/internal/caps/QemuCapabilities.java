@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 
 /**
  * What a QEMU binary supports, parsed from its {@code --help}: the version of the first line
- * (two or three numeric parts — Ganeti 2011 required three and broke on "1.0", SPEC j.2 #5)
+ * (two or three numeric parts — Ganeti 2.4's {@code _GetKVMVersion} required three and broke on "1.0")
  * and the presence of each {@link QemuFeature}.
  */
 public record QemuCapabilities(String versionText, int major, int minor, int micro, Set<QemuFeature> features) {

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * Options and sub-options whose presence the argv builder cares about, detected from the
- * binary's {@code --help} the way Ganeti's later versions did (SPEC h), but on parsed option
+ * binary's {@code --help} the way Ganeti's later versions did (the {@code _*_RE} patterns of
+ * {@code KVMHypervisor}; docs/ganeti-behaviour.md, "QEMU capabilities"), but on parsed option
  * entries rather than with regular expressions: an entry is a line starting with {@code -}
  * plus its continuation lines, so a sub-option (e.g. {@code ,boot=on|off} on the line after
  * {@code -drive}) counts for its own option and never for the next one.

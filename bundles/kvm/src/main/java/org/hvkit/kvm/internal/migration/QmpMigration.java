@@ -12,7 +12,8 @@ import org.hvkit.kvm.internal.monitor.QmpClient;
 import org.hvkit.kvm.internal.monitor.QmpException;
 
 /**
- * The source side of a migration over QMP (Ganeti 3.x, SPEC f.7 + k.4): optional {@code stop},
+ * The source side of a migration over QMP (Ganeti 3.x's {@code MigrateInstance};
+ * docs/ganeti-behaviour.md, "Migration"): optional {@code stop},
  * {@code migrate-set-parameters} (bandwidth in bytes/s, downtime in ms), {@code migrate}, then
  * waiting on {@code MIGRATION} events with {@code query-migrate} as the fallback, under an
  * overall timeout, cancelled when the caller says so (the component is stopping). Every failure

@@ -4,7 +4,10 @@ import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.Nic;
 
-/** Connects a NIC's tap to the host network (Ganeti's {@code _ConfigureNIC}, SPEC d.3). */
+/**
+ * Connects a NIC's tap to the host network (Ganeti's {@code _ConfigureNIC}; docs/ganeti-behaviour.md,
+ * "The ifup contract").
+ */
 public interface NicConfigurator {
 
     /**

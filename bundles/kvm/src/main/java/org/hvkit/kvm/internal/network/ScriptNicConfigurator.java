@@ -15,7 +15,10 @@ import org.hvkit.netdev.ProcessSpawner;
 import org.hvkit.netdev.SpawnRequest;
 import org.hvkit.netdev.SpawnResult;
 
-/** Runs the ifup script with Ganeti's environment contract (SPEC d.3): {@code <script> <tap>}. */
+/**
+ * Runs the ifup script with Ganeti's environment contract ({@code hv_base.ConfigureNIC};
+ * docs/ganeti-behaviour.md, "The ifup contract"): {@code <script> <tap>}.
+ */
 public final class ScriptNicConfigurator implements NicConfigurator {
 
     private final Path script;

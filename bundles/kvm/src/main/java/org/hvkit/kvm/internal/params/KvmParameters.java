@@ -24,9 +24,11 @@ import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.hypervisor.ParameterSpec;
 
 /**
- * Ganeti's 28 KVM parameters of 2011 (SPEC b.2) with their types, defaults and descriptors,
- * the cross-parameter rules (SPEC g.1, Ganeti's texts), node-side validation and the
- * assessment warnings that hvkit adds for combinations Ganeti never checked (SPEC k).
+ * Ganeti's 28 KVM parameters of 2011 ({@code KVMHypervisor.PARAMETERS}, {@code HVC_DEFAULTS} in
+ * {@code lib/constants.py}; docs/parameters.md) with their types, defaults and descriptors,
+ * the cross-parameter rules (Ganeti's {@code CheckParameterSyntax}, its texts), node-side
+ * validation and the assessment warnings that hvkit adds for combinations Ganeti never checked
+ * (docs/ganeti-behaviour.md, "Parameter check texts").
  */
 public final class KvmParameters {
 
@@ -183,7 +185,7 @@ public final class KvmParameters {
         return Boolean.TRUE.equals(hv.get(key));
     }
 
-    /** Ganeti's {@code CheckParameterSyntax}: the base checks, then the KVM rules of SPEC g.1. */
+    /** Ganeti's {@code CheckParameterSyntax}: the base checks, then the KVM rules (today's {@code validation.py}). */
     public static void checkSyntax(Map<String, ?> hv) throws ParameterException {
         ParameterChecks.checkSyntax(PARAMETERS, hv);
         if (!str(hv, KERNEL_PATH).isEmpty() && str(hv, ROOT_PATH).isEmpty()) {
@@ -214,7 +216,10 @@ public final class KvmParameters {
         }
     }
 
-    /** Ganeti's {@code ValidateParameters} plus hvkit's node checks (SPEC g.1, k). */
+    /**
+     * Ganeti's {@code ValidateParameters} plus hvkit's node check (docs/ganeti-behaviour.md,
+     * "Parameter check texts").
+     */
     public static void validate(Map<String, ?> hv, Node node) throws ParameterException {
         ParameterChecks.validate(PARAMETERS, hv);
         if (SecurityModel.of(hv) == SecurityModel.USER && !node.userExists().test(str(hv, SECURITY_DOMAIN))) {

@@ -13,7 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ganeti's liveness primitive (SPEC f.1) with hvkit's fixes (SPEC k.12, k.14): the pid from the
+ * Ganeti's liveness primitive ({@code _InstancePidAlive}) with hvkit's fixes
+ * (docs/ganeti-behaviour.md, "Liveness and kill"): the pid from the
  * pid file, alive only if {@code /proc/<pid>/cmdline} carries {@code -name <name>} (so a
  * recycled pid running something else is not mistaken for the instance) and the process is
  * not a zombie; an empty or garbage pid file means "absent" with a warning.

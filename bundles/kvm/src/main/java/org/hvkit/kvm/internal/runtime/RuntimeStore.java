@@ -32,7 +32,8 @@ import org.hvkit.kvm.internal.argv.KvmRuntime;
 import org.hvkit.kvm.internal.runtime.RuntimePaths;
 
 /**
- * The runtime directory (SPEC a.1) and the runtime files (SPEC a.3). A runtime file is Ganeti's
+ * The runtime directory and the runtime files (docs/ganeti-behaviour.md, "Runtime directory"
+ * and "Runtime file format"). A runtime file is Ganeti's
  * JSON array {@code [command, nics, hvparams]} plus a fourth element
  * {@code {"hvkit": {"version": 2, "instance": {...}}}} that hvkit needs to adopt and re-render
  * instances; files with three elements (Ganeti's) load too.
@@ -65,7 +66,7 @@ public final class RuntimeStore {
 
     /**
      * Creates the directories with mode 0775 if needed. Once per activation, not per call:
-     * Ganeti's chmod on every construction broke non-root callers (#664). A sub-directory that
+     * Ganeti's chmod on every construction broke non-root callers (Ganeti #664). A sub-directory that
      * is a symbolic link is refused: every later file operation must stay inside the root.
      */
     public void ensureDirectories() throws HypervisorException {

@@ -39,7 +39,7 @@ class QemuCapabilitiesTest {
 
     @Test
     void qemuKvm10HasATwoPartVersion() {
-        // Ganeti 2011 required three parts and could not start anything on this binary (SPEC j.2 #5)
+        // Ganeti 2.4's _GetKVMVersion required three parts and could not start anything on this binary
         check("qemu-kvm-1.0", 1, 0, 0, EnumSet.of(NETDEV, DEVICE, VHOST, ENABLE_KVM, MACHINE, USBDEVICE, LOCALTIME, RTC,
                 RUNAS, CHROOT, NO_ACPI, QMP, NO_KVM));
         assertEquals("1.0", fixture("qemu-kvm-1.0").versionText());
