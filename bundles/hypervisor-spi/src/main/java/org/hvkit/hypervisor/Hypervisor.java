@@ -32,6 +32,12 @@ public interface Hypervisor {
     String TYPE_PROPERTY = "hypervisor.type";
     /** Service property: the name of the node this hypervisor runs instances on. */
     String NODE_PROPERTY = "hypervisor.node";
+    /**
+     * Service property: the address this node's migration targets listen on (what
+     * {@link #acceptInstance} and {@link #migrateInstance} are given as {@code targetAddress});
+     * absent means loopback. Since 1.2.
+     */
+    String ADDRESS_PROPERTY = "hypervisor.address";
 
     /** The hypervisor type, equal to the {@value #TYPE_PROPERTY} service property. */
     String type();
@@ -94,6 +100,14 @@ public interface Hypervisor {
      * {@code force} it is killed at once. Runtime files stay until {@link #cleanupInstance}.
      */
     void stopInstance(Instance instance, boolean force, Duration timeout) throws HypervisorException;
+
+    /**
+     * How long a clean stop waits on this node unless the caller says otherwise (KVM: the node's
+     * {@code stop.timeout.seconds}). The default is Ganeti's 120 s. Since 1.2.
+     */
+    default Duration defaultStopTimeout() {
+        return Duration.ofSeconds(120);
+    }
 
     /**
      * Kills an instance known only by name (Ganeti's watcher path).

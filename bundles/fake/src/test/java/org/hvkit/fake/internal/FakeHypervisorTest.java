@@ -17,6 +17,7 @@ import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.InstanceInfo;
 import org.hvkit.hypervisor.InstanceState;
+import org.hvkit.hypervisor.MigrationCoordinator;
 import org.hvkit.hypervisor.MigrationInfo;
 import org.hvkit.hypervisor.MigrationStatus;
 import org.hvkit.hypervisor.ParameterException;
@@ -30,6 +31,33 @@ class FakeHypervisorTest {
 
     private static Instance instance(String name) {
         return Instance.builder(name).memory(256).vcpus(2).build();
+    }
+
+    /** The SPI's migration sequence on two real fake nodes: the target runs it, the source no more. */
+    @Test
+    void migrationCoordinatorMovesAnInstance() throws Exception {
+        FakeHypervisor a = new FakeHypervisor("node-a", tmp.resolve("a"));
+        FakeHypervisor b = new FakeHypervisor("node-b", tmp.resolve("b"));
+        a.startInstance(instance("mover"), false);
+        Instance running = a.runningInstance("mover").orElseThrow();
+        List<String> heard = new java.util.ArrayList<>();
+        MigrationCoordinator.migrate(a, b, running, "127.0.0.1", true, st -> heard.add(st.status().name()));
+        assertEquals(List.of(), a.listInstances());
+        assertEquals(List.of("mover"), b.listInstances());
+    }
+
+    /** A failure aborts the target (finalize with success=false): nothing is left there, the source runs on. */
+    @Test
+    void migrationCoordinatorAbortsTheTargetOnFailure() throws Exception {
+        FakeHypervisor a = new FakeHypervisor("node-a", tmp.resolve("a"));
+        FakeHypervisor b = new FakeHypervisor("node-b", tmp.resolve("b"));
+        a.startInstance(instance("stays"), false);
+        Instance running = a.runningInstance("stays").orElseThrow();
+        b.startInstance(instance("stays"), false); // the target already runs one: accept refuses
+        HypervisorException e = assertThrows(HypervisorException.class,
+                () -> MigrationCoordinator.migrate(a, b, running, "127.0.0.1", true, st -> { }));
+        assertTrue(e.getMessage().contains("stays"), e.getMessage());
+        assertEquals(List.of("stays"), a.listInstances(), "the source runs on");
     }
 
     @Test

@@ -185,6 +185,11 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     }
 
     @Override
+    public Duration defaultStopTimeout() {
+        return settings.stopTimeout();
+    }
+
+    @Override
     public void stopInstanceByName(String name) throws HypervisorException {
         core.kill(checkName(name));
     }

@@ -1,11 +1,5 @@
 package org.hvkit.shell.internal;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
@@ -14,7 +8,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.hvkit.hypervisor.Hypervisor;
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
-import org.hvkit.hypervisor.MigrationInfo;
+import org.hvkit.hypervisor.MigrationCoordinator;
 import org.hvkit.hypervisor.MigrationStatus;
 
 @Command(scope = "hv", name = "migrate", description = "Migrates a running instance to another node of the same"
@@ -22,9 +16,6 @@ import org.hvkit.hypervisor.MigrationStatus;
         + " any failure aborts the target and leaves the instance running on its source.")
 @Service
 public final class MigrateCommand extends HvAction {
-
-    /** Service property with the address a node's migration target listens on (default loopback). */
-    static final String ADDRESS_PROPERTY = "hypervisor.address";
 
     @Option(name = "--non-live", description = "Pause the guest during the transfer")
     boolean nonLive;
@@ -52,49 +43,27 @@ public final class MigrateCommand extends HvAction {
             throw new HypervisorException("Hypervisor " + source.label() + " cannot migrate");
         }
         Hypervisor from = source.hypervisor();
-        Hypervisor to = target.hypervisor();
         Instance instance = from.runningInstance(name).orElseThrow(
                 () -> new HypervisorException("Instance " + name + " stopped meanwhile"));
-        Object addr = target.reference().getProperty(ADDRESS_PROPERTY);
+        Object addr = target.reference().getProperty(Hypervisor.ADDRESS_PROPERTY);
         String address = addr == null ? "127.0.0.1" : addr.toString();
         boolean live = !nonLive;
         System.out.println("Migrating " + name + " from " + source.label() + " to " + target.label() + " at " + address
                 + (live ? " (live)" : " (non-live)"));
         long t0 = System.nanoTime();
-        MigrationInfo info = from.migrationInfo(instance);
-        to.acceptInstance(instance, info, address);
-        System.out.println("  target accepted the instance");
-        ExecutorService worker = Executors.newSingleThreadExecutor();
-        try {
-            Future<?> migration = worker.submit(() -> {
-                from.migrateInstance(instance, address, live);
-                return null;
-            });
-            while (true) {
-                try {
-                    migration.get(500, TimeUnit.MILLISECONDS);
-                    break;
-                } catch (TimeoutException stillRunning) {
-                    MigrationStatus st = from.migrationStatus(instance);
-                    System.out.println(String.format("  %s: %.1f of %.1f MiB transferred", st.status().name()
-                            .toLowerCase(), st.transferred() / 1048576.0, st.total() / 1048576.0));
-                }
-            }
-        } catch (java.util.concurrent.ExecutionException e) {
-            Throwable cause = e.getCause();
-            Exception failure = cause instanceof Exception ? (Exception) cause : e;
-            // the migration's own error is the one to report; an abort that fails too rides along
-            try {
-                to.finalizeMigration(instance, info, false);
-            } catch (Exception abort) {
-                failure.addSuppressed(abort);
-                System.out.println("  aborting the target failed too: " + abort.getMessage());
-            }
-            throw failure;
-        } finally {
-            worker.shutdownNow();
-        }
-        to.finalizeMigration(instance, info, true);
+        MigrationCoordinator.migrate(from, target.hypervisor(), instance, address, live,
+                new MigrationCoordinator.Listener() {
+                    @Override
+                    public void accepted() {
+                        System.out.println("  target accepted the instance");
+                    }
+
+                    @Override
+                    public void status(MigrationStatus st) {
+                        System.out.println(String.format("  %s: %.1f of %.1f MiB transferred", st.status().name()
+                                .toLowerCase(), st.transferred() / 1048576.0, st.total() / 1048576.0));
+                    }
+                });
         System.out.println(String.format("Instance %s migrated to %s in %.1f s", name, target.label(),
                 (System.nanoTime() - t0) / 1e9));
         return null;

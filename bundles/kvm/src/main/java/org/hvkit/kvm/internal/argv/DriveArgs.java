@@ -23,7 +23,7 @@ final class DriveArgs {
     /**
      * Disk templates whose storage two nodes can see at once (shared, or DRBD dual-primary
      * during migration): host caching there corrupts disks on migration, so {@code cache=none}
-     * is forced. RBD is cache-coherent and excluded (Ganeti #822); DRBD is included (#1824).
+     * is forced. RBD is cache-coherent and excluded (Ganeti #822); DRBD is included (Ganeti #1824).
      */
     static final Set<String> CACHE_NONE_TEMPLATES = Set.of("sharedfile", "blockdev", "ext", "gluster", "drbd");
 
