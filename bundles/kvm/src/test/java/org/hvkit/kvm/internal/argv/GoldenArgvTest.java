@@ -1,6 +1,6 @@
 package org.hvkit.kvm.internal.argv;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
@@ -8,10 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
@@ -19,12 +21,17 @@ import org.hvkit.kvm.internal.caps.HelpFixtures;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.runtime.RuntimePaths;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every scenario rendered for every QEMU generation, compared with its golden file
+ * Every scenario ({@code src/test/resources/golden/<scenario>/scenario.json}, see {@link Scenario})
+ * rendered for every QEMU generation, compared with its golden file
  * ({@code src/test/resources/golden/<scenario>/<qemu>.args}, one argv element per line,
- * warnings as {@code # warning:} lines, a refused scenario as {@code ERROR:}). Run with
+ * warnings as {@code # warning:} lines, a refused scenario as {@code ERROR:}); one test per
+ * pair, named {@code <scenario> on <qemu>}. Run with
  * {@code -Dhvkit.golden.update=true} to rewrite the files after an intended change; review
  * the diff like code.
  */
@@ -57,15 +64,13 @@ class GoldenArgvTest {
     /** The lines a scenario renders to for one QEMU's capabilities. */
     static List<String> render(Scenario s, QemuCapabilities caps, KvmArgvBuilder builder, UnaryOperator<String> places)
             throws Exception {
-        Map<String, Object> hv = s.filledHvparams(places);
+        Instance instance = s.instance(places);
+        Map<String, Object> hv = Scenario.filledHvparams(instance);
         KvmParameters.checkSyntax(hv);
-        Instance instance = s.resolvedInstance(places);
         List<String> lines = new ArrayList<>();
         try {
             KvmArgvBuilder.Generated g = builder.generate(instance, hv, caps);
-            lines.addAll(builder.renderForNode(g.runtime(), hv, caps, ExecutionContext.layout(instance.nics().size(),
-                    KvmParameters.bool(hv, KvmParameters.SERIAL_CONSOLE), caps, s.poolUser(), s.incoming(),
-                    s.startPaused())));
+            lines.addAll(builder.renderForNode(g.runtime(), hv, caps, s.executionContext(instance, hv, caps)));
             g.warnings().forEach(w -> lines.add("# warning: " + w));
         } catch (HypervisorException e) {
             lines.add("ERROR: " + e.getMessage());
@@ -73,35 +78,56 @@ class GoldenArgvTest {
         return lines;
     }
 
-    @Test
-    void everyScenarioForEveryQemu() throws Exception {
+    /** One test per scenario and QEMU generation, named {@code <scenario> on <qemu>}, its source the golden file. */
+    @TestFactory
+    Stream<DynamicTest> everyScenarioOnEveryQemu() {
         boolean update = Boolean.getBoolean("hvkit.golden.update");
-        Path goldenRoot = Path.of(System.getProperty("basedir", "."), "src/test/resources/golden");
         KvmArgvBuilder builder = new KvmArgvBuilder(Path.of("/usr/bin/kvm"), PATHS);
-        List<String> failures = new ArrayList<>();
-        int compared = 0;
-        for (Scenario s : Scenario.all()) {
-            for (String qemu : QEMUS) {
-                QemuCapabilities caps = HelpFixtures.capabilities(qemu);
-                List<String> actual = render(s, caps, builder, places(GOLDEN_PLACES));
-                Path file = goldenRoot.resolve(s.name()).resolve(qemu + ".args");
-                if (update) {
-                    Files.createDirectories(file.getParent());
-                    Files.writeString(file, String.join("\n", actual) + "\n", StandardCharsets.UTF_8);
+        return Scenario.all().stream().flatMap(s -> QEMUS.stream().map(qemu -> {
+            Path file = s.file().resolveSibling(qemu + ".args");
+            return DynamicTest.dynamicTest(s.name() + " on " + qemu, file.toUri(),
+                    () -> compare(render(s, HelpFixtures.capabilities(qemu), builder, places(GOLDEN_PLACES)), file,
+                            update));
+        }));
+    }
+
+    private static void compare(List<String> actual, Path file, boolean update) throws IOException {
+        if (update) {
+            Files.writeString(file, String.join("\n", actual) + "\n", StandardCharsets.UTF_8);
+            return;
+        }
+        List<String> expected = read(file);
+        if (!expected.equals(actual)) {
+            fail(file + " differs (rerun with -Dhvkit.golden.update=true if intended):\n" + diff(expected, actual));
+        }
+    }
+
+    /** A scenario directory holds its scenario and one output per QEMU generation, nothing stale. */
+    @Test
+    void everyScenarioDirectoryHoldsItsScenarioAndOneFilePerQemu() throws IOException {
+        Assumptions.assumeFalse(Boolean.getBoolean("hvkit.golden.update"), "the update writes the files");
+        List<String> wanted = new ArrayList<>(List.of(Scenario.FILE));
+        QEMUS.forEach(q -> wanted.add(q + ".args"));
+        Collections.sort(wanted);
+        List<String> problems = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(Scenario.root())) {
+            for (Path p : (Iterable<Path>) entries.sorted()::iterator) {
+                if (!Files.isDirectory(p)) {
+                    if (!p.getFileName().toString().equals("README.md")) {
+                        problems.add(p + ": not a scenario directory");
+                    }
                     continue;
                 }
-                List<String> expected = read(file);
-                compared++;
-                if (!expected.equals(actual)) {
-                    failures.add(s.name() + " on " + qemu + ":\n" + diff(expected, actual));
+                try (Stream<Path> files = Files.list(p)) {
+                    List<String> have = files.map(f -> f.getFileName().toString()).sorted().toList();
+                    if (!have.equals(wanted)) {
+                        problems.add(p + ": has " + have);
+                    }
                 }
             }
         }
-        if (!failures.isEmpty()) {
-            fail(failures.size() + " golden argv file(s) differ (rerun with -Dhvkit.golden.update=true if intended):\n"
-                    + String.join("\n", failures));
-        }
-        assertTrue(update || compared == Scenario.all().size() * QEMUS.size());
+        assertEquals(List.of(), problems, "each directory must hold exactly " + wanted);
+        assertEquals(Scenario.all().size() * QEMUS.size(), everyScenarioOnEveryQemu().count());
     }
 
     private static List<String> read(Path file) throws IOException {

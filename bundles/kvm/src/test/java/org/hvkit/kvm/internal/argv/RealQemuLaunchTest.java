@@ -12,9 +12,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.kvm.internal.NativeTests;
 import org.hvkit.kvm.internal.caps.CapabilityCache;
@@ -32,24 +35,44 @@ import org.hvkit.netdev.Tap;
 import org.hvkit.netdev.UnixSocket;
 import org.hvkit.netdev.internal.PosixSpawner;
 import org.hvkit.netdev.internal.TunTapDevices;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Acceptance for the argv builder: every scenario rendered for the real QEMU 7.2 of this
  * machine is launched (with {@code -S}, real taps at the promised descriptor numbers, the real
  * test guest's kernel, temporary disks) and must come up: QMP answers {@code query-status}.
- * Then it is killed. Runs as root in a private network namespace (VNC ports, taps).
+ * Then it is killed (by pid). One test per scenario; runs as root in a private network namespace
+ * (VNC ports, taps).
  */
 class RealQemuLaunchTest {
 
     private static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
 
-    @Test
-    void everyScenarioComesUpOnRealQemu(@TempDir Path tmp) throws Exception {
+    /** What every launch shares: the runtime directory, the files behind the placeholders, the builder. */
+    private record Machine(RuntimePaths paths, Map<String, String> places, KvmArgvBuilder builder,
+                           QemuCapabilities caps, PosixSpawner spawner, TunTapDevices taps, KvmParameters.Node node) {
+
+        UnaryOperator<String> resolver() {
+            return x -> places.getOrDefault(x, x);
+        }
+    }
+
+    /** One test per scenario: launched with {@code -S}, it must answer {@code query-status}. */
+    @TestFactory
+    Stream<DynamicTest> everyScenarioComesUpOnRealQemu(@TempDir Path tmp) throws Exception {
         String netns = System.getenv("HVKIT_NETNS");
         NativeTests.require("everyScenarioComesUpOnRealQemu", !Files.isExecutable(QEMU) ? QEMU + " is not installed"
                 : !"private".equals(netns) ? "not root in a private netns (" + netns + ")" : null);
+        Machine m = machine(tmp);
+        System.out.println("Real QEMU " + m.caps().versionText() + " launches:");
+        return Scenario.all().stream().map(s -> DynamicTest.dynamicTest(s.name(),
+                s.file().toUri(), () -> comesUp(s, m)));
+    }
+
+    private static Machine machine(Path tmp) throws Exception {
         Path guest = GuestImage.ensure();
         PosixSpawner spawner = new PosixSpawner();
         QemuCapabilities caps = new CapabilityCache(spawner).of(QEMU);
@@ -82,59 +105,52 @@ class RealQemuLaunchTest {
                 .toString());
         places.put("@CMEMDIR@", Files.createDirectories(tmp.resolve("mem,x")).toString());
 
-        KvmArgvBuilder builder = new KvmArgvBuilder(QEMU, paths);
-        TunTapDevices taps = new TunTapDevices();
-        KvmParameters.Node node = new KvmParameters.Node(u -> u.equals("nobody"), Path.of("/dev/vhost-net"));
-        List<String> failures = new ArrayList<>();
-        List<String> report = new ArrayList<>();
-        for (Scenario s : Scenario.all()) {
-            Map<String, Object> hv = s.filledHvparams(x -> places.getOrDefault(x, x));
-            try {
-                KvmParameters.validate(hv, node);
-            } catch (ParameterException e) {
-                // honest outcome on this node (e.g. no /dev/vhost-net): refused before QEMU runs
-                report.add(s.name() + ": refused by node validation: " + e.getMessage());
-                if (!s.name().equals("vhost-net")) {
-                    failures.add(s.name() + ": unexpected validation error: " + e.getMessage());
-                }
-                continue;
-            }
-            if (s.name().equals("kvm-enabled") && !Files.exists(Path.of("/dev/kvm"))) {
-                report.add(s.name() + ": NOT LAUNCHED: /dev/kvm does not exist on this machine");
-                continue;
-            }
-            if (s.hvparams().containsKey("use_chroot")) {
-                Path chroot = paths.chrootDir(Scenario.INSTANCE);
-                Files.createDirectories(chroot);
-                Files.setPosixFilePermissions(chroot, PosixFilePermissions.fromString("rwx------"));
-            }
-            String outcome = launch(s, hv, caps, builder, taps, spawner, paths, x -> places.getOrDefault(x, x));
-            report.add(s.name() + ": " + outcome);
-            if (!outcome.startsWith("up")) {
-                failures.add(s.name() + ": " + outcome);
-            }
-        }
-        System.out.println("Real QEMU " + caps.versionText() + " launches:\n  " + String.join("\n  ", report));
-        if (!failures.isEmpty()) {
-            fail(failures.size() + " scenario(s) did not come up on real QEMU:\n" + String.join("\n", failures));
-        }
-        assertTrue(report.size() == Scenario.all().size());
+        return new Machine(paths, places, new KvmArgvBuilder(QEMU, paths), caps, spawner, new TunTapDevices(),
+                new KvmParameters.Node(u -> u.equals("nobody"), Path.of("/dev/vhost-net")));
     }
 
-    private static String launch(Scenario s, Map<String, Object> hv, QemuCapabilities caps, KvmArgvBuilder builder,
-                                 TunTapDevices taps, PosixSpawner spawner, RuntimePaths paths,
-                                 java.util.function.UnaryOperator<String> places) throws Exception {
+    private static void comesUp(Scenario s, Machine m) throws Exception {
+        Instance instance = s.instance(m.resolver());
+        Map<String, Object> hv = Scenario.filledHvparams(instance);
+        try {
+            KvmParameters.validate(hv, m.node());
+        } catch (ParameterException e) {
+            // honest outcome on this node (e.g. no /dev/vhost-net): refused before QEMU runs
+            outcome(s, "refused by node validation: " + e.getMessage());
+            if (s.name().equals("vhost-net")) {
+                Assumptions.abort("refused by node validation on this machine: " + e.getMessage());
+            }
+            fail(s.name() + ": unexpected validation error: " + e.getMessage());
+        }
+        if (s.name().equals("kvm-enabled") && !Files.exists(Path.of("/dev/kvm"))) {
+            outcome(s, "NOT LAUNCHED: /dev/kvm does not exist on this machine");
+            Assumptions.abort("/dev/kvm does not exist on this machine");
+        }
+        if (KvmParameters.bool(hv, KvmParameters.USE_CHROOT)) {
+            Path chroot = m.paths().chrootDir(Scenario.INSTANCE);
+            Files.createDirectories(chroot);
+            Files.setPosixFilePermissions(chroot, PosixFilePermissions.fromString("rwx------"));
+        }
+        String outcome = launch(s, instance, hv, m);
+        outcome(s, outcome);
+        assertTrue(outcome.startsWith("up"), s.name() + " did not come up on real QEMU: " + outcome);
+    }
+
+    private static void outcome(Scenario s, String outcome) {
+        System.out.println("  " + s.name() + ": " + outcome);
+    }
+
+    private static String launch(Scenario s, Instance instance, Map<String, Object> hv, Machine m) throws Exception {
+        RuntimePaths paths = m.paths();
         List<Tap> open = new ArrayList<>();
         List<NativeFd> listening = new ArrayList<>();
         long pid = -1;
         try {
-            KvmArgvBuilder.Generated g = builder.generate(s.resolvedInstance(places), hv, caps);
-            ExecutionContext ctx = ExecutionContext.layout(s.instance().nics().size(),
-                    KvmParameters.bool(hv, KvmParameters.SERIAL_CONSOLE), caps, s.poolUser(), s.incoming(),
-                    s.startPaused());
+            KvmArgvBuilder.Generated g = m.builder().generate(instance, hv, m.caps());
+            ExecutionContext ctx = s.executionContext(instance, hv, m.caps());
             List<FdMapping> mappings = new ArrayList<>();
-            for (int i = 0; i < s.instance().nics().size(); i++) {
-                Tap t = taps.open(null, "paravirtual".equals(hv.get("nic_type")));
+            for (int i = 0; i < instance.nics().size(); i++) {
+                Tap t = m.taps().open(null, "paravirtual".equals(hv.get("nic_type")));
                 open.add(t);
                 mappings.add(new FdMapping(t.fd(), ctx.nicFds().get(i)));
             }
@@ -149,8 +165,8 @@ class RealQemuLaunchTest {
                     mappings.add(new FdMapping(listening.get(listening.size() - 1), ctx.control().serial()));
                 }
             }
-            List<String> argv = builder.renderForNode(g.runtime(), hv, caps, ctx);
-            SpawnResult r = spawner.run(new SpawnRequest(argv, Map.of("LC_ALL", "C", "PATH", "/usr/bin:/bin"),
+            List<String> argv = m.builder().renderForNode(g.runtime(), hv, m.caps(), ctx);
+            SpawnResult r = m.spawner().run(new SpawnRequest(argv, Map.of("LC_ALL", "C", "PATH", "/usr/bin:/bin"),
                     Path.of("/"), mappings), Duration.ofSeconds(60));
             if (!r.succeeded()) {
                 return "QEMU refused: " + r.failReason() + ": " + r.output() + "\n    argv: " + argv;

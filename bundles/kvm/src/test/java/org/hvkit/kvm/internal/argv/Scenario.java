@@ -1,128 +1,147 @@
 package org.hvkit.kvm.internal.argv;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
-import org.hvkit.hypervisor.Disk;
-import org.hvkit.hypervisor.DiskMode;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+
 import org.hvkit.hypervisor.Instance;
-import org.hvkit.hypervisor.Nic;
-import org.hvkit.hypervisor.NicMode;
+import org.hvkit.hypervisor.InstanceJson;
 import org.hvkit.hypervisor.ParameterChecks;
 import org.hvkit.hypervisor.ParameterException;
+import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.params.KvmParameters;
 
 /**
- * One argv scenario: an instance, its hvparams (file paths as {@code @PLACEHOLDERS@}, filled
- * in by the golden test with fixed paths and by the launch test with real temporary files)
- * and what the executing node adds.
+ * One argv scenario, read from {@code src/test/resources/golden/<name>/scenario.json}: the
+ * scenario set is the set of directories there (see {@code golden/README.md} for the file's
+ * shape). A scenario is an instance in Ganeti's dict shape ({@link InstanceJson}, strict) whose
+ * {@code hvparams} are its own (filled with {@link KvmParameters#DEFAULTS} as Ganeti fills them
+ * with the cluster's), plus what the executing node adds. File paths are {@code @PLACEHOLDERS@},
+ * filled in by the golden test with fixed paths and by the launch test with real temporary files.
+ *
+ * @param instance    the {@code instance} object, placeholders unresolved
+ * @param poolUser    the uid pool's user ({@code node.pool_user}), or null
+ * @param incoming    the address a migration target listens on ({@code node.incoming}), or null
+ * @param startPaused whether the node starts the instance paused ({@code node.start_paused})
  */
-record Scenario(String name, Instance instance, Map<String, Object> hvparams, String poolUser, String incoming,
+record Scenario(String name, String about, JsonNode instance, String poolUser, String incoming,
                 boolean startPaused) {
 
     static final String INSTANCE = "inst1.example.com";
+    static final String FILE = "scenario.json";
 
-    /** The instance: 128 MiB, 1 VCPU, one plain disk, one bridged NIC, unless changed. */
-    static Instance.Builder base() {
-        return Instance.builder(INSTANCE).primaryNode("node-a").memory(128).vcpus(1).diskTemplate("plain")
-                .networkPort(0)
-                .disk(new Disk("@DISK0@", DiskMode.RW, 1024))
-                .nic(new Nic("aa:00:00:35:d2:11", null, NicMode.BRIDGED, "br0"));
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final Pattern PLACEHOLDER = Pattern.compile("@[A-Z0-9_]+@");
+    private static final Set<String> TOP_KEYS = Set.of("about", "instance", "node");
+    private static final Set<String> NODE_KEYS = Set.of("pool_user", "incoming", "start_paused");
+
+    /** {@code src/test/resources/golden} of this module. */
+    static Path root() {
+        return Path.of(System.getProperty("basedir", "."), "src/test/resources/golden");
     }
 
-    static Scenario of(String name, Instance.Builder instance, Object... hv) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < hv.length; i += 2) {
-            m.put((String) hv[i], hv[i + 1]);
-        }
-        return new Scenario(name, instance.build(), m, null, null, false);
-    }
-
-    Scenario pool(String user) {
-        return new Scenario(name, instance, hvparams, user, incoming, startPaused);
-    }
-
-    Scenario incoming(String address) {
-        return new Scenario(name, instance, hvparams, poolUser, address, startPaused);
-    }
-
-    Scenario paused() {
-        return new Scenario(name, instance, hvparams, poolUser, incoming, true);
-    }
-
-    /** The filled hvparams with placeholders replaced. */
-    Map<String, Object> filledHvparams(UnaryOperator<String> places) throws ParameterException {
-        Map<String, Object> own = new LinkedHashMap<>();
-        hvparams.forEach((k, v) -> own.put(k, v instanceof String ? places.apply((String) v) : v));
-        return new LinkedHashMap<>(ParameterChecks.fill(KvmParameters.PARAMETERS, KvmParameters.DEFAULTS, own));
-    }
-
-    /** The instance with disk paths replaced. */
-    Instance resolvedInstance(UnaryOperator<String> places) {
-        List<Disk> disks = new ArrayList<>();
-        for (Disk d : instance.disks()) {
-            disks.add(new Disk(places.apply(d.devPath()), d.mode(), d.sizeMiB()));
-        }
-        return instance.toBuilder().disks(disks).build();
-    }
-
+    /** Every scenario: one per directory under {@link #root()}, by name. */
     static List<Scenario> all() {
-        Nic routed = new Nic("aa:00:00:35:d2:12", "192.0.2.10", NicMode.ROUTED, "100");
-        Nic bridged2 = new Nic("aa:00:00:35:d2:13", null, NicMode.BRIDGED, "br1");
-        String kernel = "@KERNEL@";
-        return List.of(
-            of("defaults", base()),
-            of("kernel-initrd-serial", base(), "kernel_path", kernel, "initrd_path", "@INITRD@",
-                    "kernel_args", "ro panic=-1"),
-            of("kernel-no-serial", base(), "kernel_path", kernel, "serial_console", false, "kernel_args", ""),
-            of("cdrom-boot-paravirtual", base(), "boot_order", "cdrom", "cdrom_image_path", "@ISO@"),
-            of("cdrom-boot-ide", base(), "boot_order", "cdrom", "cdrom_image_path", "@ISO@", "disk_type", "ide"),
-            of("cdrom-second-device", base(), "cdrom_image_path", "@ISO@"),
-            of("cdrom-second-device-scsi", base(), "cdrom_image_path", "@ISO@", "disk_type", "scsi"),
-            of("network-boot", base(), "boot_order", "network"),
-            of("diskless-no-nics", base().disks(List.of()).nics(List.of()).diskTemplate("diskless")),
-            of("two-disks-ide", base().disk(new Disk("@DISK1@", DiskMode.RW, 512)), "disk_type", "ide"),
-            of("cache-writeback-plain", base(), "disk_cache", "writeback"),
-            of("cache-writeback-drbd", base().diskTemplate("drbd"), "disk_cache", "writeback"),
-            of("cache-writethrough-sharedfile", base().diskTemplate("sharedfile"), "disk_cache", "writethrough"),
-            of("cache-none-blockdev", base().diskTemplate("blockdev"), "disk_cache", "none"),
-            of("cache-default-ext", base().diskTemplate("ext")),
-            of("cache-writeback-rbd", base().diskTemplate("rbd"), "disk_cache", "writeback"),
-            of("vnc-ip", base().networkPort(5910), "vnc_bind_address", "127.0.0.1"),
-            of("vnc-all-addresses", base().networkPort(5911), "vnc_bind_address", "0.0.0.0"),
-            of("vnc-unix-socket", base(), "vnc_bind_address", "@VNCDIR@"),
-            of("vnc-tls-x509-verify-password", base().networkPort(5912), "vnc_bind_address", "127.0.0.1",
-                    "vnc_tls", true, "vnc_x509_path", "@X509@", "vnc_x509_verify", true,
-                    "vnc_password_file", "@PWFILE@"),
-            of("vnc-tls-anonymous", base().networkPort(5913), "vnc_bind_address", "127.0.0.1", "vnc_tls", true),
-            of("vnc-bad-port", base().networkPort(5800), "vnc_bind_address", "127.0.0.1", "vnc_tls", true,
-                    "vnc_password_file", "@PWFILE@"),
-            of("usb-mouse", base(), "usb_mouse", "mouse"),
-            of("usb-tablet", base(), "usb_mouse", "tablet"),
-            of("security-user", base(), "security_model", "user", "security_domain", "nobody"),
-            of("security-pool", base(), "security_model", "pool").pool("nobody"),
-            of("chroot", base(), "use_chroot", true),
-            of("chroot-pool", base(), "use_chroot", true, "security_model", "pool").pool("nobody"),
-            of("mem-path", base(), "mem_path", "@MEMDIR@"),
-            of("localtime", base(), "use_localtime", true),
-            of("kvm-enabled", base(), "kvm_flag", "enabled"),
-            of("kvm-disabled", base(), "kvm_flag", "disabled"),
-            of("acpi-off", base(), "acpi", false),
-            of("three-nics-bridged-and-routed", base().nic(routed).nic(bridged2)),
-            of("e1000-nics", base().nic(routed), "nic_type", "e1000"),
-            of("vhost-net", base(), "vhost_net", true),
-            of("incoming-migration", base(), "migration_port", 8102L).incoming("127.0.0.1"),
-            of("start-paused", base()).paused(),
-            // every path-like value with a comma (an option injection if it went in unescaped)
-            of("commas-in-paths", base().disk(new Disk("@CDISK@", DiskMode.RW, 1)), "cdrom_image_path", "@CISO@",
-                    "vnc_bind_address", "@CVNCDIR@", "vnc_password_file", "@PWFILE@", "kernel_path", "@CKERNEL@",
-                    "initrd_path", "@CINITRD@", "mem_path", "@CMEMDIR@"),
-            of("commas-vnc-x509", base().networkPort(5914), "vnc_bind_address", "127.0.0.1", "vnc_tls", true,
-                    "vnc_x509_path", "@CX509@"),
-            of("vnc-unix-password", base(), "vnc_bind_address", "@VNCDIR@", "vnc_password_file", "@PWFILE@")
-        );
+        try (Stream<Path> dirs = Files.list(root())) {
+            List<Scenario> out = new ArrayList<>();
+            for (Path d : (Iterable<Path>) dirs.filter(Files::isDirectory).sorted()::iterator) {
+                out.add(load(d));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The scenario of one directory; a file that does not have the documented shape is refused. */
+    static Scenario load(Path dir) throws IOException {
+        Path file = dir.resolve(FILE);
+        JsonNode top = MAPPER.readTree(Files.readString(file));
+        if (top == null || !top.isObject() || !top.path("instance").isObject()) {
+            throw new IllegalArgumentException(file + ": expected {\"instance\": {...}, \"node\": {...}}");
+        }
+        JsonNode node = top.path("node");
+        onlyKnown(file, "", top, TOP_KEYS);
+        onlyKnown(file, "node.", node, NODE_KEYS);
+        return new Scenario(dir.getFileName().toString(), top.path("about").asText(""), top.get("instance"),
+                node.path("pool_user").asText(null), node.path("incoming").asText(null),
+                node.path("start_paused").asBoolean(false));
+    }
+
+    private static void onlyKnown(Path file, String prefix, JsonNode node, Set<String> known) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!known.contains(k)) {
+                throw new IllegalArgumentException(file + ": unknown field " + prefix + k + " (known: " + known + ")");
+            }
+        }
+    }
+
+    /** This scenario's file. */
+    Path file() {
+        return root().resolve(name).resolve(FILE);
+    }
+
+    /**
+     * The instance with every string that is a whole {@code @PLACEHOLDER@} replaced by
+     * {@code places}, read strictly as Ganeti's dict; a placeholder left without a value is an
+     * error (it would reach an argv as it stands). Errors name the file.
+     */
+    Instance instance(UnaryOperator<String> places) {
+        try {
+            return InstanceJson.fromTree(resolve(instance.deepCopy(), places), w -> { }, false);
+        } catch (ParameterException e) {
+            throw new IllegalArgumentException(file() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private JsonNode resolve(JsonNode n, UnaryOperator<String> places) {
+        if (n instanceof ObjectNode o) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                e.setValue(resolve(e.getValue(), places));
+            }
+        } else if (n instanceof ArrayNode a) {
+            for (int i = 0; i < a.size(); i++) {
+                a.set(i, resolve(a.get(i), places));
+            }
+        } else if (n.isTextual() && PLACEHOLDER.matcher(n.asText()).matches()) {
+            String value = places.apply(n.asText());
+            if (PLACEHOLDER.matcher(value).matches()) {
+                throw new IllegalArgumentException(file() + ": no value for placeholder " + value);
+            }
+            return TextNode.valueOf(value);
+        }
+        return n;
+    }
+
+    /** The instance's own hvparams over the defaults, as the driver fills them. */
+    static Map<String, Object> filledHvparams(Instance instance) throws ParameterException {
+        return new LinkedHashMap<>(ParameterChecks.fill(KvmParameters.PARAMETERS, KvmParameters.DEFAULTS,
+                instance.hvparams()));
+    }
+
+    /** What the executing node adds, for this scenario's instance and filled hvparams. */
+    ExecutionContext executionContext(Instance instance, Map<String, Object> hv, QemuCapabilities caps) {
+        return ExecutionContext.layout(instance.nics().size(), KvmParameters.bool(hv, KvmParameters.SERIAL_CONSOLE),
+                caps, poolUser, incoming, startPaused);
     }
 }

@@ -1,0 +1,219 @@
+package org.hvkit.kvm.internal.migration;
+
+import static org.hvkit.kvm.internal.monitor.FakeQmpPeer.error;
+import static org.hvkit.kvm.internal.monitor.FakeQmpPeer.ok;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.hypervisor.MigrationStatus;
+import org.hvkit.hypervisor.MigrationStatus.State;
+import org.hvkit.kvm.internal.monitor.FakeQmpPeer;
+import org.hvkit.kvm.internal.monitor.QmpClient;
+import org.hvkit.kvm.internal.monitor.QmpException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The source side of a migration ({@link QmpMigration#run}) against a scripted QEMU. */
+class QmpMigrationTest {
+
+    private static final String NAME = "inst1.example.com";
+    private static final String TARGET = "192.0.2.7";
+    private static final List<String> SETUP = List.of("qmp_capabilities", "migrate-set-parameters",
+            "migrate-set-capabilities", "migrate");
+
+    @RegisterExtension
+    final FakeQmpPeer peer = FakeQmpPeer.forEachTest();
+    QmpClient qmp;
+    final List<MigrationStatus> progress = new ArrayList<>();
+
+    @BeforeEach
+    void connect() throws Exception {
+        for (String c : List.of("stop", "cont", "migrate-set-parameters", "migrate-set-capabilities", "migrate_cancel")) {
+            peer.on(c, ok("{}"));
+        }
+        qmp = peer.connect();
+    }
+
+    @AfterEach
+    void disconnect() {
+        qmp.close();
+    }
+
+    private static String migration(String status) {
+        return "{\"status\": \"" + status + "\"}";
+    }
+
+    private static String queryMigrate(String status, long transferred, long remaining, long total) {
+        return "{\"status\": \"" + status + "\", \"ram\": {\"transferred\": " + transferred + ", \"remaining\": "
+                + remaining + ", \"total\": " + total + "}}";
+    }
+
+    private Instant run(boolean live, Duration timeout, Supplier<String> cancelReason) throws HypervisorException {
+        return QmpMigration.run(qmp, NAME, TARGET, 8102, live, 32, 30, timeout, progress::add, cancelReason);
+    }
+
+    private Instant run(boolean live) throws HypervisorException {
+        return run(live, Duration.ofSeconds(30), () -> null);
+    }
+
+    private static List<String> with(List<String> head, String... tail) {
+        List<String> out = new ArrayList<>(head);
+        out.addAll(List.of(tail));
+        return out;
+    }
+
+    @Test
+    void completedThroughTheEventReturnsQemusTimestamp() throws Exception {
+        peer.on("migrate", (w, c) -> w.reply("{}").event("MIGRATION", migration("setup"))
+                .event("MIGRATION", migration("active")).event("MIGRATION", migration("completed")));
+        peer.on("query-migrate", ok(queryMigrate("setup", 0, 0, 0)), ok(queryMigrate("active", 1024, 3072, 4096)));
+
+        Instant done = run(true);
+
+        assertEquals(Instant.ofEpochSecond(FakeQmpPeer.EVENT_SECONDS, FakeQmpPeer.EVENT_MICROS * 1000), done);
+        assertEquals(List.of(new MigrationStatus(State.SETUP, 0, 0, 0), new MigrationStatus(State.ACTIVE, 1024, 3072,
+                4096)), progress, "every event short of the end polls once, for progress");
+        assertEquals(with(SETUP, "query-migrate", "query-migrate"), peer.commands());
+        List<JsonNode> sent = peer.received();
+        ObjectMapper m = new ObjectMapper();
+        assertEquals(m.readTree("{\"max-bandwidth\": 33554432, \"downtime-limit\": 30}"), sent.get(1).get("arguments"));
+        assertEquals(m.readTree("{\"capabilities\": [{\"capability\": \"events\", \"state\": true}]}"),
+                sent.get(2).get("arguments"));
+        assertEquals(m.readTree("{\"uri\": \"tcp:" + TARGET + ":8102\"}"), sent.get(3).get("arguments"));
+    }
+
+    @Test
+    void completedThroughPollingWhenNoEventComes() throws Exception {
+        peer.on("migrate", ok("{}"));
+        peer.on("query-migrate", ok(queryMigrate("active", 10, 90, 100)), ok(queryMigrate("completed", 100, 0, 100)));
+
+        assertNull(run(true), "no event, no timestamp");
+
+        assertEquals(List.of(new MigrationStatus(State.ACTIVE, 10, 90, 100),
+                new MigrationStatus(State.COMPLETED, 100, 0, 100)), progress);
+        assertEquals(with(SETUP, "query-migrate", "query-migrate"), peer.commands());
+    }
+
+    @Test
+    void aFailureCarriesQemusErrorText() throws Exception {
+        peer.on("migrate", (w, c) -> w.reply("{}").event("MIGRATION", migration("failed")));
+        peer.on("query-migrate", ok("{\"status\": \"failed\", \"error-desc\": \"Unable to write to socket: Broken pipe\"}"));
+
+        HypervisorException e = assertThrows(HypervisorException.class, () -> run(true));
+
+        assertEquals("Migration failed at the kvm level: Unable to write to socket: Broken pipe", e.getMessage());
+        assertEquals(with(SETUP, "query-migrate"), peer.commands(), "a live source is neither cancelled nor resumed");
+    }
+
+    @Test
+    void aFailureSeenByPollingWithoutErrorText() throws Exception {
+        peer.on("migrate", ok("{}"));
+        peer.on("query-migrate", ok(queryMigrate("failed", 5, 0, 100)));
+
+        HypervisorException e = assertThrows(HypervisorException.class, () -> run(true));
+
+        assertEquals("Migration failed at the kvm level", e.getMessage());
+        assertEquals(List.of(new MigrationStatus(State.FAILED, 5, 0, 100)), progress);
+    }
+
+    @Test
+    void aTimeoutCancelsTheMigration() throws Exception {
+        peer.on("migrate", ok("{}"));
+        peer.on("query-migrate", ok(queryMigrate("active", 1, 99, 100)));
+        long t0 = System.nanoTime();
+
+        HypervisorException e = assertThrows(HypervisorException.class,
+                () -> run(true, Duration.ofMillis(300), () -> null));
+
+        assertTrue(System.nanoTime() - t0 < 5_000_000_000L);
+        assertEquals("Migration of " + NAME + " to " + TARGET + " did not complete within PT0.3S; cancelled",
+                e.getMessage());
+        List<String> sent = peer.commands();
+        assertEquals("migrate_cancel", sent.get(sent.size() - 1));
+        assertEquals(1, peer.count("migrate_cancel"));
+    }
+
+    @Test
+    void aCancelReasonCancelsTheMigrationAndSaysWhy() throws Exception {
+        peer.on("migrate", ok("{}"));
+        peer.on("query-migrate", ok(queryMigrate("active", 1, 99, 100)));
+        int[] asked = {0};
+
+        HypervisorException e = assertThrows(HypervisorException.class, () -> run(true, Duration.ofSeconds(30),
+                () -> ++asked[0] < 2 ? null : "the node is being handed over"));
+
+        assertEquals("Migration of " + NAME + " to " + TARGET + " cancelled: the node is being handed over;"
+                + " the instance keeps running on the source", e.getMessage());
+        assertEquals(with(SETUP, "query-migrate", "migrate_cancel"), peer.commands());
+    }
+
+    @Test
+    void aNonLiveSourceIsStoppedFirstAndResumedOnFailure() throws Exception {
+        peer.on("migrate", (w, c) -> w.reply("{}").event("MIGRATION", migration("failed")));
+        peer.on("query-migrate", ok("{\"status\": \"failed\", \"error-desc\": \"Connection refused\"}"));
+
+        HypervisorException e = assertThrows(HypervisorException.class, () -> QmpMigration.run(qmp, NAME, TARGET,
+                8102, false, 0, 0, Duration.ofSeconds(30), progress::add, () -> null));
+
+        assertEquals("Migration failed at the kvm level: Connection refused", e.getMessage());
+        assertEquals(List.of("qmp_capabilities", "stop", "migrate-set-capabilities", "migrate", "query-migrate",
+                "cont"), peer.commands(), "no parameters to set when bandwidth and downtime are 0; resumed last");
+    }
+
+    @Test
+    void aNonLiveSourceIsResumedWhenTheTimeoutCancels() throws Exception {
+        peer.on("migrate", ok("{}"));
+        peer.on("query-migrate", ok(queryMigrate("active", 1, 99, 100)));
+
+        assertThrows(HypervisorException.class, () -> run(false, Duration.ofMillis(200), () -> null));
+
+        List<String> sent = peer.commands();
+        assertEquals("stop", sent.get(1));
+        assertEquals(List.of("migrate_cancel", "cont"), sent.subList(sent.size() - 2, sent.size()));
+    }
+
+    @Test
+    void aRefusedMigrateResumesTheSourceAndAFailedResumeRidesAlong() throws Exception {
+        peer.on("migrate", error("GenericError", "There's a migration process in progress"));
+        peer.on("cont", error("GenericError", "Resetting the Virtual Machine is required"));
+
+        QmpException e = assertThrows(QmpException.class, () -> run(false));
+
+        assertEquals("There's a migration process in progress", e.getMessage());
+        assertEquals(1, e.getSuppressed().length);
+        assertEquals("Resetting the Virtual Machine is required", e.getSuppressed()[0].getMessage());
+        assertEquals(with(List.of("qmp_capabilities", "stop"), "migrate-set-parameters", "migrate-set-capabilities",
+                "migrate", "cont"), peer.commands());
+    }
+
+    @Test
+    void statusMapsQemusStates() throws Exception {
+        String[][] cases = {{"none", "NONE"}, {"setup", "SETUP"}, {"active", "ACTIVE"}, {"pre-switchover", "ACTIVE"},
+            {"device", "ACTIVE"}, {"postcopy-active", "ACTIVE"}, {"wait-unplug", "ACTIVE"}, {"completed", "COMPLETED"},
+            {"failed", "FAILED"}, {"cancelling", "CANCELLED"}, {"cancelled", "CANCELLED"}, {"colo", "NONE"}};
+        List<FakeQmpPeer.Answer> answers = new ArrayList<>();
+        for (String[] c : cases) {
+            answers.add(ok(migration(c[0])));
+        }
+        answers.add(ok("{}"));
+        peer.on("query-migrate", answers.toArray(FakeQmpPeer.Answer[]::new));
+        for (String[] c : cases) {
+            assertEquals(new MigrationStatus(State.valueOf(c[1]), 0, 0, 0), QmpMigration.status(qmp), c[0]);
+        }
+        assertEquals(State.NONE, QmpMigration.status(qmp).status(), "no status at all: no migration");
+    }
+}
