@@ -149,6 +149,10 @@ public final class Monitors implements AutoCloseable {
             drop(e);
             return null;
         } finally {
+            // as call(): a reader that outlived forget() or close() must not keep the one connection QEMU serves
+            if (e.forgotten || closed) {
+                drop(e);
+            }
             e.lock.unlock();
         }
     }

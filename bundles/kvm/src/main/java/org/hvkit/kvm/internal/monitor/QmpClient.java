@@ -33,7 +33,7 @@ public final class QmpClient implements AutoCloseable {
     /** How long a command waits for its reply; a caller with a deadline of its own may shorten it. */
     private Duration timeout;
     /** Bytes received and not yet consumed; split at '\n' before decoding, so no UTF-8 character is cut. */
-    private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+    private final Lines pending = new Lines();
     private final Deque<JsonNode> events = new ArrayDeque<>();
     /** Read buffer; QMP messages are small, longer ones arrive in several reads and are reassembled. */
     private final byte[] buf = new byte[16384];
@@ -219,9 +219,9 @@ public final class QmpClient implements AutoCloseable {
     }
 
     private void received(int n) throws QmpException {
-        pending.write(buf, 0, n);
+        pending.append(buf, n);
         if (pending.size() > MAX_MESSAGE_BYTES) {
-            pending.reset();
+            pending.clear();
             throw new QmpException("QMP peer " + path + " sent more than " + MAX_MESSAGE_BYTES
                     + " bytes without ending a message", (String) null);
         }
@@ -229,34 +229,69 @@ public final class QmpClient implements AutoCloseable {
 
     /** The next complete message already received, or null. */
     private JsonNode nextPending() throws QmpException {
-        while (pending.size() > 0) {
-            byte[] have = pending.toByteArray();
-            int nl = indexOfNewline(have);
-            if (nl < 0) {
-                return null;
-            }
-            pending.reset();
-            pending.write(have, nl + 1, have.length - nl - 1);
-            String line = new String(have, 0, nl, StandardCharsets.UTF_8).trim();
+        for (String line = pending.next(); line != null; line = pending.next()) {
+            line = line.trim();
             if (line.isEmpty()) {
                 continue;
             }
             try {
                 return MAPPER.readTree(line);
             } catch (Exception e) {
-                throw new QmpException("Malformed QMP message on " + path + ": " + line, e);
+                throw new QmpException("Malformed QMP message on " + path + ": "
+                        + (line.length() > 200 ? line.substring(0, 200) + "…" : line), e);
             }
         }
         return null;
     }
 
-    private static int indexOfNewline(byte[] b) {
-        for (int i = 0; i < b.length; i++) {
-            if (b[i] == '\n') {
-                return i;
-            }
+    /**
+     * Received bytes cut into lines: only the bytes that arrived since the last look are scanned
+     * for the newline, so a long message costs linear time (a peer that never ends its line is
+     * cut off at {@link #MAX_MESSAGE_BYTES}).
+     */
+    private static final class Lines {
+        private byte[] data = new byte[16384];
+        private int start;
+        private int end;
+        private int scanned;
+
+        int size() {
+            return end - start;
         }
-        return -1;
+
+        void clear() {
+            start = 0;
+            end = 0;
+            scanned = 0;
+        }
+
+        void append(byte[] b, int n) {
+            if (end + n > data.length) {
+                int live = end - start;
+                byte[] to = live + n > data.length ? new byte[Math.max(data.length * 2, live + n)] : data;
+                System.arraycopy(data, start, to, 0, live);
+                data = to;
+                scanned -= start;
+                start = 0;
+                end = live;
+            }
+            System.arraycopy(b, 0, data, end, n);
+            end += n;
+        }
+
+        /** The next complete line (without its newline), or null. */
+        String next() {
+            for (int i = Math.max(scanned, start); i < end; i++) {
+                if (data[i] == '\n') {
+                    String line = new String(data, start, i - start, StandardCharsets.UTF_8);
+                    start = i + 1;
+                    scanned = start;
+                    return line;
+                }
+            }
+            scanned = end;
+            return null;
+        }
     }
 
     /** Nothing arrived in time. */

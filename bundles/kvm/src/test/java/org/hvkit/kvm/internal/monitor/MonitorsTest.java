@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import org.hvkit.hypervisor.HypervisorException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -184,8 +183,6 @@ class MonitorsTest {
      * greeted.
      */
     @Test
-    @Disabled("main-code bug (hvkit #13 report): Monitors.status() ignores forgotten/closed when it ends;"
-            + " the connection outlives close()")
     void aSlowReaderDropsItsConnectionWhenCloseGaveUpWaiting() throws Exception {
         monitors.close();
         monitors = new Monitors(Duration.ofMillis(300));
