@@ -74,8 +74,19 @@ public interface Hypervisor {
      */
     Optional<InstanceInfo> instanceInfo(String name) throws HypervisorException;
 
-    /** Information about every alive instance; instances that cannot be inspected are skipped. */
-    List<InstanceInfo> allInstancesInfo() throws HypervisorException;
+    /**
+     * Information about every alive instance; instances that cannot be inspected are skipped.
+     * The default asks {@link #instanceInfo} for each of {@link #listInstances} (Ganeti's base
+     * loop; a default since 1.2).
+     */
+    default List<InstanceInfo> allInstancesInfo() throws HypervisorException {
+        // Ganeti's BaseHypervisor loop; a hypervisor that can answer for all at once overrides it
+        List<InstanceInfo> out = new java.util.ArrayList<>();
+        for (String name : listInstances()) {
+            instanceInfo(name).ifPresent(out::add);
+        }
+        return out;
+    }
 
     /**
      * The definition an alive instance was started with, as saved in the hypervisor's runtime
@@ -144,8 +155,10 @@ public interface Hypervisor {
     /** How to reach the instance's console. */
     InstanceConsole instanceConsole(Instance instance) throws HypervisorException;
 
-    /** Resources of this node. */
-    NodeInfo nodeInfo() throws HypervisorException;
+    /** Resources of this node; the default reads this Linux machine's (a default since 1.2). */
+    default NodeInfo nodeInfo() throws HypervisorException {
+        return NodeInfo.ofLinux();
+    }
 
     /** Problems with this node's setup; empty when all is well. */
     List<String> verify();

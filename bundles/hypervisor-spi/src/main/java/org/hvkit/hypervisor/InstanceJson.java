@@ -270,17 +270,7 @@ public final class InstanceJson {
         ObjectNode be = o.putObject("beparams");
         be.put("memory", instance.beparams().memory());
         be.put("vcpus", instance.beparams().vcpus());
-        ArrayNode nics = o.putArray("nics");
-        for (Nic nic : instance.nics()) {
-            ObjectNode n = nics.addObject();
-            n.put("mac", nic.mac());
-            if (nic.ip() != null) {
-                n.put("ip", nic.ip());
-            }
-            ObjectNode np = n.putObject("nicparams");
-            np.put("mode", nic.mode().ganetiName());
-            np.put("link", nic.link());
-        }
+        o.set("nics", nicsToTree(instance.nics()));
         ArrayNode disks = o.putArray("disks");
         for (Disk disk : instance.disks()) {
             ObjectNode d = disks.addObject();
@@ -294,6 +284,32 @@ public final class InstanceJson {
         instance.tags().forEach(tags::add);
         o.put("uuid", instance.uuid());
         return o;
+    }
+
+    /** Encodes NICs in Ganeti's shape, {@code [{mac, ip, nicparams {mode, link}}]}. Since 1.2. */
+    public static ArrayNode nicsToTree(List<Nic> list) {
+        ArrayNode nics = MAPPER.createArrayNode();
+        for (Nic nic : list) {
+            ObjectNode n = nics.addObject();
+            n.put("mac", nic.mac());
+            if (nic.ip() != null) {
+                n.put("ip", nic.ip());
+            }
+            ObjectNode np = n.putObject("nicparams");
+            np.put("mode", nic.mode().ganetiName());
+            np.put("link", nic.link());
+        }
+        return nics;
+    }
+
+    /**
+     * Decodes the NIC list under {@code key} of {@code parent} with the checks an instance file
+     * gets (valid, unicast MACs, none twice); errors name {@code key[i]}. Shared by every reader
+     * of NIC lists (the KVM runtime file among them). Since 1.2.
+     */
+    public static List<Nic> nicsFromTree(JsonNode parent, String key, Consumer<String> warnings, boolean lenient)
+            throws ParameterException {
+        return new Decoder(warnings, lenient).nics(parent, key);
     }
 
     /** One decoding: where warnings go and whether unknown fields are tolerated. */
@@ -321,15 +337,7 @@ public final class InstanceJson {
                     .uuid(text(root, "uuid", false, ""));
             b.hvparams(hvparams(root.get("hvparams")));
             b.beparams(beparams(root.get("beparams")));
-            List<Nic> nics = new ArrayList<>();
-            for (Map.Entry<Integer, JsonNode> e : elements(root, "nics")) {
-                nics.add(nic(e.getValue(), "nics[" + e.getKey() + "]"));
-            }
-            int[] duplicate = Instance.duplicateMac(nics);
-            if (duplicate != null) {
-                throw fail("nics[" + duplicate[0] + "].mac", Instance.duplicateMacText(nics, duplicate));
-            }
-            b.nics(nics);
+            b.nics(nics(root, "nics"));
             for (Map.Entry<Integer, JsonNode> e : elements(root, "disks")) {
                 b.disk(disk(e.getValue(), "disks[" + e.getKey() + "]"));
             }
@@ -375,6 +383,19 @@ public final class InstanceJson {
                 throw fail("beparams.vcpus", vcpus + " is out of range (allowed: 1..4096)");
             }
             return new BackendParams((int) memory, (int) vcpus);
+        }
+
+        /** The NIC list under {@code key} of {@code parent}: each NIC checked, no MAC twice. */
+        List<Nic> nics(JsonNode parent, String key) throws ParameterException {
+            List<Nic> nics = new ArrayList<>();
+            for (Map.Entry<Integer, JsonNode> e : elements(parent, key)) {
+                nics.add(nic(e.getValue(), key + "[" + e.getKey() + "]"));
+            }
+            int[] duplicate = Instance.duplicateMac(nics);
+            if (duplicate != null) {
+                throw fail(key + "[" + duplicate[0] + "].mac", Instance.duplicateMacText(nics, duplicate));
+            }
+            return nics;
         }
 
         private Nic nic(JsonNode node, String path) throws ParameterException {
@@ -453,12 +474,21 @@ public final class InstanceJson {
     }
 
     private static Map<String, Object> hvparams(JsonNode node) throws ParameterException {
+        return hvparamsFromTree(node, "hvparams");
+    }
+
+    /**
+     * Decodes hypervisor parameter values as an instance file has them (strings, booleans,
+     * integers, null); errors name {@code field}. Shared by every reader of hvparams (the KVM
+     * runtime file among them). Since 1.2.
+     */
+    public static Map<String, Object> hvparamsFromTree(JsonNode node, String field) throws ParameterException {
         Map<String, Object> out = new LinkedHashMap<>();
         if (node == null || node.isNull()) {
             return out;
         }
         if (!node.isObject()) {
-            throw fail("hvparams", "expected an object of parameter values, got " + kind(node));
+            throw fail(field, "expected an object of parameter values, got " + kind(node));
         }
         for (Map.Entry<String, JsonNode> e : node.properties()) {
             JsonNode v = e.getValue();
@@ -472,7 +502,7 @@ public final class InstanceJson {
             } else if (v.isIntegralNumber() && v.canConvertToLong()) {
                 value = v.asLong();
             } else {
-                throw fail("hvparams." + Texts.escape(Texts.truncate(e.getKey())),
+                throw fail(field + "." + Texts.escape(Texts.truncate(e.getKey())),
                         "expected a string, boolean or integer, got " + kind(v));
             }
             out.put(e.getKey(), value);

@@ -29,6 +29,19 @@ public record NodeInfo(long memoryTotal, long memoryFree, long memoryDom0, int c
     private static final Pattern PROCESSOR_LINE = Pattern.compile("^processor\\s*:\\s*[0-9]+\\s*$");
     private static final Pattern PHYSICAL_ID_LINE = Pattern.compile("^physical id\\s*:\\s*(\\d+)\\s*$");
 
+    /**
+     * This machine's host name, the node name a hypervisor falls back to when none is configured
+     * (Ganeti's {@code netutils.Hostname.GetSysName}); {@code localhost} when it cannot be read.
+     * Since 1.2.
+     */
+    public static String hostname() {
+        try {
+            return java.nio.file.Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
+    }
+
     /** Reads the running Linux node's {@code /proc/meminfo} and {@code /proc/cpuinfo}. */
     public static NodeInfo ofLinux() throws HypervisorException {
         return ofLinux(Path.of("/proc/meminfo"), Path.of("/proc/cpuinfo"));

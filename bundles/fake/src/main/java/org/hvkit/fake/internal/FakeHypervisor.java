@@ -91,11 +91,7 @@ public final class FakeHypervisor implements Hypervisor {
         if (configured != null && !configured.isBlank()) {
             return configured.trim();
         }
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
-        } catch (IOException e) {
-            return "localhost";
-        }
+        return NodeInfo.hostname();
     }
 
     private static Path stateDir(String configured) {
@@ -160,15 +156,6 @@ public final class FakeHypervisor implements Hypervisor {
     private static InstanceInfo info(String name, FakeState s) {
         return new InstanceInfo(name, -1, s.instance().beparams().memory(), s.instance().beparams().vcpus(),
                 s.state(), 0);
-    }
-
-    @Override
-    public List<InstanceInfo> allInstancesInfo() throws HypervisorException {
-        List<InstanceInfo> out = new ArrayList<>();
-        for (String name : store.names()) {
-            store.read(name).ifPresent(s -> out.add(info(name, s)));
-        }
-        return out;
     }
 
     @Override
@@ -272,11 +259,6 @@ public final class FakeHypervisor implements Hypervisor {
     @Override
     public InstanceConsole instanceConsole(Instance instance) {
         return InstanceConsole.message(instance.name(), "Console not available for fake hypervisor");
-    }
-
-    @Override
-    public NodeInfo nodeInfo() throws HypervisorException {
-        return NodeInfo.ofLinux();
     }
 
     @Override

@@ -20,7 +20,6 @@ import org.hvkit.hypervisor.InstanceConsole;
 import org.hvkit.hypervisor.InstanceInfo;
 import org.hvkit.hypervisor.MigrationInfo;
 import org.hvkit.hypervisor.MigrationStatus;
-import org.hvkit.hypervisor.NodeInfo;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.hypervisor.ParameterSpec;
 import org.hvkit.hypervisor.SerialConsole;
@@ -264,11 +263,6 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     public Optional<Path> serialLog(String name) throws HypervisorException {
         Path log = core.paths().serialLog(checkName(name));
         return Files.isRegularFile(log, LinkOption.NOFOLLOW_LINKS) ? Optional.of(log) : Optional.empty();
-    }
-
-    @Override
-    public NodeInfo nodeInfo() throws HypervisorException {
-        return NodeInfo.ofLinux();
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.hvkit.kvm.internal;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,6 +10,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.NodeInfo;
 import org.hvkit.hypervisor.ParameterCheck;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.hypervisor.ParameterSpec;
@@ -28,7 +28,7 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
 
     static KvmSettings from(KvmConfiguration c, Map<String, ?> properties) {
         String node = c.hypervisor_node() != null && !c.hypervisor_node().isBlank() ? c.hypervisor_node().trim()
-                : hostname();
+                : NodeInfo.hostname();
         Path root = absolute("root.dir", c.root_dir());
         Path kvm = c.kvm_path() == null || c.kvm_path().isBlank() ? defaultKvm() : absolute("kvm.path", c.kvm_path());
         String mode = c.nic_setup() == null ? "native" : c.nic_setup().trim();
@@ -115,13 +115,5 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
             }
         }
         return Path.of("/usr/bin/qemu-system-x86_64");
-    }
-
-    private static String hostname() {
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
-        } catch (IOException e) {
-            return "localhost";
-        }
     }
 }

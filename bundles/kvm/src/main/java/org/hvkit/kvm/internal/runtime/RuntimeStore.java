@@ -8,8 +8,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,7 +24,6 @@ import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.InstanceJson;
 import org.hvkit.hypervisor.Nic;
-import org.hvkit.hypervisor.NicMode;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.kvm.internal.argv.KvmRuntime;
 import org.hvkit.kvm.internal.runtime.RuntimePaths;
@@ -90,17 +87,7 @@ public final class RuntimeStore {
         ArrayNode top = MAPPER.createArrayNode();
         ArrayNode cmd = top.addArray();
         runtime.argv().forEach(cmd::add);
-        ArrayNode nics = top.addArray();
-        for (Nic n : runtime.nics()) {
-            ObjectNode o = nics.addObject();
-            o.put("mac", n.mac());
-            if (n.ip() != null) {
-                o.put("ip", n.ip());
-            }
-            ObjectNode p = o.putObject("nicparams");
-            p.put("mode", n.mode().ganetiName());
-            p.put("link", n.link());
-        }
+        top.add(InstanceJson.nicsToTree(runtime.nics()));
         top.add(MAPPER.valueToTree(runtime.hvparams()));
         ObjectNode extra = top.addObject().putObject("hvkit");
         extra.put("version", FORMAT_VERSION);
@@ -140,31 +127,19 @@ public final class RuntimeStore {
         JsonNode extra = top.size() > 3 ? top.get(3).path("hvkit") : null;
         List<String> argv = extra == null || extra.path("version").asInt(1) < 2 ? withoutControlSockets(command)
                 : command;
-        List<Nic> nics = new ArrayList<>();
-        for (JsonNode n : top.get(1)) {
-            JsonNode p = n.path("nicparams");
-            try {
-                nics.add(new Nic(n.path("mac").asText(), n.hasNonNull("ip") ? n.get("ip").asText() : null,
-                        NicMode.valueOf(p.path("mode").asText("bridged").toUpperCase(java.util.Locale.ROOT)),
-                        p.path("link").asText("")));
-            } catch (IllegalArgumentException e) {
-                throw new HypervisorException("Failed to load KVM runtime file " + source + ": bad NIC " + n, e);
-            }
-        }
-        Map<String, Object> hv = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = top.get(2).fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            JsonNode v = e.getValue();
-            hv.put(e.getKey(), v.isNull() ? null : v.isBoolean() ? (Object) v.asBoolean()
-                    : v.isIntegralNumber() ? (Object) v.asLong() : v.asText());
-        }
+        // the instance file's own codec for NICs and hvparams: the same checks (valid, unicast,
+        // unique MACs), lenient about fields Ganeti's runtime files carry beyond hvkit's
+        List<Nic> nics;
+        Map<String, Object> hv;
         Optional<Instance> instance = Optional.empty();
-        if (extra != null && extra.has("instance")) {
-            try {
+        try {
+            nics = InstanceJson.nicsFromTree(MAPPER.createObjectNode().set("nics", top.get(1)), "nics", w -> { }, true);
+            hv = InstanceJson.hvparamsFromTree(top.get(2), "hvparams");
+            if (extra != null && extra.has("instance")) {
                 instance = Optional.of(InstanceJson.fromTree(extra.get("instance"), w -> { }));
-            } catch (ParameterException e) {
-                throw new HypervisorException("Failed to load KVM runtime file " + source + ": " + e.getMessage(), e);
             }
+        } catch (ParameterException e) {
+            throw new HypervisorException("Failed to load KVM runtime file " + source + ": " + e.getMessage(), e);
         }
         return new Saved(new KvmRuntime(argv, nics, hv), instance, text);
     }

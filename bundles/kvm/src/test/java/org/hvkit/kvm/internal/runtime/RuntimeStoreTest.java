@@ -180,11 +180,16 @@ class RuntimeStoreTest {
         "number in command   | [[\"/usr/bin/kvm\", \"-m\", 128], [], {}] | the command holds a non-string element 128",
         "null in command     | [[\"/usr/bin/kvm\", null], [], {}]    | the command holds a non-string element null",
         "object in command   | [[{\"a\": [1]}], [], {}]              | the command holds a non-string element {\"a\":[1]}",
-        "bad MAC             | [[], [{\"mac\": \"zz\"}], {}]         | bad NIC {\"mac\":\"zz\"}",
-        "multicast MAC       | [[], [{\"mac\": \"01:00:5e:00:00:01\"}], {}] | bad NIC {\"mac\":\"01:00:5e:00:00:01\"}",
+        "bad MAC             | [[], [{\"mac\": \"zz\"}], {}]         | Invalid instance definition: nics[0].mac: 'zz' is not a"
+                + " valid MAC address (expected six colon-separated hex pairs, e.g. aa:00:00:12:34:56)",
+        "multicast MAC       | [[], [{\"mac\": \"01:00:5e:00:00:01\"}], {}] | Invalid instance definition: nics[0].mac:"
+                + " 01:00:5e:00:00:01 is a multicast address; a NIC needs a unicast MAC (lowest bit of the first octet"
+                + " clear)",
         "unknown NIC mode    | [[], [{\"mac\": \"aa:00:00:00:00:01\", \"nicparams\": {\"mode\": \"bogus\"}}], {}]"
-                + " | bad NIC {\"mac\":\"aa:00:00:00:00:01\",\"nicparams\":{\"mode\":\"bogus\"}}",
-        "NIC not an object   | [[], [\"aa:00:00:00:00:01\"], {}]     | bad NIC \"aa:00:00:00:00:01\"",
+                + " | Invalid instance definition: nics[0].nicparams.mode: unknown NIC mode 'bogus' (allowed: bridged,"
+                + " routed)",
+        "NIC not an object   | [[], [\"aa:00:00:00:00:01\"], {}]     | Invalid instance definition: nics[0]: expected an"
+                + " object {mac, ip, nicparams}, got string 'aa:00:00:00:00:01'",
         "bad instance        | [[], [], {}, {\"hvkit\": {\"version\": 2, \"instance\": {\"name\": \"../x\"}}}]"
                 + " | Invalid instance definition: name: '../x' is not a valid instance name (1-63 characters: letters, digits,"
                 + " '.', '_', '-', starting with a letter or digit; every label between dots is non-empty and starts"

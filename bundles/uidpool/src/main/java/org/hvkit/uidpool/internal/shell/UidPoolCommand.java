@@ -1,4 +1,4 @@
-package org.hvkit.shell.internal;
+package org.hvkit.uidpool.internal.shell;
 
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -13,6 +13,7 @@ import org.hvkit.uidpool.UidRanges;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 
+/** {@code hv:uidpool}: the pool as an operator sees it (in this bundle, so the hv shell needs no pool). */
 @Command(scope = "hv", name = "uidpool", description = "Shows the uid pool: ranges, lock directory, total, taken and free uids.")
 @Service
 public final class UidPoolCommand implements Action {
