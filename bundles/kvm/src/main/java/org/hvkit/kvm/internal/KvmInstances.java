@@ -1,11 +1,8 @@
 package org.hvkit.kvm.internal;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -88,7 +85,8 @@ final class KvmInstances implements AutoCloseable {
             this.accounts = new Accounts(natives.spawner());
             this.cleaner = new InstanceCleaner(paths);
             NicConfigurator nics = settings.scriptNicSetup()
-                    ? new ScriptNicConfigurator(ifupScript(), natives.spawner(), settings.ifupTimeout())
+                    ? ScriptNicConfigurator.withScript(settings.ifupScript(), paths, natives.spawner(),
+                            settings.ifupTimeout())
                     : new NativeNicConfigurator(natives.netlink());
             this.launcher = new KvmLauncher(settings.kvmPath(), paths, natives.spawner(), natives.taps(), nics,
                     processes, accounts, monitors, cleaner, Duration.ofSeconds(60));
@@ -97,20 +95,6 @@ final class KvmInstances implements AutoCloseable {
             rootLock.close();
             throw e;
         }
-    }
-
-    private Path ifupScript() throws HypervisorException {
-        if (settings.ifupScript() != null) {
-            return settings.ifupScript();
-        }
-        Path builtIn = paths.confined(paths.root().resolve("kvm-ifup"));
-        try (InputStream in = KvmInstances.class.getResourceAsStream("/org/hvkit/kvm/kvm-ifup")) {
-            Files.copy(in, builtIn, StandardCopyOption.REPLACE_EXISTING);
-            Files.setPosixFilePermissions(builtIn, PosixFilePermissions.fromString("rwxr-xr-x"));
-        } catch (IOException e) {
-            throw new HypervisorException("cannot install the built-in kvm-ifup at " + builtIn + ": " + e, e);
-        }
-        return builtIn;
     }
 
     RuntimePaths paths() { return paths; }

@@ -1,6 +1,11 @@
 package org.hvkit.kvm.internal.network;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,6 +15,7 @@ import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;
+import org.hvkit.kvm.internal.runtime.RuntimePaths;
 import org.hvkit.netdev.NativeException;
 import org.hvkit.netdev.ProcessSpawner;
 import org.hvkit.netdev.SpawnRequest;
@@ -29,6 +35,25 @@ public final class ScriptNicConfigurator implements NicConfigurator {
         this.script = script;
         this.spawner = spawner;
         this.timeout = timeout;
+    }
+
+    /**
+     * The configured script, or hvkit's built-in {@code kvm-ifup} installed as
+     * {@code <root.dir>/kvm-ifup} when none is configured.
+     */
+    public static ScriptNicConfigurator withScript(Path configured, RuntimePaths paths, ProcessSpawner spawner,
+                                                   Duration timeout) throws HypervisorException {
+        if (configured != null) {
+            return new ScriptNicConfigurator(configured, spawner, timeout);
+        }
+        Path builtIn = paths.confined(paths.root().resolve("kvm-ifup"));
+        try (InputStream in = ScriptNicConfigurator.class.getResourceAsStream("/org/hvkit/kvm/kvm-ifup")) {
+            Files.copy(in, builtIn, StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(builtIn, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new HypervisorException("cannot install the built-in kvm-ifup at " + builtIn + ": " + e, e);
+        }
+        return new ScriptNicConfigurator(builtIn, spawner, timeout);
     }
 
     /** The script's environment: the daemon's, LC_ALL=C, PATH plus the sbin dirs, and Ganeti's variables. */
