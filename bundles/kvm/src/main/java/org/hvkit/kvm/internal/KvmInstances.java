@@ -175,11 +175,6 @@ final class KvmInstances implements AutoCloseable {
         return new Operation(name, locks.acquire(name, what, LOCK_WAIT));
     }
 
-    /** Takes the instance's lock only if free (best-effort housekeeping). */
-    Optional<InstanceLocks.Held> tryLock(String name, String what) throws HypervisorException {
-        return locks.tryAcquire(name, what);
-    }
-
     void refuseWhenClosing(String what) throws HypervisorException {
         if (closing) {
             throw new HypervisorException("Cannot " + what + ": the KVM hypervisor of node " + settings.node()

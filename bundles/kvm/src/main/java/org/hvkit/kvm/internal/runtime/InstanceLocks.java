@@ -98,11 +98,6 @@ public final class InstanceLocks {
         }
     }
 
-    /** Takes the lock only if it is free right now. */
-    public Optional<Held> tryAcquire(String name, String operation) throws HypervisorException {
-        return tryOnce(name, paths.confined(paths.lockFile(name)), operation);
-    }
-
     private Optional<Held> tryOnce(String name, Path file, String operation) throws HypervisorException {
         Optional<LockedFile> got;
         try {
