@@ -66,6 +66,11 @@ final class InstanceStates implements AutoCloseable {
         });
     }
 
+    /** The instance's QEMU process when it runs (pid file + {@code /proc} with the {@code -name} guard). */
+    Optional<QemuProcess> alive(String name) {
+        return processes.alive(QemuProcesses.readPid(paths.pidFile(name)), name);
+    }
+
     /** One instance, waiting at most {@code wait} for QEMU; empty when it is not alive. */
     Optional<InstanceInfo> info(String name, Duration wait) {
         Optional<InstanceInfo> fast = fromKeptConnection(name);
@@ -86,7 +91,7 @@ final class InstanceStates implements AutoCloseable {
     }
 
     private Optional<InstanceInfo> asked(String name, Duration wait) {
-        Optional<QemuProcess> p = processes.alive(QemuProcesses.readPid(paths.pidFile(name)), name);
+        Optional<QemuProcess> p = alive(name);
         if (p.isEmpty()) {
             processByName.remove(name);
             return Optional.empty();
@@ -157,7 +162,7 @@ final class InstanceStates implements AutoCloseable {
     }
 
     private Optional<InstanceInfo> unresponsive(String name) {
-        return processes.alive(QemuProcesses.readPid(paths.pidFile(name)), name)
+        return alive(name)
                 .flatMap(p -> describe(name, p, null));
     }
 
@@ -168,8 +173,7 @@ final class InstanceStates implements AutoCloseable {
     Map<String, Instance> runningDefinitions(String except) {
         Map<String, Instance> out = new LinkedHashMap<>();
         for (String name : store.knownNames()) {
-            if (name.equals(except)
-                    || processes.alive(QemuProcesses.readPid(paths.pidFile(name)), name).isEmpty()) {
+            if (name.equals(except) || alive(name).isEmpty()) {
                 continue;
             }
             try {

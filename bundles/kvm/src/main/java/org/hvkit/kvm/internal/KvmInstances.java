@@ -119,9 +119,9 @@ final class KvmInstances implements AutoCloseable {
         return closing;
     }
 
-    /** The instance's QEMU process when it runs (pid file + {@code /proc} with the {@code -name} guard). */
+    /** The instance's QEMU process when it runs ({@link InstanceStates#alive}). */
     Optional<QemuProcess> alive(String name) {
-        return processes.alive(QemuProcesses.readPid(paths.pidFile(name)), name);
+        return states.alive(name);
     }
 
     /** A running operation: the instance's lock, registered so that closing can wait for it. */
