@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Dictionary;
 import java.util.Hashtable;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -70,7 +69,6 @@ import org.osgi.service.cm.ConfigurationAdmin;
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class FaultIT extends HvkitTestSupport {
 
-    private static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
     private static final String FA = "node-fa";
     private static final String FB = "node-fb";
     private static final String SLOW = "node-fslow";
@@ -273,13 +271,7 @@ public class FaultIT extends HvkitTestSupport {
     }
 
     private static Map<String, Object> node(String node, Path root, int migrationPort) {
-        Map<String, Object> props = new LinkedHashMap<>();
-        props.put("hypervisor.node", node);
-        props.put("hypervisor.address", "127.0.0.1");
-        props.put("root.dir", root.toString());
-        props.put("kvm.path", QEMU.toString());
-        props.put("stop.timeout.seconds", "30");
-        props.put("hvparam.migration_port", Integer.toString(migrationPort));
+        Map<String, Object> props = kvmNodeProperties(node, root, migrationPort);
         props.put("hvparam.migration_bandwidth", "1");
         return props;
     }

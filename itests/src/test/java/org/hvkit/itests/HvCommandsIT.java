@@ -45,7 +45,6 @@ import org.osgi.service.cm.ConfigurationAdmin;
 @ExamReactorStrategy(PerClass.class)
 public class HvCommandsIT extends HvkitTestSupport {
 
-    private static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
     private static final Set<String> POOL_UIDS = Set.of("65534", "34");
 
     @Inject
@@ -62,15 +61,7 @@ public class HvCommandsIT extends HvkitTestSupport {
 
     private Configuration kvmNode(String alias, String node, Path root, int migrationPort) throws Exception {
         Configuration cfg = configAdmin.getFactoryConfiguration("org.hvkit.kvm", alias, "?");
-        Dictionary<String, Object> props = new Hashtable<>();
-        props.put("hypervisor.node", node);
-        props.put("hypervisor.address", "127.0.0.1");
-        props.put("root.dir", root.toString());
-        props.put("kvm.path", QEMU.toString());
-        props.put("stop.timeout.seconds", "30");
-        // a node-wide hvparam (Ganeti's cluster level): migration_port is global, no instance may set it
-        props.put("hvparam.migration_port", Integer.toString(migrationPort));
-        cfg.update(props);
+        cfg.update(new Hashtable<>(kvmNodeProperties(node, root, migrationPort)));
         return cfg;
     }
 

@@ -21,6 +21,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -62,6 +64,8 @@ public abstract class HvkitTestSupport {
     static final String FAKE_NODE_A_CFG = "etc/org.hvkit.fake-nodea.cfg";
     /** System property (inside the container) naming this test's private scratch directory. */
     static final String SCRATCH_PROPERTY = "hvkit.it.scratch";
+    /** The QEMU that {@code .ci/run} installs (Debian's qemu-system-x86). */
+    protected static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
 
     @Inject
     protected BundleContext bundleContext;
@@ -138,6 +142,22 @@ public abstract class HvkitTestSupport {
     /** This test's private scratch directory (exists). */
     protected static Path scratch() {
         return Path.of(System.getProperty(SCRATCH_PROPERTY));
+    }
+
+    /**
+     * A KVM node's configuration on loopback with its own root.dir, the installed QEMU, a 30 s
+     * stop timeout and a node-wide {@code migration_port} (Ganeti's cluster-level hvparam: no
+     * instance may set it).
+     */
+    protected static Map<String, Object> kvmNodeProperties(String node, Path root, int migrationPort) {
+        Map<String, Object> props = new LinkedHashMap<>();
+        props.put("hypervisor.node", node);
+        props.put("hypervisor.address", "127.0.0.1");
+        props.put("root.dir", root.toString());
+        props.put("kvm.path", QEMU.toString());
+        props.put("stop.timeout.seconds", "30");
+        props.put("hvparam.migration_port", Integer.toString(migrationPort));
+        return props;
     }
 
     /** Writes {@code json} to a file in the scratch directory and returns its absolute path. */

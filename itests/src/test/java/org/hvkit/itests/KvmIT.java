@@ -34,8 +34,6 @@ import org.osgi.service.cm.ConfigurationAdmin;
 @ExamReactorStrategy(PerClass.class)
 public class KvmIT extends HvkitTestSupport {
 
-    private static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
-
     @Inject
     private ConfigurationAdmin configAdmin;
 
