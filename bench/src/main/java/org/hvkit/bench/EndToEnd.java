@@ -33,7 +33,7 @@ import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.MigrationInfo;
 import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;
-import org.hvkit.kvm.internal.BenchNodes;
+import org.hvkit.kvm.internal.KvmNodeFixture;
 import org.hvkit.kvm.internal.monitor.QmpClient;
 import org.hvkit.netdev.internal.FlockFileLocks;
 import org.hvkit.uidpool.UidPool;
@@ -155,7 +155,7 @@ public final class EndToEnd {
     private Hypervisor node(String name, UidPool pool, Map<String, ?> defaults) throws IOException {
         Path root = work.resolve(name);
         Files.createDirectories(root);
-        Hypervisor hv = BenchNodes.node(name, root, qemu, pool, defaults);
+        Hypervisor hv = KvmNodeFixture.node(name, root, qemu, pool, defaults);
         nodes.add(hv);
         return hv;
     }
@@ -379,7 +379,7 @@ public final class EndToEnd {
             from.migrateInstance(inst, ADDRESS, true);
             Instant returned = Instant.now();
             total.add(ms(System.nanoTime() - t0));
-            Instant completed = BenchNodes.lastMigrationCompleted(from);
+            Instant completed = from.migrationStatus(inst).completedAt();
             if (completed == null) {
                 notes.add("migration " + i + " completed without a MIGRATION event (seen by query-migrate)");
             } else {
@@ -636,7 +636,7 @@ public final class EndToEnd {
                         + " the starts (one `query-status` per instance): " + f(firstCall.get(e.getKey())) + " ms", "—",
                         last ? "≤ 20 ms at " + scale : "—", last ? (med <= 20 ? "yes" : "no") : "—"));
             }
-            BenchNodes.release(a); // Karaf's component takes the monitors over, as after a bundle update
+            KvmNodeFixture.release(a); // Karaf's component takes the monitors over, as after a bundle update
             karaf(a, started);
         } finally {
             List<Future<?>> stops = new ArrayList<>();

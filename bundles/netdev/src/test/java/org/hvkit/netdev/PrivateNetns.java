@@ -1,7 +1,5 @@
 package org.hvkit.netdev;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,14 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.Assumptions;
-
 /**
  * Guards the tests that create taps, bridges and routes: they run only as root inside the
  * private network namespace that {@code src/test/netns-jvm/bin/java} creates. Anywhere else
- * they are skipped with a loud line saying why (CI runs as root, so there they run). Where a
- * skip would hide a broken machine (CI), {@code HVKIT_REQUIRE_NATIVE=1} or
- * {@code -Dhvkit.requireNative=true} turns every such skip into a failure with the same reason.
+ * they are skipped, or fail where native tests are required ({@link NativeTests}).
  */
 final class PrivateNetns {
 
@@ -25,49 +19,13 @@ final class PrivateNetns {
     }
 
     static void require() {
-        String reason = whyNot();
-        if (reason != null) {
-            skip("netdev native test", reason);
-        }
-    }
-
-    /** Skips the calling test with a loud line, or fails it when native tests are required. */
-    static void skip(String what, String reason) {
-        System.out.println("*** SKIPPED " + what + ": " + reason + " ***");
-        if ("1".equals(System.getenv("HVKIT_REQUIRE_NATIVE")) || Boolean.getBoolean("hvkit.requireNative")) {
-            fail(what + " cannot run and native tests are required (HVKIT_REQUIRE_NATIVE=1 or"
-                    + " -Dhvkit.requireNative=true): " + reason);
-        }
-        Assumptions.abort(reason);
-    }
-
-    private static String whyNot() {
-        String netns = System.getenv("HVKIT_NETNS");
-        if (!"private".equals(netns)) {
-            return "not inside a private network namespace (" + (netns == null ? "HVKIT_NETNS unset" : netns) + ")";
-        }
-        if (!Files.exists(Path.of("/dev/net/tun"))) {
-            return "/dev/net/tun is missing";
-        }
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:") && !line.split("\\s+")[2].equals("0")) {
-                    return "not running as root (effective uid " + line.split("\\s+")[2] + ")";
-                }
-            }
-        } catch (IOException e) {
-            return "cannot read /proc/self/status: " + e;
-        }
-        return null;
+        NativeTests.require("netdev native test", NativeTests.whyNotPrivateNetns());
     }
 
     /** QEMU for x86_64, or a skip of {@code test} when it is not installed. */
     static Path qemu(String test) {
-        Path qemu = Path.of("/usr/bin/qemu-system-x86_64");
-        if (!Files.isExecutable(qemu)) {
-            skip(test, qemu + " is not installed (apt-get install qemu-system-x86)");
-        }
-        return qemu;
+        NativeTests.require(test, NativeTests.whyNoQemu());
+        return NativeTests.QEMU;
     }
 
     /** Whether process {@code pid} exists and is not a zombie (orphans wait for init to reap them). */

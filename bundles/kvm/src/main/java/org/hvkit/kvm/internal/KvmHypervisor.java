@@ -8,9 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
-
-import com.fasterxml.jackson.databind.JsonNode;
 
 import org.hvkit.hypervisor.CommandLinePreview;
 import org.hvkit.hypervisor.Hypervisor;
@@ -25,13 +22,11 @@ import org.hvkit.hypervisor.ParameterSpec;
 import org.hvkit.hypervisor.SerialConsole;
 import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
-import org.hvkit.kvm.internal.monitor.Monitors;
 import org.hvkit.kvm.internal.monitor.SocketChannelAdapter;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.params.SecurityModel;
 import org.hvkit.netdev.NativeException;
 import org.hvkit.netdev.UnixSocket;
-import org.hvkit.uidpool.UidPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,18 +44,15 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     private final KvmSettings settings;
     private final KvmInstances core;
     private final KvmMigrator migrator;
-    /** Only tests and the benchmark set it; in Karaf the supplier is {@link KvmNode}'s dynamic reference. */
-    private final AtomicReference<UidPool> fixedPool = new AtomicReference<>();
 
     /**
-     * Opens the node: creates and locks the runtime directory.
-     *
-     * @throws HypervisorException when root.dir cannot be used (another component owns it …)
+     * The facade over an opened node. {@link KvmNode} (the composition root) opens the core
+     * with the DS-bound uid pool; tests and the benchmark open it with theirs. The facade owns
+     * the core from here on and closes it in {@link #close}.
      */
-    KvmHypervisor(KvmSettings settings, NativeServices natives, java.util.function.Supplier<UidPool> pool)
-            throws HypervisorException {
+    KvmHypervisor(KvmSettings settings, KvmInstances core) {
         this.settings = settings;
-        this.core = new KvmInstances(settings, natives, pool == null ? fixedPool::get : pool);
+        this.core = core;
         this.migrator = new KvmMigrator(core, settings);
         LOG.info("KVM hypervisor for node {}: {} in {}, NIC setup {}", settings.node(), settings.kvmPath(),
                 settings.rootDir(), settings.scriptNicSetup() ? "script" : "native");
@@ -69,11 +61,6 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
                 LOG.info("KVM hypervisor for node {}: node default {} = {}", settings.node(), k, v);
             }
         });
-    }
-
-    /** Test and benchmark seam: the uid pool without DS (only when constructed without a supplier). */
-    void setUidPool(UidPool pool) {
-        fixedPool.set(pool);
     }
 
     /** Refuses a name that is not a valid instance name, before anything is touched (the SPI's name contract). */
@@ -314,27 +301,6 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     @Override
     public void close() {
         core.close();
-    }
-
-    /** For benchmark-style test output: the last migration's completion-notice latency, or null. */
-    Duration lastMigrationNoticeLatency() {
-        return migrator.lastNoticed;
-    }
-
-    /** For benchmarks: QEMU's timestamp of the last migration's completed event, or null. */
-    java.time.Instant lastMigrationCompleted() {
-        return migrator.lastCompleted;
-    }
-
-    Monitors monitors() {
-        return core.monitors();
-    }
-
-    /** QMP command on a live instance (tests). */
-    JsonNode qmp(String name, String command) throws HypervisorException {
-        long pid = core.alive(name).orElseThrow(() -> new HypervisorException("Instance " + name + " is not running"))
-                .pid();
-        return core.onMonitor(name, pid, q -> q.execute(command, Map.of()));
     }
 
     @Override

@@ -81,14 +81,14 @@ final class KvmInstances implements AutoCloseable {
                 + ProcessHandle.current().pid());
         this.rootLock = locks.ownRoot();
         try {
-            this.capabilities = new CapabilityCache(natives.spawner());
+            this.capabilities = new CapabilityCache(natives.spawner(), paths.capsDir());
             this.accounts = new Accounts(natives.spawner());
             this.cleaner = new InstanceCleaner(paths);
             NicConfigurator nics = settings.scriptNicSetup()
                     ? ScriptNicConfigurator.withScript(settings.ifupScript(), paths, natives.spawner(),
                             settings.ifupTimeout())
                     : new NativeNicConfigurator(natives.netlink());
-            this.launcher = new KvmLauncher(settings.kvmPath(), paths, natives.spawner(), natives.taps(), nics,
+            this.launcher = new KvmLauncher(settings.kvmPath(), store, natives.spawner(), natives.taps(), nics,
                     processes, accounts, monitors, cleaner, Duration.ofSeconds(60));
             this.states = new InstanceStates(paths, store, processes, monitors);
         } catch (HypervisorException | RuntimeException e) {

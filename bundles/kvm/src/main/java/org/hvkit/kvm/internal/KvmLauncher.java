@@ -22,6 +22,7 @@ import org.hvkit.kvm.internal.argv.KvmRuntime;
 import org.hvkit.kvm.internal.monitor.Monitors;
 import org.hvkit.kvm.internal.runtime.InstanceCleaner;
 import org.hvkit.kvm.internal.runtime.RuntimePaths;
+import org.hvkit.kvm.internal.runtime.RuntimeStore;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.caps.QemuFeature;
 import org.hvkit.kvm.internal.network.NicConfigurator;
@@ -29,7 +30,6 @@ import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.params.SecurityModel;
 import org.hvkit.kvm.internal.process.Accounts;
 import org.hvkit.kvm.internal.process.QemuProcesses;
-import org.hvkit.hypervisor.AtomicFiles;
 import org.hvkit.netdev.FdMapping;
 import org.hvkit.netdev.NativeFd;
 import org.hvkit.netdev.ProcessSpawner;
@@ -57,6 +57,7 @@ final class KvmLauncher {
     private static final Logger LOG = LoggerFactory.getLogger(KvmLauncher.class);
 
     private final Path kvmPath;
+    private final RuntimeStore store;
     private final RuntimePaths paths;
     private final KvmArgvBuilder builder;
     private final ProcessSpawner spawner;
@@ -68,11 +69,12 @@ final class KvmLauncher {
     private final Monitors monitors;
     private final InstanceCleaner cleaner;
 
-    KvmLauncher(Path kvmPath, RuntimePaths paths, ProcessSpawner spawner, TapDevices taps, NicConfigurator nics,
+    KvmLauncher(Path kvmPath, RuntimeStore store, ProcessSpawner spawner, TapDevices taps, NicConfigurator nics,
                 QemuProcesses processes, Accounts accounts, Monitors monitors, InstanceCleaner cleaner,
                 Duration launchTimeout) {
         this.kvmPath = kvmPath;
-        this.paths = paths;
+        this.store = store;
+        this.paths = store.paths();
         this.builder = new KvmArgvBuilder(kvmPath, paths);
         this.spawner = spawner;
         this.taps = taps;
@@ -145,9 +147,9 @@ final class KvmLauncher {
                 List<String> argv = builder.renderForNode(runtime, confHv, caps, ctx);
                 configureNics(l, instance, runtime, incoming);
                 l.pid = spawn(l, name, argv);
-                writeNicFiles(name, l.taps);
+                store.saveTaps(name, l.taps.stream().map(Tap::name).toList());
                 if (l.uid != null) {
-                    writeUidFile(name, l.uid.uid());
+                    store.saveUid(name, l.uid.uid());
                     l.uid.unlock();
                 }
                 afterLaunch(name, l.pid, confHv, caps, incoming != null || startPaused);
@@ -280,27 +282,6 @@ final class KvmLauncher {
                     : "Too many lines in one-liner file " + file);
         }
         return lines.get(0);
-    }
-
-    private void writeNicFiles(String name, List<Tap> open) throws HypervisorException {
-        Path dir = paths.confined(paths.nicDir(name));
-        try {
-            Files.createDirectories(dir);
-            for (int i = 0; i < open.size(); i++) {
-                // confined: a planted nic/<name> link must not redirect the writes
-                AtomicFiles.write(paths.confined(dir.resolve(Integer.toString(i))), open.get(i).name());
-            }
-        } catch (IOException e) {
-            throw new HypervisorException("Failed to write the nic files of " + name + ": " + e, e);
-        }
-    }
-
-    private void writeUidFile(String name, long uid) throws HypervisorException {
-        try {
-            AtomicFiles.write(paths.confined(paths.uidFile(name)), Long.toString(uid));
-        } catch (IOException e) {
-            throw new HypervisorException("Failed to write the uid file of " + name + ": " + e, e);
-        }
     }
 
     /**

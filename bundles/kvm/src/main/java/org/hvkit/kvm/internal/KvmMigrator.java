@@ -1,6 +1,5 @@
 package org.hvkit.kvm.internal;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -24,7 +23,6 @@ import org.hvkit.kvm.internal.monitor.QmpClient;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.process.QemuProcess;
 import org.hvkit.kvm.internal.runtime.RuntimeStore;
-import org.hvkit.kvm.internal.runtime.SafeFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,11 +41,8 @@ final class KvmMigrator {
 
     private final KvmInstances core;
     private final KvmSettings settings;
+    /** The last status of each instance's migration from this node, kept after it ended (its figures). */
     private final Map<String, MigrationStatus> migrations = new ConcurrentHashMap<>();
-    /** How long after QEMU's completed event the last migration was noticed (benchmark output). */
-    volatile Duration lastNoticed;
-    /** QEMU's timestamp of the last migration's {@code completed} event (null: seen by polling). */
-    volatile Instant lastCompleted;
 
     KvmMigrator(KvmInstances core, KvmSettings settings) {
         this.core = core;
@@ -138,16 +133,12 @@ final class KvmMigrator {
                 settings.migrationTimeout(), st -> migrations.put(name, st),
                 () -> core.closing() ? "the KVM hypervisor of node " + settings.node() + " is stopping" : null);
         Duration noticed = completed == null ? null : Duration.between(completed, Instant.now());
-        lastCompleted = completed;
-        lastNoticed = noticed;
-        if (noticed != null) {
-            LOG.info("Migration of {} completed; noticed {} us after QEMU's completed event", name,
-                    noticed.toNanos() / 1000);
-        }
         // the completed event can precede query-migrate's own switch to "completed"
         MigrationStatus last = QmpMigration.status(qmp);
-        migrations.put(name, new MigrationStatus(MigrationStatus.State.COMPLETED, last.transferred(), 0,
-                last.total()));
+        migrations.put(name, last.completed(last.downtimeMillis(), completed));
+        LOG.info("Migration of {} completed: {} MiB transferred, downtime {}, {}", name, last.transferred() >> 20,
+                last.downtimeMillis() < 0 ? "unknown" : last.downtimeMillis() + " ms", noticed == null
+                        ? "seen by query-migrate" : "noticed " + noticed.toNanos() / 1000 + " us after QEMU's event");
     }
 
     MigrationStatus status(Instance instance) {
@@ -205,9 +196,8 @@ final class KvmMigrator {
         for (int i = 0; i < nics.size(); i++) {
             if (nics.get(i).mode() == NicMode.ROUTED) {
                 try {
-                    String tap = SafeFiles.read(core.paths().nicDir(name).resolve(Integer.toString(i)), 64).trim();
-                    core.launcher().configureNic(in.instance(), i, nics.get(i), tap);
-                } catch (IOException | HypervisorException e) {
+                    core.launcher().configureNic(in.instance(), i, nics.get(i), core.store().tap(name, i));
+                } catch (HypervisorException e) {
                     LOG.warn("Failed to find or configure the host interface for {} NIC #{}: {}", name, i,
                             e.getMessage());
                 }

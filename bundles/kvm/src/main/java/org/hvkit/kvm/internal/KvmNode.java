@@ -66,7 +66,8 @@ public final class KvmNode {
         ServiceRegistration<?> reg = null;
         try {
             KvmSettings settings = KvmSettings.from(config, properties);
-            hv = new KvmHypervisor(settings, new NativeServices(spawner, taps, netlink, locks), this::pool);
+            hv = new KvmHypervisor(settings, new KvmInstances(settings,
+                    new NativeServices(spawner, taps, netlink, locks), this::pool));
             reg = context.registerService(new String[] {Hypervisor.class.getName(), CommandLinePreview.class.getName(),
                 org.hvkit.hypervisor.SerialConsole.class.getName()}, hv, serviceProperties(properties, settings));
         } catch (IllegalArgumentException | HypervisorException e) {

@@ -50,9 +50,7 @@ final class FaultBench {
 
     /** A KVM node (closed after the case unless it is the bench's own). */
     KvmHypervisor node(KvmSettings settings) throws HypervisorException {
-        KvmHypervisor hv = new KvmHypervisor(settings, KvmTestNode.natives(), null);
-        hv.setUidPool(pool);
-        return hv;
+        return KvmTestNode.open(settings, pool);
     }
 
     /** Runs {@code action} after the case, even when it failed (last registered, first run). */

@@ -178,14 +178,14 @@ final class FaultCases {
 
     /** The {@code query-block} entry of the instance's first device on {@code bus} with a medium. */
     static JsonNode block(FaultBench b, String name, String bus) throws Exception {
-        for (JsonNode d : b.node.qmp(name, "query-block")) {
+        for (JsonNode d : KvmTestNode.qmp(b.node, name, "query-block")) {
             if (d.path("qdev").asText().contains(bus) || d.path("device").asText().contains(bus)) {
                 if (d.has("inserted") && !d.path("inserted").path("file").asText().contains("instance-disks")) {
                     return d;
                 }
             }
         }
-        String all = b.node.qmp(name, "query-block").toString();
+        String all = KvmTestNode.qmp(b.node, name, "query-block").toString();
         throw new AssertionError("no " + bus + " block device with a medium: " + all);
     }
 }

@@ -214,7 +214,7 @@ final class FileFaults {
                 b.node.startInstance(b.guest(name).build(), true);
                 assertEquals(InstanceState.PAUSED, b.node.instanceInfo(name).orElseThrow().state());
                 Files.delete(b.root.resolve("ctrl/" + name + ".qmp"));
-                b.node.monitors().forget(name);
+                KvmTestNode.core(b.node).monitors().forget(name);
                 assertEquals(InstanceState.UNRESPONSIVE, b.node.instanceInfo(name).orElseThrow().state());
                 b.node.stopInstance(b.node.runningInstance(name).orElseThrow(), false, Duration.ofSeconds(2));
                 assertFalse(b.node.listInstances().contains(name));
@@ -240,8 +240,8 @@ final class FileFaults {
                 b.defer(() -> Files.deleteIfExists(pw));
                 b.node.startInstance(b.guest(name).hvparam("vnc_bind_address", dir.toString())
                         .hvparam("vnc_password_file", pw.toString()).build(), true);
-                assertTrue(b.node.qmp(name, "query-vnc").path("auth").asText().equals("vnc"),
-                        b.node.qmp(name, "query-vnc").toString());
+                assertTrue(KvmTestNode.qmp(b.node, name, "query-vnc").path("auth").asText().equals("vnc"),
+                        KvmTestNode.qmp(b.node, name, "query-vnc").toString());
             })
         );
     }

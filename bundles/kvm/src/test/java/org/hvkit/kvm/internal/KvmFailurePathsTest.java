@@ -106,7 +106,7 @@ class KvmFailurePathsTest {
     @Test
     void ifupScriptFails() throws Exception {
         KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, true, script("ifup-fails", "echo no bridge for $INTERFACE; exit 1"));
-        kvm.setUidPool(pool);
+        KvmTestNode.pool(kvm, pool);
         int fds = warmFds(kvm);
         HypervisorException e = assertThrows(HypervisorException.class, () -> kvm.startInstance(guest("failing"), false));
         assertTrue(e.getMessage().matches("Failed to configure interface tap\\d+: exited with exit code 1\\. Network"
@@ -119,7 +119,7 @@ class KvmFailurePathsTest {
         Path fakeKvm = script("fake-kvm", "case \"$1\" in --help) echo 'QEMU emulator version 7.2.0'; echo '-netdev tap,"
                 + "id=str'; echo '-qmp dev'; echo '-runas user';; *) echo 'qemu: unsupported option' >&2; exit 1;; esac");
         KvmHypervisor kvm = KvmTestNode.node(root, fakeKvm, false, null);
-        kvm.setUidPool(pool);
+        KvmTestNode.pool(kvm, pool);
         int fds = warmFds(kvm);
         HypervisorException e = assertThrows(HypervisorException.class, () -> kvm.startInstance(guest("failing"), false));
         assertEquals("Failed to start instance failing: exited with exit code 1 (qemu: unsupported option)", e.getMessage());
@@ -129,7 +129,7 @@ class KvmFailurePathsTest {
     @Test
     void realQemuRejectsAnOption() throws Exception {
         KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
-        kvm.setUidPool(pool);
+        KvmTestNode.pool(kvm, pool);
         int fds = warmFds(kvm);
         // sd cards need a bus this machine lacks: QEMU itself refuses the -drive
         Instance bad = guest("failing").toBuilder().disk(new org.hvkit.hypervisor.Disk(
@@ -144,7 +144,7 @@ class KvmFailurePathsTest {
     @Test
     void poolExhausted() throws Exception {
         KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
-        kvm.setUidPool(pool);
+        KvmTestNode.pool(kvm, pool);
         int fds = warmFds(kvm);
         try (ReservedUid held = pool.reserve()) {
             HypervisorException e = assertThrows(HypervisorException.class,

@@ -75,7 +75,7 @@ class KvmLifecycleTest {
         KvmHypervisor current = kvm;
         try {
             kvm.startInstance(guest, true);
-            assertEquals(1, kvm.monitors().open(), "the start's connection is kept");
+            assertEquals(1, KvmTestNode.core(kvm).monitors().open(), "the start's connection is kept");
             assertEquals(InstanceState.PAUSED, kvm.instanceInfo("guest5").orElseThrow().state());
             // an operator resumes and pauses the guest on the human monitor, behind the driver's back
             hmp(root.resolve("ctrl/guest5.monitor"), "cont");
@@ -84,16 +84,16 @@ class KvmLifecycleTest {
             hmp(root.resolve("ctrl/guest5.monitor"), "stop");
             assertEquals(InstanceState.PAUSED, kvm.instanceInfo("guest5").orElseThrow().state(),
                     "the STOP event reached the kept connection");
-            assertEquals(1, kvm.monitors().open(), "still one connection, no reconnect per query");
+            assertEquals(1, KvmTestNode.core(kvm).monitors().open(), "still one connection, no reconnect per query");
 
             // a component that goes away (bundle update) closes its connections; a successor takes over
             kvm.close();
-            assertEquals(0, kvm.monitors().open());
+            assertEquals(0, KvmTestNode.core(kvm).monitors().open());
             KvmHypervisor successor = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
             current = successor;
             assertEquals(InstanceState.PAUSED, successor.instanceInfo("guest5").orElseThrow().state());
             successor.stopInstance(guest, true, Duration.ofSeconds(10));
-            assertEquals(0, successor.monitors().open(), "stop closes the connection");
+            assertEquals(0, KvmTestNode.core(successor).monitors().open(), "stop closes the connection");
             successor.cleanupInstance("guest5");
             assertEquals(socketsBefore, openSockets(), "no socket left open in this JVM");
         } finally {
@@ -120,7 +120,7 @@ class KvmLifecycleTest {
             }
             assertTrue(kvm.instanceInfo("guest6").isEmpty(), "the closed connection (or /proc) shows it gone");
             assertEquals(List.of(), kvm.listInstances());
-            assertEquals(0, kvm.monitors().open(), "the broken connection was dropped");
+            assertEquals(0, KvmTestNode.core(kvm).monitors().open(), "the broken connection was dropped");
         } finally {
             kvm.stopInstanceByName("guest6");
             kvm.cleanupInstance("guest6");
@@ -213,7 +213,7 @@ class KvmLifecycleTest {
         // nobody (65534) is a passwd user under which nothing runs here
         var pool = new PoolForTests(org.hvkit.uidpool.internal.FlockUidPool.create(
                 org.hvkit.uidpool.UidRanges.parse("65534"), tmp.resolve("uid-pool"), new FlockFileLocks()));
-        kvm.setUidPool(pool.pool());
+        KvmTestNode.pool(kvm, pool.pool());
         Instance guest = KvmTestNode.guest("guest3", null, null).hvparam("security_model", "pool")
                 .hvparam("use_chroot", true).build();
         kvm.startInstance(guest, false);

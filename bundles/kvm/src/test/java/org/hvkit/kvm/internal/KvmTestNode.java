@@ -6,25 +6,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;
 import org.hvkit.kvm.internal.argv.GuestImage;
+import org.hvkit.netdev.NativeTests;
 import org.hvkit.netdev.internal.FlockFileLocks;
 import org.hvkit.netdev.internal.PosixSpawner;
 import org.hvkit.netdev.internal.RtNetlink;
 import org.hvkit.netdev.internal.TunTapDevices;
+import org.hvkit.uidpool.UidPool;
 
 /** A KVM node for tests: real QEMU, netdev, a runtime dir under a temp dir; only as root in a private netns. */
 final class KvmTestNode {
 
-    static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
+    static final Path QEMU = NativeTests.QEMU;
 
     static void requireRealQemu() {
-        String netns = System.getenv("HVKIT_NETNS");
-        NativeTests.require("real-QEMU lifecycle test", !Files.isExecutable(QEMU) ? QEMU + " is not installed"
-                : !"private".equals(netns) ? "not root in a private network namespace (" + netns + ")" : null);
+        NativeTests.require("real-QEMU lifecycle test", NativeTests.whyNoRealQemu());
     }
 
     static KvmHypervisor node(Path root, Path kvm, boolean script, Path ifup) {
@@ -37,19 +43,66 @@ final class KvmTestNode {
 
     static KvmSettings settings(String name, Path root, Path kvm, boolean script, Path ifup) {
         return new KvmSettings(name, root, kvm, script, ifup, Duration.ofSeconds(5), Path.of("/usr/bin/socat"),
-                Duration.ofSeconds(20), Duration.ofSeconds(60), KvmSettings.hvparamDefaults(java.util.Map.of()));
+                Duration.ofSeconds(20), Duration.ofSeconds(60), KvmSettings.hvparamDefaults(Map.of()));
     }
 
     static NativeServices natives() {
         return new NativeServices(new PosixSpawner(), new TunTapDevices(), new RtNetlink(), new FlockFileLocks());
     }
 
+    /** The lifecycle core behind each node a test opened, and the uid pool it gives that core. */
+    private static final Map<KvmHypervisor, Opened> OPENED = java.util.Collections.synchronizedMap(new WeakHashMap<>());
+
+    private record Opened(KvmInstances core, AtomicReference<UidPool> pool) {
+    }
+
+    /** A node without a uid pool ({@link #pool} gives it one), opened the way {@link KvmNode} opens it. */
     static KvmHypervisor node(KvmSettings settings) {
+        return node(settings, null);
+    }
+
+    /** A node whose core takes its uids from {@code pool} (null: none, until {@link #pool} sets one). */
+    static KvmHypervisor node(KvmSettings settings, UidPool pool) {
         try {
-            return new KvmHypervisor(settings, natives(), null);
-        } catch (org.hvkit.hypervisor.HypervisorException e) {
+            return open(settings, pool);
+        } catch (HypervisorException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** {@link #node(KvmSettings, UidPool)}, with the error opening the node gives (e.g. root.dir owned by another). */
+    static KvmHypervisor open(KvmSettings settings, UidPool pool) throws HypervisorException {
+        AtomicReference<UidPool> ref = new AtomicReference<>(pool);
+        KvmInstances core = new KvmInstances(settings, natives(), ref::get);
+        KvmHypervisor hv = new KvmHypervisor(settings, core);
+        OPENED.put(hv, new Opened(core, ref));
+        return hv;
+    }
+
+    /** What DS does when the uid-pool service comes or goes: the node's next start sees {@code pool}. */
+    static void pool(KvmHypervisor hv, UidPool pool) {
+        opened(hv).pool().set(pool);
+    }
+
+    /** The node's lifecycle core (its monitors, store, processes). */
+    static KvmInstances core(KvmHypervisor hv) {
+        return opened(hv).core();
+    }
+
+    /** One QMP command on a running instance, over the connection the node keeps. */
+    static JsonNode qmp(KvmHypervisor hv, String name, String command) throws HypervisorException {
+        KvmInstances core = core(hv);
+        long pid = core.alive(name).orElseThrow(() -> new HypervisorException("Instance " + name + " is not running"))
+                .pid();
+        return core.onMonitor(name, pid, q -> q.execute(command, Map.of()));
+    }
+
+    private static Opened opened(KvmHypervisor hv) {
+        Opened o = OPENED.get(hv);
+        if (o == null) {
+            throw new IllegalArgumentException(hv + " was not opened by KvmTestNode");
+        }
+        return o;
     }
 
     /** The test guest with a bridged NIC on {@code bridge}, pinging the host at .1. */

@@ -87,7 +87,7 @@ final class ParameterFaults {
                     false, null));
             b.defer(() -> FileFaults.deleteTree(b.tmp.resolve("nopool")));
             b.defer(hv::close);
-            hv.setUidPool(null);
+            KvmTestNode.pool(hv, null);
             String name = b.name();
             expectError("Failed to start instance " + name + ": security_model is pool but no uid pool is configured"
                     + " (etc/org.hvkit.uidpool.cfg)", () -> hv.startInstance(KvmTestNode.guest(name, null, null)

@@ -72,7 +72,7 @@ final class ProcessFaults {
                 long pid = b.pid(name);
                 FaultBench.signal(pid, "STOP");
                 b.defer(() -> FaultBench.signal(pid, "CONT"));
-                b.node.monitors().forget(name);
+                KvmTestNode.core(b.node).monitors().forget(name);
                 long t0 = System.nanoTime();
                 List<InstanceInfo> all = b.node.allInstancesInfo();
                 long ms = (System.nanoTime() - t0) / 1_000_000;

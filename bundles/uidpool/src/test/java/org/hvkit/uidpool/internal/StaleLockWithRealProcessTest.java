@@ -1,9 +1,7 @@
 package org.hvkit.uidpool.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +9,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
+import org.hvkit.netdev.NativeTests;
 import org.hvkit.netdev.internal.FlockFileLocks;
 import org.hvkit.uidpool.ReservedUid;
 import org.hvkit.uidpool.UidPoolException;
@@ -26,15 +25,8 @@ class StaleLockWithRealProcessTest {
 
     @Test
     void uidOfARunningProcessIsSkippedUntilItExits(@TempDir Path lockDir) throws Exception {
-        long me = FlockUidPoolTest.ownUid();
-        if (me != 0) {
-            String why = "needs root to start a process under another uid (running as uid " + me + ")";
-            System.out.println("*** SKIPPED uidOfARunningProcessIsSkippedUntilItExits: " + why + " ***");
-            // CI (HVKIT_REQUIRE_NATIVE=1) runs as root: there a skip would hide a broken machine
-            assertFalse("1".equals(System.getenv("HVKIT_REQUIRE_NATIVE")) || Boolean.getBoolean("hvkit.requireNative"),
-                    "native tests are required: " + why);
-        }
-        assumeTrue(me == 0, "needs root");
+        NativeTests.require("uidOfARunningProcessIsSkippedUntilItExits (starts a process under another uid)",
+                NativeTests.whyNotRoot());
         long busy = FlockUidPoolTest.FREE_UID + 100;
         long stale = busy + 1;
         Process sleeper = new ProcessBuilder("setpriv", "--reuid=" + busy, "--regid=" + busy, "--clear-groups",

@@ -9,14 +9,42 @@ import java.util.regex.Pattern;
 /**
  * What a QEMU binary supports, parsed from its {@code --help}: the version of the first line
  * (two or three numeric parts — Ganeti 2.4's {@code _GetKVMVersion} required three and broke on "1.0")
- * and the presence of each {@link QemuFeature}.
+ * and the presence of each {@link QemuFeature}; for a QEMU with QMP, also what it said about
+ * itself over QMP ({@link #qmp}, null otherwise), which then decides the version and every
+ * feature QMP can tell ({@link QemuFeature#qmpOption}).
  */
-public record QemuCapabilities(String versionText, int major, int minor, int micro, Set<QemuFeature> features) {
+public record QemuCapabilities(String versionText, int major, int minor, int micro, Set<QemuFeature> features,
+                               QmpFacts qmp) {
 
     private static final Pattern VERSION = Pattern.compile("\\b(\\d+)\\.(\\d+)(\\.(\\d+))?\\b");
 
     public QemuCapabilities {
         features = features.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(features));
+    }
+
+    /** Capabilities from {@code --help} alone. */
+    public QemuCapabilities(String versionText, int major, int minor, int micro, Set<QemuFeature> features) {
+        this(versionText, major, minor, micro, features, null);
+    }
+
+    /**
+     * These capabilities with what the binary said over QMP: QMP's version, and every feature
+     * whose option QMP lists ({@link QemuFeature#qmpOption}) as QMP says; the flags QMP cannot
+     * list stay as {@code --help} said.
+     */
+    public QemuCapabilities withQmp(QmpFacts facts) {
+        EnumSet<QemuFeature> found = features.isEmpty() ? EnumSet.noneOf(QemuFeature.class) : EnumSet.copyOf(features);
+        for (QemuFeature f : QemuFeature.values()) {
+            Boolean said = f.inQmp(facts);
+            if (said != null) {
+                if (said) {
+                    found.add(f);
+                } else {
+                    found.remove(f);
+                }
+            }
+        }
+        return new QemuCapabilities(versionText, facts.major(), facts.minor(), facts.micro(), found, facts);
     }
 
     /**
@@ -67,6 +95,6 @@ public record QemuCapabilities(String versionText, int major, int minor, int mic
 
     @Override
     public String toString() {
-        return "QEMU " + major + "." + minor + "." + micro + " " + features;
+        return "QEMU " + major + "." + minor + "." + micro + " " + features + (qmp == null ? "" : " (probed over QMP)");
     }
 }

@@ -13,30 +13,30 @@ import java.util.List;
  */
 public enum QemuFeature {
     /** {@code -netdev}/{@code -device} NIC syntax (else legacy {@code -net ...,vlan=}). */
-    NETDEV("-netdev", ""),
+    NETDEV("-netdev", "", Qmp.option("netdev")),
     /** {@code vhost=on} on tap netdevs (Ganeti's pattern {@code ^-netdev\stap.*,vhost=on\|off}). */
     VHOST("-netdev", "tap", ",vhost=on|off"),
     ENABLE_KVM("-enable-kvm", ""),
     DISABLE_KVM("-disable-kvm", ""),
     /** Legacy {@code -no-kvm} (kvm-72 … qemu-kvm 1.x). */
     NO_KVM("-no-kvm", ""),
-    ACCEL("-accel", ""),
-    MACHINE("-machine", ""),
+    ACCEL("-accel", "", Qmp.option("accel")),
+    MACHINE("-machine", "", Qmp.option("machine")),
     /** {@code -display none} (qemu ≥ 1.4 refuses {@code -nographic} with {@code -daemonize}). */
     DISPLAY("-display", ""),
     USBDEVICE("-usbdevice", ""),
     LOCALTIME("-localtime", ""),
-    RTC("-rtc", ""),
+    RTC("-rtc", "", Qmp.option("rtc")),
     RUNAS("-runas", ""),
     CHROOT("-chroot", ""),
     /** QEMU ≥ 9: {@code -run-with user=,chroot=} replaces {@code -runas}/{@code -chroot}. */
     RUN_WITH("-run-with", "", "chroot=", "user="),
     NO_ACPI("-no-acpi", ""),
-    QMP("-qmp", ""),
+    QMP("-qmp", "", Qmp.option("mon")),
     /** Old kvm that needs {@code ,boot=on} on the boot drive. */
-    DRIVE_BOOT_ON("-drive", "", ",boot=on|off"),
+    DRIVE_BOOT_ON("-drive", "", Qmp.parameter("drive", "boot"), ",boot=on|off"),
     /** {@code -chardev socket,...,logfile=} (serial output kept while nobody is attached). */
-    CHARDEV_LOGFILE("-chardev", "", "logfile="),
+    CHARDEV_LOGFILE("-chardev", "", Qmp.parameter("chardev", "logfile"), "logfile="),
     /**
      * {@code auto-read-only=on|off} on block nodes (QEMU ≥ 3.1; listed under {@code -blockdev},
      * accepted on {@code -drive} too). hvkit passes {@code auto-read-only=off}: with it on, QEMU
@@ -44,20 +44,52 @@ public enum QemuFeature {
      * root — and a live migration under security_model=user|pool fails with
      * "bdrv_inactivate_all() failed" (Ganeti #1601; Ganeti 3.0 passes it too).
      */
-    AUTO_READ_ONLY("-blockdev", "", ",auto-read-only=on|off"),
+    AUTO_READ_ONLY("-blockdev", "", Qmp.parameter("drive", "auto-read-only"), ",auto-read-only=on|off"),
     /** {@code -device} (qdev devices: virtio-net-pci, scsi-hd, usb-tablet …). */
-    DEVICE("-device", ""),
+    DEVICE("-device", "", Qmp.option("device")),
     /** {@code -object} (TLS credentials for VNC since QEMU 2.5). */
-    OBJECT("-object", "");
+    OBJECT("-object", "", Qmp.option("object"));
 
     private final String option;
     private final String qualifier;
     private final String[] contains;
+    /** Where QMP's {@code query-command-line-options} tells this feature, or null: only {@code --help} can. */
+    private final Qmp qmpOption;
 
     QemuFeature(String option, String qualifier, String... contains) {
+        this(option, qualifier, null, contains);
+    }
+
+    QemuFeature(String option, String qualifier, Qmp qmpOption, String... contains) {
         this.option = option;
         this.qualifier = qualifier;
+        this.qmpOption = qmpOption;
         this.contains = contains;
+    }
+
+    /**
+     * An option (and parameter) in {@code query-command-line-options}. QMP lists only options
+     * with a parameter list: flags ({@code -no-acpi}, {@code -runas}, {@code -enable-kvm},
+     * {@code -daemonize}, {@code -display} on 7.2) and QAPI-typed parameters ({@code vhost=} of
+     * {@code -netdev}) are not there, so those stay with {@code --help}.
+     */
+    record Qmp(String option, String parameter) {
+        static Qmp option(String option) {
+            return new Qmp(option, null);
+        }
+
+        static Qmp parameter(String option, String parameter) {
+            return new Qmp(option, parameter);
+        }
+    }
+
+    /** What QMP's facts say of this feature: present, absent, or null when QMP cannot tell. */
+    Boolean inQmp(QmpFacts facts) {
+        if (qmpOption == null) {
+            return null;
+        }
+        return qmpOption.parameter() == null ? facts.hasOption(qmpOption.option())
+                : facts.hasOptionParameter(qmpOption.option(), qmpOption.parameter());
     }
 
     /** Whether some entry is this option (followed by whitespace), starts with the qualifier and contains the texts in order. */

@@ -42,8 +42,11 @@ public final class QmpMigration {
             default: state = MigrationStatus.State.NONE; break;
         }
         JsonNode ram = r.path("ram");
-        return new MigrationStatus(state, ram.path("transferred").asLong(), ram.path("remaining").asLong(),
-                ram.path("total").asLong());
+        // QEMU reports the switch-over pause once the migration completed
+        long downtime = state == MigrationStatus.State.COMPLETED && r.path("downtime").canConvertToLong()
+                && r.path("downtime").asLong() >= 0 ? r.path("downtime").asLong() : -1;
+        return new MigrationStatus(state, Math.max(0, ram.path("transferred").asLong()),
+                Math.max(0, ram.path("remaining").asLong()), Math.max(0, ram.path("total").asLong()), downtime, null);
     }
 
     /**

@@ -38,6 +38,8 @@ public record RuntimePaths(Path root) {
     public Path chrootDir() { return root.resolve("chroot"); }
     public Path quarantineDir() { return root.resolve("chroot-quarantine"); }
     public Path lockDir() { return root.resolve("lock"); }
+    /** What hvkit learnt about each QEMU binary (capability cache, one file per binary path). */
+    public Path capsDir() { return root.resolve("caps"); }
     /** Held by the component that owns this runtime directory. */
     public Path rootLock() { return root.resolve("hvkit.lock"); }
 

@@ -45,6 +45,10 @@ public final class RuntimeStore {
     public static final int FORMAT_VERSION = 2;
     /** A runtime file is an instance file (at most 1 MiB) plus its command: anything bigger is damage. */
     public static final int MAX_FILE_BYTES = 4 << 20;
+    /** A nic file holds one interface name (IFNAMSIZ - 1 characters), plus a newline. */
+    private static final int MAX_TAP_FILE = 64;
+    /** What Linux accepts as an interface name and hvkit hands to rtnetlink or an ifup script. */
+    private static final java.util.regex.Pattern TAP_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,15}");
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** A loaded runtime file: the runtime and, for hvkit's own files, the instance. */
@@ -68,7 +72,7 @@ public final class RuntimeStore {
      */
     public void ensureDirectories() throws HypervisorException {
         for (Path d : List.of(paths.root(), paths.pidDir(), paths.uidDir(), paths.ctrlDir(), paths.confDir(),
-                paths.nicDir(), paths.chrootDir(), paths.quarantineDir(), paths.lockDir())) {
+                paths.nicDir(), paths.chrootDir(), paths.quarantineDir(), paths.lockDir(), paths.capsDir())) {
             try {
                 if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
                     Files.createDirectories(d);
@@ -184,6 +188,43 @@ public final class RuntimeStore {
         } catch (IOException e) {
             throw new HypervisorException("Failed to load KVM runtime file " + file + ": "
                     + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
+        }
+    }
+
+    /** The nic files: {@code nic/<name>/<index>} holds the host interface (tap) of NIC {@code index}. */
+    public void saveTaps(String name, List<String> taps) throws HypervisorException {
+        Path dir = paths.confined(paths.nicDir(name));
+        try {
+            Files.createDirectories(dir);
+            for (int i = 0; i < taps.size(); i++) {
+                // confined: a planted nic/<name> link must not redirect the writes
+                AtomicFiles.write(paths.confined(dir.resolve(Integer.toString(i))), taps.get(i));
+            }
+        } catch (IOException e) {
+            throw new HypervisorException("Failed to write the nic files of " + name + ": " + e, e);
+        }
+    }
+
+    /** The host interface of NIC {@code index} as its nic file names it (a bounded read, no link followed). */
+    public String tap(String name, int index) throws HypervisorException {
+        Path file = paths.nicDir(name).resolve(Integer.toString(index));
+        try {
+            String tap = SafeFiles.read(file, MAX_TAP_FILE).trim();
+            if (!TAP_NAME.matcher(tap).matches()) {
+                throw new HypervisorException("The nic file " + file + " does not name a network interface");
+            }
+            return tap;
+        } catch (IOException e) {
+            throw new HypervisorException("Failed to read the nic file " + file + ": " + e, e);
+        }
+    }
+
+    /** The uid file: the pool uid QEMU of {@code name} runs under, released at clean-up. */
+    public void saveUid(String name, long uid) throws HypervisorException {
+        try {
+            AtomicFiles.write(paths.confined(paths.uidFile(name)), Long.toString(uid));
+        } catch (IOException e) {
+            throw new HypervisorException("Failed to write the uid file of " + name + ": " + e, e);
         }
     }
 

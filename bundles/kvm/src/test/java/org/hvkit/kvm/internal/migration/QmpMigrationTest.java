@@ -216,4 +216,21 @@ class QmpMigrationTest {
         }
         assertEquals(State.NONE, QmpMigration.status(qmp).status(), "no status at all: no migration");
     }
+
+    @Test
+    void aCompletedMigrationKeepsQemusDowntimeAndHostileFiguresAreNotBelieved() throws Exception {
+        peer.on("query-migrate",
+                ok("{\"status\": \"completed\", \"downtime\": 37, \"ram\": {\"transferred\": 100, \"total\": 100}}"),
+                ok("{\"status\": \"active\", \"downtime\": 37, \"ram\": {\"transferred\": 5, \"total\": 100}}"),
+                ok("{\"status\": \"completed\", \"downtime\": -5, \"ram\": {\"transferred\": -1, \"total\": -9}}"),
+                ok("{\"status\": \"completed\", \"downtime\": \"soon\"}"));
+        assertEquals(new MigrationStatus(State.COMPLETED, 100, 0, 100, 37, null), QmpMigration.status(qmp));
+        assertEquals(-1, QmpMigration.status(qmp).downtimeMillis(), "no downtime before the end");
+        assertEquals(new MigrationStatus(State.COMPLETED, 0, 0, 0, -1, null), QmpMigration.status(qmp),
+                "negative figures are not believed");
+        assertEquals(-1, QmpMigration.status(qmp).downtimeMillis(), "a downtime that is not a number is unknown");
+        Instant at = Instant.parse("2026-12-01T10:00:00Z");
+        assertEquals(new MigrationStatus(State.COMPLETED, 100, 0, 100, 37, at),
+                new MigrationStatus(State.ACTIVE, 100, 0, 100).completed(37, at));
+    }
 }
