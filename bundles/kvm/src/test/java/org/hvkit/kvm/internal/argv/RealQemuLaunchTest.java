@@ -105,7 +105,7 @@ class RealQemuLaunchTest {
         places.put("@CMEMDIR@", Files.createDirectories(tmp.resolve("mem,x")).toString());
 
         return new Machine(paths, places, new KvmArgvBuilder(QEMU, paths), caps, spawner, new TunTapDevices(),
-                new KvmParameters.Node(u -> u.equals("nobody"), Path.of("/dev/vhost-net")));
+                new KvmParameters.Node(u -> u.equals("nobody"), Path.of("/dev/vhost-net"), i -> i.equals("lo")));
     }
 
     private static void comesUp(Scenario s, Machine m) throws Exception {
