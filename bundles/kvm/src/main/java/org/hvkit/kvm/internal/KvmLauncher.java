@@ -18,6 +18,7 @@ import org.hvkit.hypervisor.NicMode;
 import org.hvkit.kvm.internal.argv.ArgvLimits;
 import org.hvkit.kvm.internal.argv.ExecutionContext;
 import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
+import org.hvkit.kvm.internal.argv.NicArgs;
 import org.hvkit.kvm.internal.argv.KvmRuntime;
 import org.hvkit.kvm.internal.monitor.Monitors;
 import org.hvkit.kvm.internal.runtime.InstanceCleaner;
@@ -104,6 +105,7 @@ final class KvmLauncher {
         Map<String, Object> up = new LinkedHashMap<>(confHv);
         up.putAll(runtime.hvparams());
         return ExecutionContext.layout(runtime.nics().size(), KvmParameters.bool(up, KvmParameters.SERIAL_CONSOLE),
+                KvmParameters.bool(up, KvmParameters.USE_GUEST_AGENT),
                 caps, poolUser, incoming, paused);
     }
 
@@ -165,7 +167,7 @@ final class KvmLauncher {
             throws HypervisorException {
         Map<String, Object> up = new LinkedHashMap<>(confHv);
         up.putAll(runtime.hvparams());
-        boolean vnetHdr = KvmParameters.paravirtual(up, KvmParameters.NIC_TYPE) && caps.has(QemuFeature.NETDEV);
+        boolean vnetHdr = NicArgs.vnetHdr(up, caps);
         for (int i = 0; i < runtime.nics().size(); i++) {
             Tap t = step("open a tap for NIC " + i, () -> taps.open(null, vnetHdr));
             l.taps.add(t);
@@ -207,6 +209,9 @@ final class KvmLauncher {
             listen(paths.qmpSocket(name), ctx.control().qmp(), l);
             if (ctx.control().serial() >= 0) {
                 listen(paths.serialSocket(name), ctx.control().serial(), l);
+            }
+            if (ctx.control().guestAgent() >= 0) {
+                listen(paths.guestAgentSocket(name), ctx.control().guestAgent(), l);
             }
         }
     }
@@ -257,7 +262,14 @@ final class KvmLauncher {
         monitors.call(name, paths.qmpSocket(name), pid, qmp -> {
             String pwFile = KvmParameters.str(confHv, KvmParameters.VNC_PASSWORD_FILE);
             if (!pwFile.isEmpty()) {
-                qmp.execute("set_password", Map.of("protocol", "vnc", "password", readVncPassword(Path.of(pwFile))));
+                qmp.execute("set_password", Map.of("protocol", "vnc", "password",
+                        readPassword("VNC", Path.of(pwFile))));
+            }
+            // without a password file SPICE runs with disable-ticketing; with one, it refuses clients until this
+            String spicePwFile = KvmParameters.str(confHv, KvmParameters.SPICE_PASSWORD_FILE);
+            if (!spicePwFile.isEmpty() && !KvmParameters.str(confHv, KvmParameters.SPICE_BIND).isEmpty()) {
+                qmp.execute("set_password", Map.of("protocol", "spice", "password",
+                        readPassword("SPICE", Path.of(spicePwFile))));
             }
             if (!stayPaused) {
                 qmp.execute("cont", Map.of());
@@ -267,13 +279,13 @@ final class KvmLauncher {
     }
 
     /** Ganeti's one-liner file ({@code utils.ReadOneLineFile(..., strict=True)}): exactly one non-empty line. */
-    static String readVncPassword(Path file) throws HypervisorException {
+    static String readPassword(String kind, Path file) throws HypervisorException {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8).stream().map(String::strip)
                     .filter(l -> !l.isEmpty()).toList();
         } catch (IOException e) {
-            throw new HypervisorException("Failed to open VNC password file " + file + ": " + e.getMessage(), e);
+            throw new HypervisorException("Failed to open " + kind + " password file " + file + ": " + e.getMessage(), e);
         }
         if (lines.size() != 1) {
             throw new HypervisorException(lines.isEmpty() ? "No data in one-liner file " + file

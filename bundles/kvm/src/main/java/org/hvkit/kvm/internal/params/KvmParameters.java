@@ -222,6 +222,16 @@ public final class KvmParameters {
         }
     }
 
+    /** An IPv4 dotted quad or an IPv6 literal, never resolved as a name ({@code spice_bind}). */
+    public static boolean isIpAddress(String s) {
+        return Ganeti30Rules.isIpAddress(s);
+    }
+
+    /** An IPv6 literal such as {@code 2001:db8::1}. */
+    public static boolean isIpv6(String s) {
+        return Ganeti30Rules.isIpv6(s);
+    }
+
     /** Whether {@code key} ({@link #NIC_TYPE} or {@link #DISK_TYPE}) is set to virtio. */
     public static boolean paravirtual(Map<String, ?> hv, String key) {
         return PARAVIRTUAL.equals(str(hv, key));
