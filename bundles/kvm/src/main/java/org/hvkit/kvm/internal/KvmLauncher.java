@@ -152,7 +152,7 @@ final class KvmLauncher {
                     writeUidFile(name, l.uid.uid());
                     l.uid.unlock();
                 }
-                afterLaunch(name, l.pid, confHv, caps, incoming != null || startPaused);
+                afterLaunch(name, l.pid, confHv, caps, argv.contains("-spice"), incoming != null || startPaused);
                 LOG.info("Instance {} started, pid {}", name, l.pid);
                 return l.pid;
             } catch (HypervisorException | RuntimeException e) {
@@ -254,7 +254,7 @@ final class KvmLauncher {
     }
 
     /** The first words on the instance's monitor; its connection stays open for the driver's later use. */
-    private void afterLaunch(String name, long pid, Map<String, Object> confHv, QemuCapabilities caps,
+    private void afterLaunch(String name, long pid, Map<String, Object> confHv, QemuCapabilities caps, boolean spice,
                              boolean stayPaused) throws HypervisorException {
         if (!caps.has(QemuFeature.QMP)) {
             return;
@@ -266,8 +266,9 @@ final class KvmLauncher {
                         readPassword("VNC", Path.of(pwFile))));
             }
             // without a password file SPICE runs with disable-ticketing; with one, it refuses clients until this
+            // (only where this command has SPICE: a saved runtime from before the change may not)
             String spicePwFile = KvmParameters.str(confHv, KvmParameters.SPICE_PASSWORD_FILE);
-            if (!spicePwFile.isEmpty() && !KvmParameters.str(confHv, KvmParameters.SPICE_BIND).isEmpty()) {
+            if (spice && !spicePwFile.isEmpty()) {
                 qmp.execute("set_password", Map.of("protocol", "spice", "password",
                         readPassword("SPICE", Path.of(spicePwFile))));
             }

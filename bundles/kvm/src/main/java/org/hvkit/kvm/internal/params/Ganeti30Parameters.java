@@ -62,9 +62,10 @@ import org.hvkit.hypervisor.ParameterSpec;
  * {@code hvcDefaults} and value sets from {@code src/Ganeti/Constants.hs}), in the order of
  * Ganeti's dict, appended after the 28 of 2011. None is global: Ganeti 3.0's {@code hvcGlobals}
  * lists only {@code migration_bandwidth}, {@code migration_mode} and {@code migration_port} for
- * KVM. Where Ganeti has {@code NO_CHECK} but hvkit puts the value inside a QEMU option string
- * with a meaning of its own ({@code cpu_type}, {@code machine_version}, {@code usb_devices},
- * {@code migration_caps}), hvkit adds a syntax check (docs/parameters.md).
+ * KVM. Where Ganeti has {@code NO_CHECK} but the value reaches QEMU with a meaning of its own
+ * ({@code cpu_type}, {@code machine_version}, {@code usb_devices}, {@code migration_caps},
+ * {@code vga}, {@code soundhw}, {@code keymap}, {@code spice_bind}), hvkit adds a syntax check
+ * that admits names only (docs/parameters.md).
  */
 final class Ganeti30Parameters {
 
@@ -109,7 +110,10 @@ final class Ganeti30Parameters {
                 "Discard requests of the disks: QEMU's default, ignore or unmap (pass down)"));
         add(p, ParameterSpec.of(CDROM_DISK_TYPE, STRING, "", ParameterCheck.inSet(false, CDROM_DISK_TYPES),
                 "Bus of the cdroms; empty: as disk_type"));
-        add(p, ParameterSpec.of(KEYMAP, STRING, "", ParameterCheck.NO_CHECK, "VNC keyboard layout (-k), e.g. de"));
+        // QEMU reads the keymap as a file of that name under its data directory: a name, never a path
+        add(p, ParameterSpec.of(KEYMAP, STRING, "", ParameterCheck.NO_CHECK.withSyntax("KEYMAP_CHECK",
+                        v -> matches(MACHINE_RE, v), "must be a keyboard layout name (letters, digits, '.', '_', '-')"),
+                "VNC keyboard layout (-k), e.g. de or en-us"));
         add(p, ParameterSpec.of(USE_GUEST_AGENT, BOOL, false, ParameterCheck.NO_CHECK,
                 "virtio-serial channel for the QEMU guest agent on a socket in the runtime ctrl/ directory"));
         add(p, ParameterSpec.of(DISK_AIO, STRING, "threads", ParameterCheck.inSet(false, List.of("threads", "native")),

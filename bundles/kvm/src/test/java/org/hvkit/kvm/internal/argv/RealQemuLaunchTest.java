@@ -200,6 +200,11 @@ class RealQemuLaunchTest {
                 if (!expected.equals(status)) {
                     return "status " + status + ", expected " + expected;
                 }
+                if (argv.contains("-spice") && !KvmParameters.str(hv, KvmParameters.SPICE_PASSWORD_FILE).isEmpty()) {
+                    // what the launcher sends before the guest runs: SPICE without disable-ticketing takes a ticket
+                    qmp.execute("set_password", Map.of("protocol", "spice", "password", "secret"));
+                    return "up (" + status + ", SPICE password set over QMP, QEMU " + qmp.version() + ")";
+                }
                 return "up (" + status + ", QEMU " + qmp.version() + ")";
             }
         } finally {

@@ -85,7 +85,7 @@ class KvmParameters30Test {
                 new Bad("disk_discard", "trim", SYNTAX + "The value must be one of: default, ignore, unmap"),
                 new Bad("cdrom_disk_type", "virtio", SYNTAX + "The value must be one of: ide, mtd, paravirtual,"
                         + " pflash, scsi, sd, scsi-generic, scsi-block, scsi-hd, scsi-cd"),
-                new Bad("keymap", "de\u0000", "contains a control character"),
+                new Bad("keymap", "../../../etc/shadow", SYNTAX + "must be a keyboard layout name"),
                 new Bad("use_guest_agent", "true", "must be of type bool"),
                 new Bad("disk_aio", "io_uring", SYNTAX + "The value must be one of: threads, native"),
                 new Bad("virtio_net_queues", 9L, SYNTAX + "invalid number of queues"),
