@@ -26,8 +26,8 @@ import org.hvkit.kvm.internal.params.KvmParameters;
 /**
  * The disks, the cdroms and the floppy ({@code -drive}, and {@code -device scsi-hd/scsi-cd}
  * behind an explicit {@code scsi_controller_type} controller where QEMU needs one), with Ganeti
- * 3.0's {@code disk_aio}, {@code disk_discard} and {@code cdrom_disk_type}. Every path goes through {@link QemuOpts#escape}:
- * a comma in a {@code dev_path} must not add options of its own.
+ * 3.0's {@code disk_aio}, {@code disk_discard} and {@code cdrom_disk_type}. Every path goes
+ * through {@link QemuOpts#escape}: a comma in a {@code dev_path} must not add options of its own.
  */
 final class DriveArgs {
 
@@ -56,6 +56,7 @@ final class DriveArgs {
      * not support if=scsi"); the help output does not show it, so this one gate is by version.
      */
     private final boolean modernScsi;
+    /** The disks are SCSI devices behind the explicit controller. */
     private final boolean explicitScsi;
     private boolean controllerAdded;
     private int scsiId;
