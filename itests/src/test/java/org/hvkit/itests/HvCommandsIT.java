@@ -153,7 +153,7 @@ public class HvCommandsIT extends HvkitTestSupport {
                     && types.contains("org.hvkit.kvm") && types.contains("fake"));
             String params = execute("hv:params kvm");
             assertTrue("the node-wide default shows", execute("hv:params -n node-kvma kvm").contains(Integer.toString(migrationPort)));
-            assertTrue(params, params.contains("Parameters of kvm (28)") && params.contains("security_model")
+            assertTrue(params, params.contains("Parameters of kvm (65)") && params.contains("security_model")
                     && params.contains("migration_bandwidth") && params.contains("NET_PORT_CHECK"));
             String verify = execute("hv:verify");
             assertTrue(verify, verify.contains("kvm@node-kvma: OK") && verify.contains("kvm@node-kvmb: OK"));

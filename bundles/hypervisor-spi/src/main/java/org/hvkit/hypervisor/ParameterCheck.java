@@ -60,6 +60,31 @@ public record ParameterCheck(String label, boolean required,
             v -> "live".equals(v) || "non-live".equals(v), "invalid migration mode", null, null);
 
     /**
+     * Optional absolute normalized path of an existing regular file, or an http(s)/ftp(s) URL
+     * (Ganeti 3.0's {@code OPT_FILE_OR_URL_CHECK}, {@code hv_base.py}; a URL counts when it starts
+     * with the scheme, as {@code utils.IsUrl}). Since 1.3.
+     */
+    public static final ParameterCheck OPT_FILE_OR_URL_CHECK = new ParameterCheck("OPT_FILE_OR_URL_CHECK", false,
+            v -> isAbsoluteNormalizedPath(v) || isUrl(v), "must be an absolute normalized path or a URL",
+            v -> isRegularFile(v) || isUrl(v), "not found or not a file or URL");
+    /** Optional integer that is not negative (Ganeti 3.0's {@code OPT_NONNEGATIVE_INT_CHECK}). Since 1.3. */
+    public static final ParameterCheck OPT_NONNEGATIVE_INT_CHECK = new ParameterCheck("OPT_NONNEGATIVE_INT_CHECK",
+            false, v -> isInteger(v) && ((Number) v).longValue() >= 0, "cannot be negative", null, null);
+    /**
+     * Optional virtio-net queue count, 1..8 (Ganeti 3.0's {@code OPT_VIRTIO_NET_QUEUES_CHECK}).
+     * Since 1.3.
+     */
+    public static final ParameterCheck OPT_VIRTIO_NET_QUEUES_CHECK = new ParameterCheck("OPT_VIRTIO_NET_QUEUES_CHECK",
+            false, v -> isInteger(v) && ((Number) v).longValue() > 0 && ((Number) v).longValue() < 9,
+            "invalid number of queues", null, null);
+    /**
+     * Optional multiple CPU mask such as {@code 0-2,5:all:3} (Ganeti 3.0's
+     * {@code OPT_MULTI_CPU_MASK_CHECK}; the syntax is {@link CpuMasks#parseMulti}). Since 1.3.
+     */
+    public static final ParameterCheck OPT_MULTI_CPU_MASK_CHECK = new ParameterCheck("OPT_MULTI_CPU_MASK_CHECK",
+            false, CpuMasks::isMultiMask, "Multiple CPU mask definition is not well-formed", null, null);
+
+    /**
      * Ganeti's {@code ParamInSet}: the value must be one of {@code values} (compared with
      * {@code equals}); the error text lists them in the given order.
      */
@@ -93,6 +118,19 @@ public record ParameterCheck(String label, boolean required,
         } catch (InvalidPathException e) {
             return false;
         }
+    }
+
+    /** Ganeti's {@code utils.IsUrl}: the text starts with {@code http://}, {@code https://}, {@code ftp://} or {@code ftps://}. Since 1.3. */
+    public static boolean isUrl(Object value) {
+        if (!(value instanceof String)) {
+            return false;
+        }
+        String s = (String) value;
+        return s.startsWith("http://") || s.startsWith("https://") || s.startsWith("ftp://") || s.startsWith("ftps://");
+    }
+
+    private static boolean isInteger(Object value) {
+        return value instanceof Integer || value instanceof Long;
     }
 
     static boolean isNetPort(Object value) {

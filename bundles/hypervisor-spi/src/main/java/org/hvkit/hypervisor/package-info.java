@@ -12,7 +12,12 @@
  * {@link org.hvkit.hypervisor.ParameterChecks#fill} no longer coerces.
  *
  * <p>1.3 (additions): {@link org.hvkit.hypervisor.MigrationStatus#downtimeMillis} and
- * {@link org.hvkit.hypervisor.MigrationStatus#completedAt}, the figures of a completed migration.
+ * {@link org.hvkit.hypervisor.MigrationStatus#completedAt}, the figures of a completed migration; for
+ * Ganeti 3.0's KVM parameters {@link org.hvkit.hypervisor.ParameterCheck#OPT_FILE_OR_URL_CHECK},
+ * {@link org.hvkit.hypervisor.ParameterCheck#OPT_NONNEGATIVE_INT_CHECK},
+ * {@link org.hvkit.hypervisor.ParameterCheck#OPT_VIRTIO_NET_QUEUES_CHECK},
+ * {@link org.hvkit.hypervisor.ParameterCheck#OPT_MULTI_CPU_MASK_CHECK},
+ * {@link org.hvkit.hypervisor.ParameterCheck#isUrl} and {@link org.hvkit.hypervisor.CpuMasks}.
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("1.3.0")

@@ -2,6 +2,8 @@ package org.hvkit.kvm.internal;
 
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -119,7 +121,16 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     }
 
     private KvmParameters.Node nodeFacts() {
-        return new KvmParameters.Node(core.accounts()::userExists, Path.of("/dev/vhost-net"));
+        return new KvmParameters.Node(core.accounts()::userExists, Path.of("/dev/vhost-net"),
+                KvmHypervisor::interfaceExists);
+    }
+
+    private static boolean interfaceExists(String name) {
+        try {
+            return NetworkInterface.getByName(name) != null;
+        } catch (SocketException e) {
+            return false;
+        }
     }
 
     /** Fills, syntax-checks and node-validates the instance's parameters (the SPI owns the contract). */

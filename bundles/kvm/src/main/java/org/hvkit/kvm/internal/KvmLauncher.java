@@ -18,6 +18,7 @@ import org.hvkit.hypervisor.NicMode;
 import org.hvkit.kvm.internal.argv.ArgvLimits;
 import org.hvkit.kvm.internal.argv.ExecutionContext;
 import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
+import org.hvkit.kvm.internal.argv.NicArgs;
 import org.hvkit.kvm.internal.argv.KvmRuntime;
 import org.hvkit.kvm.internal.monitor.Monitors;
 import org.hvkit.kvm.internal.runtime.InstanceCleaner;
@@ -106,6 +107,7 @@ final class KvmLauncher {
         Map<String, Object> up = new LinkedHashMap<>(confHv);
         up.putAll(runtime.hvparams());
         return ExecutionContext.layout(runtime.nics().size(), KvmParameters.bool(up, KvmParameters.SERIAL_CONSOLE),
+                KvmParameters.bool(up, KvmParameters.USE_GUEST_AGENT),
                 caps, poolUser, incoming, paused);
     }
 
@@ -152,7 +154,7 @@ final class KvmLauncher {
                     store.saveUid(name, l.uid.uid());
                     l.uid.unlock();
                 }
-                afterLaunch(name, l.pid, confHv, caps, incoming != null || startPaused);
+                afterLaunch(name, l.pid, confHv, caps, argv.contains("-spice"), incoming != null || startPaused);
                 LOG.info("Instance {} started, pid {}", name, l.pid);
                 return l.pid;
             } catch (HypervisorException | RuntimeException e) {
@@ -167,7 +169,7 @@ final class KvmLauncher {
             throws HypervisorException {
         Map<String, Object> up = new LinkedHashMap<>(confHv);
         up.putAll(runtime.hvparams());
-        boolean vnetHdr = KvmParameters.paravirtual(up, KvmParameters.NIC_TYPE) && caps.has(QemuFeature.NETDEV);
+        boolean vnetHdr = NicArgs.vnetHdr(up, caps);
         for (int i = 0; i < runtime.nics().size(); i++) {
             Tap t = step("open a tap for NIC " + i, () -> taps.open(null, vnetHdr));
             l.taps.add(t);
@@ -210,6 +212,9 @@ final class KvmLauncher {
             if (ctx.control().serial() >= 0) {
                 listen(paths.serialSocket(name), ctx.control().serial(), l);
             }
+            if (ctx.control().guestAgent() >= 0) {
+                listen(paths.guestAgentSocket(name), ctx.control().guestAgent(), l);
+            }
         }
     }
 
@@ -251,7 +256,7 @@ final class KvmLauncher {
     }
 
     /** The first words on the instance's monitor; its connection stays open for the driver's later use. */
-    private void afterLaunch(String name, long pid, Map<String, Object> confHv, QemuCapabilities caps,
+    private void afterLaunch(String name, long pid, Map<String, Object> confHv, QemuCapabilities caps, boolean spice,
                              boolean stayPaused) throws HypervisorException {
         if (!caps.has(QemuFeature.QMP)) {
             return;
@@ -259,7 +264,15 @@ final class KvmLauncher {
         monitors.call(name, paths.qmpSocket(name), pid, qmp -> {
             String pwFile = KvmParameters.str(confHv, KvmParameters.VNC_PASSWORD_FILE);
             if (!pwFile.isEmpty()) {
-                qmp.execute("set_password", Map.of("protocol", "vnc", "password", readVncPassword(Path.of(pwFile))));
+                qmp.execute("set_password", Map.of("protocol", "vnc", "password",
+                        readPassword("VNC", Path.of(pwFile))));
+            }
+            // without a password file SPICE runs with disable-ticketing; with one, it refuses clients until this
+            // (only where this command has SPICE: a saved runtime from before the change may not)
+            String spicePwFile = KvmParameters.str(confHv, KvmParameters.SPICE_PASSWORD_FILE);
+            if (spice && !spicePwFile.isEmpty()) {
+                qmp.execute("set_password", Map.of("protocol", "spice", "password",
+                        readPassword("SPICE", Path.of(spicePwFile))));
             }
             if (!stayPaused) {
                 qmp.execute("cont", Map.of());
@@ -269,13 +282,13 @@ final class KvmLauncher {
     }
 
     /** Ganeti's one-liner file ({@code utils.ReadOneLineFile(..., strict=True)}): exactly one non-empty line. */
-    static String readVncPassword(Path file) throws HypervisorException {
+    static String readPassword(String kind, Path file) throws HypervisorException {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8).stream().map(String::strip)
                     .filter(l -> !l.isEmpty()).toList();
         } catch (IOException e) {
-            throw new HypervisorException("Failed to open VNC password file " + file + ": " + e.getMessage(), e);
+            throw new HypervisorException("Failed to open " + kind + " password file " + file + ": " + e.getMessage(), e);
         }
         if (lines.size() != 1) {
             throw new HypervisorException(lines.isEmpty() ? "No data in one-liner file " + file

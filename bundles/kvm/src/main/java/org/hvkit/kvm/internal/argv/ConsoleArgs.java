@@ -1,20 +1,26 @@
 package org.hvkit.kvm.internal.argv;
 
+import static org.hvkit.kvm.internal.caps.QemuFeature.CHARDEV;
 import static org.hvkit.kvm.internal.caps.QemuFeature.CHARDEV_LOGFILE;
+import static org.hvkit.kvm.internal.caps.QemuFeature.DEVICE;
 import static org.hvkit.kvm.internal.caps.QemuFeature.QMP;
 import static org.hvkit.kvm.internal.params.KvmParameters.SERIAL_CONSOLE;
+import static org.hvkit.kvm.internal.params.KvmParameters.USE_GUEST_AGENT;
 
 import java.nio.file.Path;
 
 import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.kvm.internal.runtime.RuntimePaths;
 
 /**
- * The human monitor, QMP and the serial console. Where QEMU takes descriptors, hvkit has bound
+ * The human monitor, QMP, the serial console and the QEMU guest agent's channel. Where QEMU takes descriptors, hvkit has bound
  * the sockets (any root.dir length works) and passes them; else QEMU binds the paths, which must
  * then fit sockaddr_un. The serial console keeps a log as well: a unix socket serves one client
  * and drops output while nobody listens.
  */
 final class ConsoleArgs {
+
+    private static final String GUEST_AGENT_ID = "qga0";
 
     private ConsoleArgs() {
     }
@@ -39,6 +45,10 @@ final class ConsoleArgs {
                 chardev(a, "serial0", fds.serial(), log);
                 a.add("-serial", "chardev:serial0");
             }
+            if (fds.guestAgent() >= 0) {
+                chardev(a, GUEST_AGENT_ID, fds.guestAgent(), "");
+                guestAgentPort(a);
+            }
             return;
         }
         a.paths.checkSocketPaths(name);
@@ -54,6 +64,27 @@ final class ConsoleArgs {
         } else if (serial) {
             a.add("-serial", socketArg(a.paths.serialSocket(name), false));
         }
+        if (a.bool(USE_GUEST_AGENT)) {
+            Path agent = a.paths.guestAgentSocket(name);
+            RuntimePaths.checkSocketPath(agent, "QEMU binds the guest agent socket itself: use a shorter root.dir or a"
+                    + " QEMU that accepts socket descriptors (2.12 or later)");
+            a.add("-chardev", "socket,id=" + GUEST_AGENT_ID + ",path=" + QemuOpts.escape(agent.toString())
+                    + (modern ? ",server=on,wait=off" : ",server,nowait"));
+            guestAgentPort(a);
+        }
+    }
+
+    /**
+     * {@code use_guest_agent} (Ganeti 3.0): a virtio-serial port named
+     * {@code org.qemu.guest_agent.0}, the name the QEMU guest agent looks for, on the chardev.
+     */
+    private static void guestAgentPort(Argv a) throws HypervisorException {
+        if (!a.caps.has(DEVICE) || !a.caps.has(CHARDEV)) {
+            throw new HypervisorException("use_guest_agent: this QEMU has no -device/-chardev for a virtio-serial"
+                    + " channel; set use_guest_agent to false");
+        }
+        a.add("-device", "virtio-serial-pci,id=qga-serial0",
+                "-device", "virtserialport,bus=qga-serial0.0,chardev=" + GUEST_AGENT_ID + ",name=org.qemu.guest_agent.0");
     }
 
     private static void chardev(Argv a, String id, int fd, String extra) {

@@ -3,7 +3,10 @@ package org.hvkit.kvm.internal.argv;
 import static org.hvkit.kvm.internal.caps.QemuFeature.DISPLAY;
 import static org.hvkit.kvm.internal.caps.QemuFeature.OBJECT;
 import static org.hvkit.kvm.internal.caps.QemuFeature.USBDEVICE;
+import static org.hvkit.kvm.internal.params.KvmParameters.KEYMAP;
+import static org.hvkit.kvm.internal.params.KvmParameters.SPICE_BIND;
 import static org.hvkit.kvm.internal.params.KvmParameters.USB_MOUSE;
+import static org.hvkit.kvm.internal.params.KvmParameters.VGA;
 import static org.hvkit.kvm.internal.params.KvmParameters.VNC_BIND_ADDRESS;
 import static org.hvkit.kvm.internal.params.KvmParameters.VNC_PASSWORD_FILE;
 import static org.hvkit.kvm.internal.params.KvmParameters.VNC_TLS;
@@ -16,9 +19,10 @@ import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.kvm.internal.runtime.RuntimePaths;
 
 /**
- * The USB pointer and the display: no display at all, or VNC on a unix socket or an address,
- * with TLS and a password where asked for (the password itself is set over QMP, never on a
- * command line). TLS credential objects and {@code password=on} exist from QEMU 2.5; the old
+ * The USB pointer and the display: no display at all, SPICE ({@link SpiceArgs}), or VNC on a
+ * unix socket or an address, with TLS and a password where asked for (the password itself is set
+ * over QMP, never on a command line); then the VGA card ({@code vga}, {@code qxl} for SPICE as
+ * Ganeti 3.0) and the keyboard layout ({@code keymap}: {@code -k}, a plain argument). TLS credential objects and {@code password=on} exist from QEMU 2.5; the old
  * {@code ,tls,x509=} form was removed in 3.1 (Ganeti #1338).
  */
 final class DisplayArgs {
@@ -36,12 +40,17 @@ final class DisplayArgs {
         } else if (vnc.kind() != VncDisplay.Kind.NONE) {
             usbPointer(a, "tablet", false);
         }
+        boolean spice = false;
         switch (vnc.kind()) {
             case NONE:
                 if (a.caps.has(DISPLAY)) {
                     a.add("-display", "none");
                 } else {
                     a.add("-nographic");
+                }
+                if (!a.str(SPICE_BIND).isEmpty()) {
+                    SpiceArgs.render(a);
+                    spice = true;
                 }
                 break;
             case UNIX:
@@ -58,6 +67,17 @@ final class DisplayArgs {
             default:
                 tcp(a, vnc);
                 break;
+        }
+        if (!spice && !a.str(SPICE_BIND).isEmpty()) {
+            a.warn("spice_bind is ignored: VNC is configured, and only one of them can be used at a given time");
+        }
+        if (!a.str(VGA).isEmpty()) {
+            a.add("-vga", a.str(VGA));
+        } else if (spice) {
+            a.add("-vga", "qxl");
+        }
+        if (!a.str(KEYMAP).isEmpty()) {
+            a.add("-k", a.str(KEYMAP));
         }
     }
 

@@ -2,21 +2,32 @@ package org.hvkit.kvm.internal.argv;
 
 import static org.hvkit.kvm.internal.caps.QemuFeature.AUTO_READ_ONLY;
 import static org.hvkit.kvm.internal.caps.QemuFeature.DEVICE;
+import static org.hvkit.kvm.internal.caps.QemuFeature.DRIVE_AIO;
+import static org.hvkit.kvm.internal.caps.QemuFeature.DRIVE_DISCARD;
+import static org.hvkit.kvm.internal.params.KvmParameters.CDROM2_IMAGE_PATH;
+import static org.hvkit.kvm.internal.params.KvmParameters.CDROM_DISK_TYPE;
 import static org.hvkit.kvm.internal.params.KvmParameters.CDROM_IMAGE_PATH;
+import static org.hvkit.kvm.internal.params.KvmParameters.DISK_AIO;
 import static org.hvkit.kvm.internal.params.KvmParameters.DISK_CACHE;
+import static org.hvkit.kvm.internal.params.KvmParameters.DISK_DISCARD;
 import static org.hvkit.kvm.internal.params.KvmParameters.DISK_TYPE;
+import static org.hvkit.kvm.internal.params.KvmParameters.FLOPPY_IMAGE_PATH;
+import static org.hvkit.kvm.internal.params.KvmParameters.SCSI_CONTROLLER_TYPE;
 
+import java.util.Map;
 import java.util.Set;
 
 import org.hvkit.hypervisor.Disk;
 import org.hvkit.hypervisor.DiskMode;
 import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.hypervisor.ParameterCheck;
 import org.hvkit.kvm.internal.params.KvmParameters;
 
 /**
- * The disks and the cdrom ({@code -drive}, and {@code -device scsi-hd/scsi-cd} behind an
- * explicit controller where QEMU needs one). Every path goes through {@link QemuOpts#escape}:
- * a comma in a {@code dev_path} must not add options of its own.
+ * The disks, the cdroms and the floppy ({@code -drive}, and {@code -device scsi-hd/scsi-cd}
+ * behind an explicit {@code scsi_controller_type} controller where QEMU needs one), with Ganeti
+ * 3.0's {@code disk_aio}, {@code disk_discard} and {@code cdrom_disk_type}. Every path goes
+ * through {@link QemuOpts#escape}: a comma in a {@code dev_path} must not add options of its own.
  */
 final class DriveArgs {
 
@@ -27,34 +38,54 @@ final class DriveArgs {
      */
     static final Set<String> CACHE_NONE_TEMPLATES = Set.of("sharedfile", "blockdev", "ext", "gluster", "drbd");
 
+    /** Ganeti 3.0's {@code scsi_controller_type} values as QEMU devices ({@code lsi} is QEMU's alias of this one). */
+    private static final Map<String, String> SCSI_CONTROLLERS = Map.of("lsi", "lsi53c895a",
+            "virtio-scsi-pci", "virtio-scsi-pci", "megasas", "megasas");
+    /** {@code cdrom_disk_type} values that mean a SCSI cdrom; scsi-generic and scsi-block pass host devices through. */
+    private static final Set<String> SCSI_CDROM_TYPES = Set.of("scsi", "scsi-cd", "scsi-hd");
+
     private final Argv a;
     private final BootOrder boot;
     private final String diskType;
+    /** The cdroms' bus: {@code cdrom_disk_type}, else {@code disk_type} (Ganeti 3.0). */
+    private final String cdromType;
     /** {@code ,if=virtio} for paravirtual disks, else the bus itself. */
     private final String ifVal;
     /**
      * QEMU 3.1 removed the implicit controller behind {@code -drive if=scsi} ("machine type does
      * not support if=scsi"); the help output does not show it, so this one gate is by version.
      */
+    private final boolean modernScsi;
+    /** The disks are SCSI devices behind the explicit controller. */
     private final boolean explicitScsi;
+    private boolean controllerAdded;
     private int scsiId;
 
     private DriveArgs(Argv a, BootOrder boot) {
         this.a = a;
         this.boot = boot;
         this.diskType = a.str(DISK_TYPE);
+        this.cdromType = a.str(CDROM_DISK_TYPE).isEmpty() ? diskType : a.str(CDROM_DISK_TYPE);
         this.ifVal = ",if=" + (KvmParameters.paravirtual(a.hv, DISK_TYPE) ? "virtio" : diskType);
-        this.explicitScsi = "scsi".equals(diskType) && a.caps.has(DEVICE) && a.caps.atLeast(3, 1);
+        this.modernScsi = a.caps.has(DEVICE) && a.caps.atLeast(3, 1);
+        this.explicitScsi = "scsi".equals(diskType) && modernScsi;
     }
 
     static void render(Argv a, BootOrder boot) throws HypervisorException {
         DriveArgs d = new DriveArgs(a, boot);
         d.disks();
-        d.cdrom();
+        d.cdrom(a.str(CDROM_IMAGE_PATH), 0, boot.cdrom());
+        d.cdrom(a.str(CDROM2_IMAGE_PATH), 1, false);
+        d.floppy();
     }
 
     private void disks() throws HypervisorException {
-        String cacheVal = cacheOption() + (a.caps.has(AUTO_READ_ONLY) ? ",auto-read-only=off" : "");
+        if (!"lsi".equals(a.str(SCSI_CONTROLLER_TYPE)) && "scsi".equals(diskType) && !explicitScsi) {
+            a.warn("scsi_controller_type " + a.str(SCSI_CONTROLLER_TYPE) + " is ignored: this QEMU puts if=scsi"
+                    + " disks on its built-in controller");
+        }
+        String cacheVal = cacheOption() + aioOption() + discardOption()
+                + (a.caps.has(AUTO_READ_ONLY) ? ",auto-read-only=off" : "");
         boolean bootDisk = boot.disk();
         for (int i = 0; i < a.instance.disks().size(); i++) {
             Disk disk = a.instance.disks().get(i);
@@ -80,28 +111,66 @@ final class DriveArgs {
         }
     }
 
-    private void cdrom() {
-        String iso = a.str(CDROM_IMAGE_PATH);
+    /** A cdrom ({@code index} 0: {@code cdrom_image_path}, 1: {@code cdrom2_image_path}); only the first boots. */
+    private void cdrom(String iso, int index, boolean bootFrom) throws HypervisorException {
         if (iso.isEmpty()) {
             return;
         }
         String file = "file=" + QemuOpts.escape(iso);
-        String opts = ",format=raw,media=cdrom";
-        if (boot.cdrom()) {
+        // a URL (cdrom2_image_path) is opened by QEMU's curl driver, whose format QEMU probes (Ganeti 3.0)
+        String opts = ParameterCheck.isUrl(iso) ? ",media=cdrom" : ",format=raw,media=cdrom";
+        boolean scsi = SCSI_CDROM_TYPES.contains(cdromType);
+        if (!scsi && cdromType.startsWith("scsi-")) {
+            throw new HypervisorException("cdrom_disk_type " + cdromType + " passes a host SCSI device through and"
+                    + " cannot hold an ISO image; use scsi-cd, scsi, ide or paravirtual");
+        }
+        if (bootFrom) {
             a.add("-boot", "d");
             if (boot.bootOn()) {
                 opts += ",boot=on";
             }
-        } else if (explicitScsi) {
+        } else if (scsi && modernScsi) {
             scsiController();
-            a.add("-drive", file + opts + ",if=none,id=cdrom0");
-            a.add("-device", "scsi-cd,bus=scsi0.0,scsi-id=" + scsiId + ",drive=cdrom0");
+            String id = "cdrom" + index;
+            a.add("-drive", file + opts + ",if=none,id=" + id);
+            a.add("-device", "scsi-cd,bus=scsi0.0,scsi-id=" + scsiId++ + ",drive=" + id);
             return;
-        } else if (!KvmParameters.paravirtual(a.hv, DISK_TYPE)) {
-            // a cdrom cannot sit on virtio-blk: paravirtual disk types leave it on QEMU's default bus
-            opts += ifVal;
+        } else if (!"paravirtual".equals(cdromType)) {
+            // a cdrom cannot sit on virtio-blk: paravirtual types leave it on QEMU's default bus
+            opts += ",if=" + (scsi ? "scsi" : cdromType);
         }
         a.add("-drive", file + opts);
+    }
+
+    /** {@code floppy_image_path} (Ganeti 3.0): a raw image on the floppy controller. */
+    private void floppy() {
+        String image = a.str(FLOPPY_IMAGE_PATH);
+        if (!image.isEmpty()) {
+            a.add("-drive", "file=" + QemuOpts.escape(image) + ",format=raw,media=disk,if=floppy");
+        }
+    }
+
+    /** {@code disk_aio}: {@code native} as {@code ,aio=native}; threads is QEMU's default and stays unsaid. */
+    private String aioOption() throws HypervisorException {
+        if (!"native".equals(a.str(DISK_AIO))) {
+            return "";
+        }
+        if (!a.caps.has(DRIVE_AIO)) {
+            throw new HypervisorException("disk_aio native: this QEMU's -drive has no aio option");
+        }
+        return ",aio=native";
+    }
+
+    /** {@code disk_discard} other than {@code default}: {@code ,discard=ignore|unmap}. */
+    private String discardOption() throws HypervisorException {
+        String discard = a.str(DISK_DISCARD);
+        if (discard.isEmpty() || "default".equals(discard)) {
+            return "";
+        }
+        if (!a.caps.has(DRIVE_DISCARD)) {
+            throw new HypervisorException("disk_discard " + discard + ": this QEMU's -drive has no discard option");
+        }
+        return ",discard=" + QemuOpts.escape(discard);
     }
 
     private String cacheOption() {
@@ -116,10 +185,11 @@ final class DriveArgs {
         return "default".equals(cache) ? "" : ",cache=" + cache;
     }
 
-    /** The SCSI controller, once, before the first SCSI device (Ganeti's scsi_controller_type lsi). */
+    /** The SCSI controller of {@code scsi_controller_type}, once, before the first SCSI device. */
     private void scsiController() {
-        if (scsiId == 0) {
-            a.add("-device", "lsi53c895a,id=scsi0");
+        if (!controllerAdded) {
+            a.add("-device", SCSI_CONTROLLERS.get(a.str(SCSI_CONTROLLER_TYPE)) + ",id=scsi0");
+            controllerAdded = true;
         }
     }
 }

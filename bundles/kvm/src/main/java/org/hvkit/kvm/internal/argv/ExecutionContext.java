@@ -29,24 +29,27 @@ public record ExecutionContext(List<Integer> nicFds, ControlFds control, String 
     /**
      * Listening sockets handed to QEMU.
      *
-     * @param serial the serial console's socket, -1 without a serial console
+     * @param serial     the serial console's socket, -1 without a serial console
+     * @param guestAgent the guest agent's socket ({@code use_guest_agent}), -1 without
      */
-    public record ControlFds(int monitor, int qmp, int serial) {
+    public record ControlFds(int monitor, int qmp, int serial, int guestAgent) {
     }
 
     /**
      * The descriptor layout every caller shares (launch, dry run, golden files): taps from 3 in
-     * NIC order, then the monitor, QMP and serial sockets where this QEMU takes descriptors.
+     * NIC order, then the monitor, QMP, serial and guest agent sockets where this QEMU takes
+     * descriptors.
      */
-    public static ExecutionContext layout(int nics, boolean serialConsole, QemuCapabilities caps, String poolUser,
-                                          String incomingAddress, boolean startPaused) {
+    public static ExecutionContext layout(int nics, boolean serialConsole, boolean guestAgent, QemuCapabilities caps,
+                                          String poolUser, String incomingAddress, boolean startPaused) {
         List<Integer> nicFds = new ArrayList<>();
         for (int i = 0; i < nics; i++) {
             nicFds.add(FIRST_CHILD_FD + i);
         }
         int next = FIRST_CHILD_FD + nics;
-        ControlFds control = caps.socketDescriptors()
-                ? new ControlFds(next, next + 1, serialConsole ? next + 2 : -1) : null;
+        int serial = serialConsole ? next + 2 : -1;
+        int agent = guestAgent ? next + (serialConsole ? 3 : 2) : -1;
+        ControlFds control = caps.socketDescriptors() ? new ControlFds(next, next + 1, serial, agent) : null;
         return new ExecutionContext(nicFds, control, poolUser, incomingAddress, startPaused);
     }
 }

@@ -6,6 +6,7 @@ import static org.hvkit.kvm.internal.params.KvmParameters.KERNEL_PATH;
 import static org.hvkit.kvm.internal.params.KvmParameters.MEM_PATH;
 import static org.hvkit.kvm.internal.params.KvmParameters.ROOT_PATH;
 import static org.hvkit.kvm.internal.params.KvmParameters.SERIAL_CONSOLE;
+import static org.hvkit.kvm.internal.params.KvmParameters.SERIAL_SPEED;
 import static org.hvkit.kvm.internal.params.KvmParameters.USE_LOCALTIME;
 import static org.hvkit.kvm.internal.caps.QemuFeature.LOCALTIME;
 import static org.hvkit.kvm.internal.caps.QemuFeature.RTC;
@@ -38,7 +39,7 @@ final class GuestArgs {
             append.add(a.str(KERNEL_ARGS));
         }
         if (a.bool(SERIAL_CONSOLE)) {
-            append.add("console=ttyS0,38400");
+            append.add("console=ttyS0," + a.hv.get(SERIAL_SPEED));
         }
         a.add("-append", String.join(" ", append));
     }

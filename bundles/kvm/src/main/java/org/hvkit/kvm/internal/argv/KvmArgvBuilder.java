@@ -9,6 +9,7 @@ import java.util.Set;
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
+import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.runtime.RuntimePaths;
 
 /**
@@ -46,6 +47,7 @@ public final class KvmArgvBuilder {
     public Generated generate(Instance instance, Map<String, Object> hv, QemuCapabilities caps)
             throws HypervisorException {
         Argv a = new Argv(instance, hv, caps, paths, List.of());
+        NotYetSupported.check(a);
         MachineArgs.render(a, kvmBinary);
         BootOrder boot = BootOrder.of(a);
         boot.renderNetwork(a);
@@ -53,10 +55,13 @@ public final class KvmArgvBuilder {
         GuestArgs.kernel(a, boot);
         GuestArgs.memory(a);
         DisplayArgs.render(a);
-        // the monitor, QMP and serial sockets belong to the node (descriptors it binds)
+        PeripheralArgs.render(a);
+        // the monitor, QMP, serial and guest agent sockets belong to the node (descriptors it binds)
         ConsoleArgs.serialNone(a);
         GuestArgs.clock(a);
         SecurityArgs.chroot(a);
+        // Ganeti 3.0's escape hatch, last, as it is: hvkit neither checks nor escapes it (assess warns)
+        KvmParameters.kvmExtra(hv).forEach(a::add);
         return new Generated(new KvmRuntime(a.args(), instance.nics(), new LinkedHashMap<>(hv)), a.warnings());
     }
 

@@ -6,27 +6,39 @@ import static org.hvkit.kvm.internal.caps.QemuFeature.ENABLE_KVM;
 import static org.hvkit.kvm.internal.caps.QemuFeature.MACHINE;
 import static org.hvkit.kvm.internal.caps.QemuFeature.NO_ACPI;
 import static org.hvkit.kvm.internal.caps.QemuFeature.NO_KVM;
+import static org.hvkit.kvm.internal.caps.QemuFeature.SMP_TOPOLOGY;
 import static org.hvkit.kvm.internal.params.KvmParameters.ACPI;
+import static org.hvkit.kvm.internal.params.KvmParameters.CPU_CORES;
+import static org.hvkit.kvm.internal.params.KvmParameters.CPU_SOCKETS;
+import static org.hvkit.kvm.internal.params.KvmParameters.CPU_THREADS;
+import static org.hvkit.kvm.internal.params.KvmParameters.CPU_TYPE;
 import static org.hvkit.kvm.internal.params.KvmParameters.KVM_FLAG;
+import static org.hvkit.kvm.internal.params.KvmParameters.KVM_PATH;
+import static org.hvkit.kvm.internal.params.KvmParameters.MACHINE_VERSION;
+import static org.hvkit.kvm.internal.params.KvmParameters.REBOOT_BEHAVIOR;
+import static org.hvkit.kvm.internal.params.KvmParameters.USER_SHUTDOWN;
 
 import java.nio.file.Path;
 
+import org.hvkit.hypervisor.HypervisorException;
+
 /**
- * The process and the machine: binary, {@code -name}, memory, CPUs, pid file, daemonizing,
- * ACPI and the accelerator — each in the newest spelling the binary knows, the oldest only
- * where it must ({@code -no-acpi} vs {@code -machine acpi=off}; {@code -enable-kvm},
- * {@code -accel}, {@code -machine accel=}, {@code -no-kvm}).
+ * The process and the machine: binary, {@code -name}, memory, CPUs and their topology, pid
+ * file, daemonizing, ACPI, what a guest reboot or shutdown does, the accelerator, the machine
+ * type and the CPU model — each in the newest spelling the binary knows, the oldest only where
+ * it must ({@code -no-acpi} vs {@code -machine acpi=off}; {@code -enable-kvm}, {@code -accel},
+ * {@code -machine accel=}, {@code -no-kvm}; {@code -machine <type>} vs {@code -M <type>}).
  */
 final class MachineArgs {
 
     private MachineArgs() {
     }
 
-    static void render(Argv a, Path kvmBinary) {
+    static void render(Argv a, Path kvmBinary) throws HypervisorException {
         String name = a.instance.name();
-        a.add(kvmBinary.toString(), "-name", QemuOpts.escape(name),
+        a.add(binary(a, kvmBinary), "-name", QemuOpts.escape(name),
                 "-m", Integer.toString(a.instance.beparams().memory()),
-                "-smp", Integer.toString(a.instance.beparams().vcpus()),
+                "-smp", smp(a),
                 "-pidfile", a.paths.pidFile(name).toString(), "-daemonize");
         if (!a.bool(ACPI)) {
             if (a.caps.has(NO_ACPI)) {
@@ -35,7 +47,65 @@ final class MachineArgs {
                 a.add("-machine", "acpi=off");
             }
         }
+        if ("exit".equals(a.str(REBOOT_BEHAVIOR))) {
+            a.add("-no-reboot");
+        }
+        if (a.bool(USER_SHUTDOWN)) {
+            a.add("-no-shutdown");
+        }
         accelerator(a);
+        machineType(a);
+        if (!a.str(CPU_TYPE).isEmpty()) {
+            // the model and its feature flags are QEMU's own comma syntax; the syntax check allows names only
+            a.add("-cpu", a.str(CPU_TYPE));
+        }
+    }
+
+    /**
+     * The node's binary. An instance's {@code kvm_path} (Ganeti 3.0) may only name that same
+     * binary: hvkit probes, caches and confines one QEMU per node ({@code kvm.path}).
+     */
+    private static String binary(Argv a, Path kvmBinary) throws HypervisorException {
+        String wanted = a.str(KVM_PATH);
+        if (!wanted.isEmpty() && !Path.of(wanted).equals(kvmBinary)) {
+            throw new HypervisorException("kvm_path " + wanted + " is not this node's QEMU binary " + kvmBinary
+                    + ": hvkit runs the one binary of the node configuration (kvm.path); leave kvm_path empty"
+                    + " or set it to " + kvmBinary);
+        }
+        return kvmBinary.toString();
+    }
+
+    /** vCPUs, then Ganeti 3.0's topology: {@code N[,cores=][,threads=][,sockets=]} (0 leaves it to QEMU). */
+    private static String smp(Argv a) {
+        StringBuilder smp = new StringBuilder(Integer.toString(a.instance.beparams().vcpus()));
+        StringBuilder topology = new StringBuilder();
+        for (String[] part : new String[][] {{CPU_CORES, "cores"}, {CPU_THREADS, "threads"}, {CPU_SOCKETS, "sockets"}}) {
+            Object v = a.hv.get(part[0]);
+            if (v instanceof Number && ((Number) v).longValue() > 0) {
+                topology.append(',').append(part[1]).append('=').append(((Number) v).longValue());
+            }
+        }
+        if (topology.length() > 0) {
+            if (a.caps.has(SMP_TOPOLOGY)) {
+                smp.append(topology);
+            } else {
+                a.warn("cpu_cores/cpu_threads/cpu_sockets: this QEMU's -smp takes no topology; its default applies");
+            }
+        }
+        return smp.toString();
+    }
+
+    /** {@code machine_version}: {@code -machine <type>} where the binary has it, else {@code -M <type>}. */
+    private static void machineType(Argv a) {
+        String type = a.str(MACHINE_VERSION);
+        if (type.isEmpty()) {
+            return;
+        }
+        if (a.caps.has(MACHINE)) {
+            a.add("-machine", QemuOpts.escape(type));
+        } else {
+            a.add("-M", type);
+        }
     }
 
     private static void accelerator(Argv a) {

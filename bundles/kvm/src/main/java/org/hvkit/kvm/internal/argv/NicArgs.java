@@ -6,11 +6,14 @@ import static org.hvkit.kvm.internal.caps.QemuFeature.VHOST;
 import static org.hvkit.kvm.internal.params.KvmParameters.MIGRATION_PORT;
 import static org.hvkit.kvm.internal.params.KvmParameters.NIC_TYPE;
 import static org.hvkit.kvm.internal.params.KvmParameters.VHOST_NET;
+import static org.hvkit.kvm.internal.params.KvmParameters.VNET_HDR;
 
 import java.util.List;
+import java.util.Map;
 
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Nic;
+import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.params.KvmParameters;
 
 /**
@@ -19,7 +22,7 @@ import org.hvkit.kvm.internal.params.KvmParameters;
  * migration target and {@code -S} (the driver sets the VNC password over QMP, then sends
  * {@code cont}).
  */
-final class NicArgs {
+public final class NicArgs {
 
     private NicArgs() {
     }
@@ -52,6 +55,15 @@ final class NicArgs {
                 a.add("-net", "nic,vlan=" + i + ",macaddr=" + mac + ",model=" + model);
             }
         }
+    }
+
+    /**
+     * Whether the taps are opened with {@code IFF_VNET_HDR}: for paravirtual NICs on
+     * virtio-net-pci (Ganeti 3.0's {@code _GetNetworkDeviceFeatures}) unless {@code vnet_hdr}
+     * is off. QEMU reads the flag from the descriptor; the command line does not change.
+     */
+    public static boolean vnetHdr(Map<String, Object> up, QemuCapabilities caps) {
+        return KvmParameters.paravirtual(up, NIC_TYPE) && caps.has(NETDEV) && KvmParameters.bool(up, VNET_HDR);
     }
 
     static void startMode(Argv a, ExecutionContext ctx) {

@@ -48,7 +48,25 @@ public enum QemuFeature {
     /** {@code -device} (qdev devices: virtio-net-pci, scsi-hd, usb-tablet …). */
     DEVICE("-device", "", Qmp.option("device")),
     /** {@code -object} (TLS credentials for VNC since QEMU 2.5). */
-    OBJECT("-object", "", Qmp.option("object"));
+    OBJECT("-object", "", Qmp.option("object")),
+    /** {@code -smp n,cores=,threads=,sockets=} (kvm 0.12; Ganeti 3.0's cpu_cores/threads/sockets). */
+    SMP_TOPOLOGY("-smp", "", Qmp.parameter("smp-opts", "cores"), "cores="),
+    /** {@code aio=threads|native} on {@code -drive} (kvm 0.12; Ganeti 3.0's disk_aio). */
+    DRIVE_AIO("-drive", "", Qmp.parameter("drive", "aio"), "aio="),
+    /** {@code discard=ignore|unmap} on {@code -drive} (QEMU 1.5; Ganeti 3.0's disk_discard). */
+    DRIVE_DISCARD("-drive", "", Qmp.parameter("drive", "discard"), "discard="),
+    /** {@code -soundhw} (removed in QEMU 7.1). */
+    SOUNDHW("-soundhw", ""),
+    /** {@code -audio driver,model=} (QEMU 7.1, replacing {@code -soundhw}). */
+    AUDIO("-audio", "", "model="),
+    /**
+     * {@code -spice} (a build option of QEMU; Ganeti 3.0 checks {@code ^-spice\s} the same way).
+     * {@code --help} only: where SPICE is a loadable module (Debian's QEMU 7.2),
+     * {@code query-command-line-options} lists it only once the module is loaded.
+     */
+    SPICE("-spice", ""),
+    /** {@code -chardev} (virtio-serial channels: guest agent, SPICE agent). */
+    CHARDEV("-chardev", "", Qmp.option("chardev"));
 
     private final String option;
     private final String qualifier;

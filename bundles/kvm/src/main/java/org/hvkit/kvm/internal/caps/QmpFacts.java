@@ -90,7 +90,9 @@ public record QmpFacts(int major, int minor, int micro, String packageText, Set<
             for (JsonNode p : list(o.path("parameters"), "query-command-line-options " + option)) {
                 params.add(name(p.path("name"), "query-command-line-options " + option));
             }
-            opts.put(name(o.path("option"), "query-command-line-options"), params);
+            // an option may be listed more than once (its parameter lists then add up)
+            opts.computeIfAbsent(name(o.path("option"), "query-command-line-options"), k -> new TreeSet<>())
+                    .addAll(params);
         }
         return new QmpFacts(major, minor, micro, text(version.path("package")), names(commands, "name", "query-commands"),
                 machineMap, defaultMachine, names(devices, "name", "qom-list-types"), opts,

@@ -25,7 +25,8 @@ import org.hvkit.hypervisor.ParameterSpec;
 
 /**
  * Ganeti's 28 KVM parameters of 2011 ({@code KVMHypervisor.PARAMETERS}, {@code HVC_DEFAULTS} in
- * {@code lib/constants.py}; docs/parameters.md) with their types, defaults and descriptors,
+ * {@code lib/constants.py}; docs/parameters.md) and the 37 Ganeti added up to 3.0
+ * ({@link Ganeti30Parameters}, {@link Ganeti30Rules}) with their types, defaults and descriptors,
  * the cross-parameter rules (Ganeti's {@code CheckParameterSyntax}, its texts), node-side
  * validation and the assessment warnings that hvkit adds for combinations Ganeti never checked
  * (docs/ganeti-behaviour.md, "Parameter check texts").
@@ -61,12 +62,63 @@ public final class KvmParameters {
     public static final String USE_CHROOT = "use_chroot";
     public static final String MEM_PATH = "mem_path";
 
+    // Ganeti 3.0's later parameters (hvsParameterTypes in src/Ganeti/Constants.hs)
+    public static final String KVM_PATH = "kvm_path";
+    public static final String SERIAL_SPEED = "serial_speed";
+    public static final String SPICE_BIND = "spice_bind";
+    public static final String SPICE_IP_VERSION = "spice_ip_version";
+    public static final String SPICE_PASSWORD_FILE = "spice_password_file";
+    public static final String SPICE_IMAGE_COMPRESSION = "spice_image_compression";
+    public static final String SPICE_JPEG_WAN_COMPRESSION = "spice_jpeg_wan_compression";
+    public static final String SPICE_ZLIB_GLZ_WAN_COMPRESSION = "spice_zlib_glz_wan_compression";
+    public static final String SPICE_STREAMING_VIDEO = "spice_streaming_video";
+    public static final String SPICE_PLAYBACK_COMPRESSION = "spice_playback_compression";
+    public static final String SPICE_USE_TLS = "spice_use_tls";
+    public static final String SPICE_TLS_CIPHERS = "spice_tls_ciphers";
+    public static final String SPICE_USE_VDAGENT = "spice_use_vdagent";
+    public static final String FLOPPY_IMAGE_PATH = "floppy_image_path";
+    public static final String CDROM2_IMAGE_PATH = "cdrom2_image_path";
+    public static final String SCSI_CONTROLLER_TYPE = "scsi_controller_type";
+    public static final String DISK_DISCARD = "disk_discard";
+    public static final String CDROM_DISK_TYPE = "cdrom_disk_type";
+    public static final String KEYMAP = "keymap";
+    public static final String USE_GUEST_AGENT = "use_guest_agent";
+    public static final String DISK_AIO = "disk_aio";
+    public static final String VIRTIO_NET_QUEUES = "virtio_net_queues";
+    public static final String USER_SHUTDOWN = "user_shutdown";
+    public static final String REBOOT_BEHAVIOR = "reboot_behavior";
+    public static final String CPU_MASK = "cpu_mask";
+    public static final String CPU_TYPE = "cpu_type";
+    public static final String CPU_CORES = "cpu_cores";
+    public static final String CPU_THREADS = "cpu_threads";
+    public static final String CPU_SOCKETS = "cpu_sockets";
+    public static final String SOUNDHW = "soundhw";
+    public static final String USB_DEVICES = "usb_devices";
+    public static final String VGA = "vga";
+    public static final String KVM_EXTRA = "kvm_extra";
+    public static final String MACHINE_VERSION = "machine_version";
+    public static final String MIGRATION_CAPS = "migration_caps";
+    public static final String KVM_PCI_RESERVATIONS = "kvm_pci_reservations";
+    public static final String VNET_HDR = "vnet_hdr";
+
     /** The {@code nic_type}/{@code disk_type} value that means virtio. */
     public static final String PARAVIRTUAL = "paravirtual";
 
     public static final List<String> NIC_TYPES = List.of("rtl8139", "ne2k_pci", "ne2k_isa", "i82551", "i82557b",
             "i82559er", "pcnet", "e1000", PARAVIRTUAL);
     public static final List<String> DISK_TYPES = List.of("paravirtual", "ide", "scsi", "sd", "mtd", "pflash");
+    /** Ganeti 3.0's {@code htKvmValidDiskTypes}, which {@code cdrom_disk_type} takes (in Constants.hs' order). */
+    public static final List<String> CDROM_DISK_TYPES = List.of("ide", "mtd", "paravirtual", "pflash", "scsi", "sd",
+            "scsi-generic", "scsi-block", "scsi-hd", "scsi-cd");
+    /** Ganeti 3.0's {@code validSerialSpeeds}. */
+    public static final List<Long> SERIAL_SPEEDS = List.of(75L, 110L, 300L, 600L, 1200L, 1800L, 2400L, 4800L, 9600L,
+            14400L, 19200L, 28800L, 38400L, 57600L, 115200L, 230400L, 345600L, 460800L);
+    /** Ganeti 3.0's {@code htKvmValidScsiControllerTypes}. */
+    public static final List<String> SCSI_CONTROLLER_TYPES = List.of("lsi", "virtio-scsi-pci", "megasas");
+    /** Ganeti 3.0's {@code qemuPciSlots}. */
+    public static final long QEMU_PCI_SLOTS = 32;
+    /** Ganeti 3.0's {@code opensslCiphers}, the default of {@code spice_tls_ciphers}. */
+    public static final String OPENSSL_CIPHERS = "HIGH:-DES:-3DES:-EXPORT:-DH";
 
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
@@ -136,13 +188,14 @@ public final class KvmParameters {
                 "Run QEMU chrooted into an empty directory of its own"));
         add(p, ParameterSpec.of(MEM_PATH, STRING, "", ParameterCheck.OPT_DIR_CHECK,
                 "Back guest memory by files in this (hugetlbfs) directory, preallocated"));
+        Ganeti30Parameters.addTo(p);
         PARAMETERS = Collections.unmodifiableMap(p);
         Map<String, Object> d = new LinkedHashMap<>();
         p.values().forEach(s -> d.put(s.name(), s.defaultValue()));
         DEFAULTS = Collections.unmodifiableMap(d);
     }
 
-    private static void add(Map<String, ParameterSpec> p, ParameterSpec s) {
+    static void add(Map<String, ParameterSpec> p, ParameterSpec s) {
         p.put(s.name(), s);
     }
 
@@ -167,6 +220,16 @@ public final class KvmParameters {
         } catch (UnknownHostException e) {
             return false;
         }
+    }
+
+    /** An IPv4 dotted quad or an IPv6 literal, never resolved as a name ({@code spice_bind}). */
+    public static boolean isIpAddress(String s) {
+        return Ganeti30Rules.isIpAddress(s);
+    }
+
+    /** An IPv6 literal such as {@code 2001:db8::1}. */
+    public static boolean isIpv6(String s) {
+        return Ganeti30Rules.isIpv6(s);
     }
 
     /** Whether {@code key} ({@link #NIC_TYPE} or {@link #DISK_TYPE}) is set to virtio. */
@@ -206,13 +269,19 @@ public final class KvmParameters {
             throw new ParameterException(SECURITY_DOMAIN,
                     "Cannot have a security domain when the security model is 'none' or 'pool'");
         }
+        Ganeti30Rules.checkSyntax(hv);
     }
 
-    /** What node validation needs to know about the node. */
-    public record Node(Predicate<String> userExists, Path vhostNetDevice) {
+    /**
+     * What node validation needs to know about the node.
+     *
+     * @param interfaceExists whether a network interface of that name exists ({@code spice_bind})
+     */
+    public record Node(Predicate<String> userExists, Path vhostNetDevice, Predicate<String> interfaceExists) {
         public Node {
             Objects.requireNonNull(userExists, "userExists");
             Objects.requireNonNull(vhostNetDevice, "vhostNetDevice");
+            Objects.requireNonNull(interfaceExists, "interfaceExists");
         }
     }
 
@@ -230,6 +299,17 @@ public final class KvmParameters {
             throw new ParameterException(VHOST_NET, "vhost_net is enabled but " + node.vhostNetDevice()
                     + " does not exist on this node (load the vhost_net module, or set vhost_net to false)");
         }
+        Ganeti30Rules.validate(hv, node);
+    }
+
+    /**
+     * {@code kvm_extra} as arguments: split at runs of whitespace, empty pieces dropped, no
+     * quoting and no shell (Ganeti splits at single spaces, which makes {@code "a  b"} three
+     * arguments, one of them empty).
+     */
+    public static List<String> kvmExtra(Map<String, ?> hv) {
+        String extra = str(hv, KVM_EXTRA).strip();
+        return extra.isEmpty() ? List.of() : List.of(extra.split("\\s+"));
     }
 
     /** Warnings for accepted but questionable combinations (never errors: Ganeti accepted them). */
@@ -262,6 +342,7 @@ public final class KvmParameters {
         if (!bool(hv, ACPI)) {
             w.add("acpi is off: a clean shutdown is impossible, stop kills the instance");
         }
+        Ganeti30Rules.assess(hv, w);
         return w;
     }
 }

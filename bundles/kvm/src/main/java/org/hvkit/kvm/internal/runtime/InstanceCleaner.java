@@ -55,11 +55,12 @@ public final class InstanceCleaner {
         remove(paths.runtimeFile(name));
     }
 
-    /** The monitor, QMP and serial sockets (hvkit binds them, so QEMU's exit leaves them behind). */
+    /** The monitor, QMP, serial and guest agent sockets (hvkit binds them, so QEMU's exit leaves them behind). */
     public void removeSockets(String name) throws HypervisorException {
         remove(paths.monitorSocket(name));
         remove(paths.qmpSocket(name));
         remove(paths.serialSocket(name));
+        remove(paths.guestAgentSocket(name));
     }
 
     /** The uid and the nic files (what a reboot, or a start after a crash, gives back first). */

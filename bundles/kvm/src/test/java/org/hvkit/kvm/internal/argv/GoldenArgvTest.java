@@ -39,12 +39,15 @@ class GoldenArgvTest {
 
     static final List<String> QEMUS = List.of("kvm-0.9.1", "kvm-0.12.5", "qemu-kvm-1.0", "qemu-7.2.22", "qemu-9.1.0");
     static final RuntimePaths PATHS = new RuntimePaths(Path.of("/run/hvkit/kvm-hypervisor"));
+    static final Path KVM = Path.of("/usr/bin/kvm");
     static final Map<String, String> GOLDEN_PLACES = Map.ofEntries(
             Map.entry("@DISK0@", "/run/hvkit/instance-disks/inst1.example.com:0"),
             Map.entry("@DISK1@", "/run/hvkit/instance-disks/inst1.example.com:1"),
             Map.entry("@KERNEL@", "/boot/vmlinuz-hvkit"),
             Map.entry("@INITRD@", "/boot/initrd-hvkit"),
             Map.entry("@ISO@", "/srv/iso/debian.iso"),
+            Map.entry("@ISO2@", "/srv/iso/drivers.iso"),
+            Map.entry("@FLOPPY@", "/srv/floppy/boot.img"),
             Map.entry("@VNCDIR@", "/run/hvkit/vnc"),
             Map.entry("@X509@", "/etc/hvkit/vnc-x509"),
             Map.entry("@PWFILE@", "/etc/hvkit/vnc-password"),
@@ -82,7 +85,7 @@ class GoldenArgvTest {
     @TestFactory
     Stream<DynamicTest> everyScenarioOnEveryQemu() {
         boolean update = Boolean.getBoolean("hvkit.golden.update");
-        KvmArgvBuilder builder = new KvmArgvBuilder(Path.of("/usr/bin/kvm"), PATHS);
+        KvmArgvBuilder builder = new KvmArgvBuilder(KVM, PATHS);
         return Scenario.all().stream().flatMap(s -> QEMUS.stream().map(qemu -> {
             Path file = s.file().resolveSibling(qemu + ".args");
             return DynamicTest.dynamicTest(s.name() + " on " + qemu, file.toUri(),

@@ -33,7 +33,7 @@ class QemuCapabilitiesTest {
     @Test
     void kvm0125() {
         check("kvm-0.12.5", 0, 12, 5, EnumSet.of(NETDEV, DEVICE, ENABLE_KVM, USBDEVICE, LOCALTIME, RTC, RUNAS, CHROOT,
-                NO_ACPI, DRIVE_BOOT_ON, NO_KVM));
+                NO_ACPI, DRIVE_BOOT_ON, NO_KVM, SMP_TOPOLOGY, DRIVE_AIO, CHARDEV));
         assertEquals("virtio-net-pci", fixture("kvm-0.12.5").paravirtualNicModel());
     }
 
@@ -41,20 +41,21 @@ class QemuCapabilitiesTest {
     void qemuKvm10HasATwoPartVersion() {
         // Ganeti 2.4's _GetKVMVersion required three parts and could not start anything on this binary
         check("qemu-kvm-1.0", 1, 0, 0, EnumSet.of(NETDEV, DEVICE, VHOST, ENABLE_KVM, MACHINE, USBDEVICE, LOCALTIME, RTC,
-                RUNAS, CHROOT, NO_ACPI, QMP, NO_KVM));
+                RUNAS, CHROOT, NO_ACPI, QMP, NO_KVM, SMP_TOPOLOGY, DRIVE_AIO, CHARDEV));
         assertEquals("1.0", fixture("qemu-kvm-1.0").versionText());
     }
 
     @Test
     void realQemu72() {
         check("qemu-7.2.22", 7, 2, 22, EnumSet.of(NETDEV, DEVICE, VHOST, ENABLE_KVM, ACCEL, MACHINE, DISPLAY, USBDEVICE, RTC,
-                RUNAS, CHROOT, NO_ACPI, QMP, CHARDEV_LOGFILE, AUTO_READ_ONLY, OBJECT));
+                RUNAS, CHROOT, NO_ACPI, QMP, CHARDEV_LOGFILE, AUTO_READ_ONLY, OBJECT, SMP_TOPOLOGY, DRIVE_AIO, DRIVE_DISCARD,
+                AUDIO, SPICE, CHARDEV));
     }
 
     @Test
     void qemu9() {
         check("qemu-9.1.0", 9, 1, 0, EnumSet.of(NETDEV, DEVICE, VHOST, ENABLE_KVM, ACCEL, MACHINE, DISPLAY, RTC, RUN_WITH, QMP,
-                CHARDEV_LOGFILE, AUTO_READ_ONLY, OBJECT));
+                CHARDEV_LOGFILE, AUTO_READ_ONLY, OBJECT, SMP_TOPOLOGY, DRIVE_AIO, DRIVE_DISCARD, CHARDEV));
     }
 
     @Test

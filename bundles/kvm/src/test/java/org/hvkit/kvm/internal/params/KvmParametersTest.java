@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class KvmParametersTest {
 
-    private static Map<String, Object> hv(Object... kv) {
+    /** The defaults with {@code kv} (name, value, …) overlaid. */
+    static Map<String, Object> hv(Object... kv) {
         Map<String, Object> m = new LinkedHashMap<>(KvmParameters.DEFAULTS);
         for (int i = 0; i < kv.length; i += 2) {
             m.put((String) kv[i], kv[i + 1]);
@@ -30,8 +31,8 @@ class KvmParametersTest {
     }
 
     @Test
-    void catalogueHasGanetis28ParametersAndADefaultForEach() {
-        assertEquals(28, KvmParameters.PARAMETERS.size());
+    void catalogueHasGanetis65ParametersAndADefaultForEach() {
+        assertEquals(65, KvmParameters.PARAMETERS.size(), "Ganeti 2.4's 28 and the 37 Ganeti 3.0 added");
         assertEquals(KvmParameters.PARAMETERS.keySet(), KvmParameters.DEFAULTS.keySet(),
                 "TestParameters: defaults and PARAMETERS have the same keys");
         assertEquals(List.of("migration_port", "migration_bandwidth", "migration_mode"),
@@ -45,7 +46,7 @@ class KvmParametersTest {
 
     @Test
     void genericChecks() {
-        assertEquals("Parameter 'cpu_mask' is not supported", syntaxError("cpu_mask", "0-1"));
+        assertEquals("Parameter 'cpu_pinning' is not supported", syntaxError("cpu_pinning", "0-1"));
         Map<String, Object> missing = hv();
         missing.remove("acpi");
         assertEquals("Parameter 'acpi' is missing",
@@ -96,7 +97,8 @@ class KvmParametersTest {
 
     @Test
     void nodeValidation(@TempDir Path tmp) throws Exception {
-        KvmParameters.Node node = new KvmParameters.Node(u -> u.equals("nobody"), tmp.resolve("vhost-net"));
+        KvmParameters.Node node = new KvmParameters.Node(u -> u.equals("nobody"), tmp.resolve("vhost-net"),
+                i -> i.equals("lo"));
         Path kernel = Files.createFile(tmp.resolve("vmlinuz"));
         KvmParameters.validate(hv("kernel_path", kernel.toString(), "mem_path", tmp.toString()), node);
         assertEquals("Parameter 'kernel_path' fails validation: not found or not a file (current value: '"

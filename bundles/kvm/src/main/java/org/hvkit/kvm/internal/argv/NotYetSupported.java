@@ -1,0 +1,65 @@
+package org.hvkit.kvm.internal.argv;
+
+import static org.hvkit.kvm.internal.params.KvmParameters.CPU_MASK;
+import static org.hvkit.kvm.internal.params.KvmParameters.MIGRATION_CAPS;
+import static org.hvkit.kvm.internal.params.KvmParameters.SPICE_BIND;
+import static org.hvkit.kvm.internal.params.KvmParameters.SPICE_USE_TLS;
+import static org.hvkit.kvm.internal.params.KvmParameters.VIRTIO_NET_QUEUES;
+
+import java.util.List;
+
+import org.hvkit.hypervisor.CpuMasks;
+import org.hvkit.hypervisor.HypervisorException;
+
+/**
+ * Ganeti 3.0 parameters whose values hvkit checks fully but cannot honour yet: a start with such
+ * a value is refused, never run with the value silently ignored. Each refusal names the
+ * parameter, the value and what works instead.
+ */
+final class NotYetSupported {
+
+    private NotYetSupported() {
+    }
+
+    static void check(Argv a) throws HypervisorException {
+        cpuMask(a);
+        Object queues = a.hv.get(VIRTIO_NET_QUEUES);
+        if (queues instanceof Number && ((Number) queues).longValue() > 1) {
+            refuse(VIRTIO_NET_QUEUES, queues, "multiqueue taps are not supported yet; set it to 1");
+        }
+        if (!a.str(MIGRATION_CAPS).isEmpty()) {
+            refuse(MIGRATION_CAPS, a.str(MIGRATION_CAPS),
+                    "setting migration capabilities is not supported yet; leave it empty");
+        }
+        String spice = a.str(SPICE_BIND);
+        if (!spice.isEmpty() && !SpiceArgs.isAddress(spice)) {
+            refuse(SPICE_BIND, spice, "binding SPICE to an interface name is not supported yet; give an IP address");
+        }
+        if (!spice.isEmpty() && a.bool(SPICE_USE_TLS)) {
+            refuse(SPICE_USE_TLS, true, "SPICE over TLS is not supported yet (hvkit has no SPICE certificates);"
+                    + " set it to false");
+        }
+    }
+
+    /**
+     * {@code cpu_mask}: the number of masks must fit the vCPUs (one for all, or one each; Ganeti's
+     * {@code _ExecuteCpuAffinity}), and anything but {@code all} needs vCPU pinning.
+     */
+    private static void cpuMask(Argv a) throws HypervisorException {
+        String mask = a.str(CPU_MASK);
+        if (mask.isEmpty() || CpuMasks.ALL_TEXT.equals(mask)) {
+            return;
+        }
+        List<List<Integer>> masks = CpuMasks.parseMulti(mask);
+        int vcpus = a.instance.beparams().vcpus();
+        if (masks.size() > 1 && masks.size() != vcpus) {
+            throw new HypervisorException("cpu_mask " + mask + " has " + masks.size() + " masks but the instance has "
+                    + vcpus + " vCPUs: give one mask for all vCPUs or one per vCPU");
+        }
+        refuse(CPU_MASK, mask, "pinning vCPUs is not supported yet; set it to all");
+    }
+
+    private static void refuse(String parameter, Object value, String what) throws HypervisorException {
+        throw new HypervisorException(parameter + " " + value + ": " + what);
+    }
+}
