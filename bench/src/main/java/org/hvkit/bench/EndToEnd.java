@@ -119,6 +119,7 @@ public final class EndToEnd {
     private String run() throws Exception {
         try {
             startOverhead();
+            capabilityProbe();
             monitorRoundTrip();
             migrationNoticed();
             concurrentStarts();
@@ -294,6 +295,37 @@ public final class EndToEnd {
         while (!exited(pid) && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
+    }
+
+    /**
+     * What a node's first start pays to learn its QEMU (--help, then QMP on {@code -machine none})
+     * against what a restarted bundle pays (the cache file in root.dir's caps/), measured on the
+     * same binary, alternately, in one run.
+     */
+    private void capabilityProbe() throws Exception {
+        progress("1/8 (cont.) capability probe of " + qemu + ": first (--help + QMP) vs cached on disk, " + reps
+                + " repetitions");
+        List<Double> first = new ArrayList<>();
+        List<Double> cached = new ArrayList<>();
+        org.hvkit.netdev.ProcessSpawner real = new org.hvkit.netdev.internal.PosixSpawner();
+        java.util.concurrent.atomic.AtomicInteger cachedRuns = new java.util.concurrent.atomic.AtomicInteger();
+        org.hvkit.netdev.ProcessSpawner counting = (request, timeout) -> {
+            cachedRuns.incrementAndGet();
+            return real.run(request, timeout);
+        };
+        for (int i = 0; i < reps; i++) {
+            Path dir = Files.createDirectories(work.resolve("caps-" + i));
+            long t0 = System.nanoTime();
+            new org.hvkit.kvm.internal.caps.CapabilityCache(real, dir).of(qemu);
+            first.add(ms(System.nanoTime() - t0));
+            t0 = System.nanoTime();
+            new org.hvkit.kvm.internal.caps.CapabilityCache(counting, dir).of(qemu);
+            cached.add(ms(System.nanoTime() - t0));
+        }
+        rows.add(new Row("QEMU capabilities after a bundle restart: read from root.dir/caps/ (size+mtime+build id"
+                + " checked, JSON parsed; binaries run: " + cachedRuns.get() + ")", msSummary(cached),
+                "first probe: `--help` + QMP on `-machine none`: " + msSummary(first),
+                f(median(cached) / median(first)), "no binary run", cachedRuns.get() == 0 ? "yes" : "no"));
     }
 
     // ------------------------------------------------------------------ 3. monitor round trip

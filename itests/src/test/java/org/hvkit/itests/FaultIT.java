@@ -56,7 +56,7 @@ import org.osgi.service.cm.ConfigurationAdmin;
  * real test guest. Each case is one test method named after its id ({@code k01…k15}) and ends
  * with the leak check of {@link #nothingLeaked()}: no process of this test's scratch directory
  * (QEMU, ifup scripts) is left, the uid pool has nothing taken, the fake node keeps no instance,
- * and the KVM nodes' root.dirs hold no file but {@code hvkit.lock} and {@code kvm-ifup}.
+ * and the KVM nodes' root.dirs hold no file but {@code hvkit.lock}, {@code kvm-ifup} and the capability cache.
  * Leftover processes are killed by pid (never by name), a stopped one is continued first.
  *
  * <p>Two KVM nodes run throughout: node-fa and node-fb, migration ports 18311/18312 and
@@ -168,7 +168,7 @@ public class FaultIT extends HvkitTestSupport {
         }
     }
 
-    /** Every file (not directory) under the nodes' root.dirs but each root's hvkit.lock and kvm-ifup. */
+    /** Every file (not directory) under the nodes' root.dirs but each root's own: hvkit.lock, kvm-ifup, caps/. */
     private static List<String> runtimeFiles() throws IOException {
         Path nodes = scratch().resolve("nodes");
         if (!Files.isDirectory(nodes)) {
@@ -179,7 +179,8 @@ public class FaultIT extends HvkitTestSupport {
             for (Path root : (Iterable<Path>) roots::iterator) {
                 try (Stream<Path> all = Files.walk(root)) {
                     all.filter(p -> !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
-                            .filter(p -> !p.equals(root.resolve("hvkit.lock")) && !p.equals(root.resolve("kvm-ifup")))
+                            .filter(p -> !p.equals(root.resolve("hvkit.lock")) && !p.equals(root.resolve("kvm-ifup"))
+                                    && !p.startsWith(root.resolve("caps")))
                             .forEach(p -> out.add(nodes.relativize(p).toString()));
                 }
             }

@@ -20,6 +20,7 @@ import org.hvkit.hypervisor.ParameterChecks;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.kvm.internal.caps.CapabilityCache;
 import org.hvkit.kvm.internal.monitor.Monitors;
+import org.hvkit.kvm.internal.monitor.QmpException;
 import org.hvkit.kvm.internal.network.NativeNicConfigurator;
 import org.hvkit.kvm.internal.network.NicConfigurator;
 import org.hvkit.kvm.internal.network.ScriptNicConfigurator;
@@ -285,12 +286,16 @@ final class KvmInstances implements AutoCloseable {
         try {
             boolean stopped = processes.stat(pid).map(QemuProcesses.Stat::stopped).orElse(false);
             if (acpi && !stopped) {
+                boolean staysAfterShutdown = staysAfterShutdown(name);
                 try {
                     Duration qmpWait = min(QMP_TIMEOUT, remaining(deadline));
                     monitors.call(name, paths.qmpSocket(name), pid, qmpWait,
                             q -> q.execute("system_powerdown", Map.of()));
                 } catch (HypervisorException e) {
                     LOG.warn("ACPI powerdown of {} failed ({}); killing it", name, e.getMessage());
+                }
+                if (staysAfterShutdown) {
+                    quitAfterGuestShutdown(name, pid, deadline);
                 }
                 if (processes.waitGone(pid, remaining(deadline), this::closing)) {
                     LOG.info("Instance {} shut down cleanly", name);
@@ -304,6 +309,53 @@ final class KvmInstances implements AutoCloseable {
             kill(name, pid);
         } finally {
             monitors.forget(name);
+        }
+    }
+
+    /**
+     * Whether the instance's QEMU runs with {@code -no-shutdown} (Ganeti 3.0's user_shutdown): a
+     * guest that powers off then leaves QEMU in state {@code shutdown} instead of ending it. The
+     * saved command says how the running process was started; unreadable means no.
+     */
+    private boolean staysAfterShutdown(String name) {
+        try {
+            return store.load(name).map(s -> s.runtime().argv().contains("-no-shutdown")).orElse(false);
+        } catch (HypervisorException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A clean stop under {@code -no-shutdown}: once the guest has shut down (QEMU's
+     * {@code SHUTDOWN} event, or state {@code shutdown} already), tell QEMU to {@code quit}.
+     * Holds the monitor for at most a second at a time, so listings still get their turn; ends
+     * at the deadline or when the node is handed over (the caller then kills).
+     */
+    private void quitAfterGuestShutdown(String name, long pid, long deadline) {
+        while (remaining(deadline).compareTo(Duration.ZERO) > 0 && !closing()) {
+            try {
+                Duration slice = min(Duration.ofSeconds(1), remaining(deadline));
+                boolean down = monitors.call(name, paths.qmpSocket(name), pid, min(QMP_TIMEOUT, remaining(deadline)),
+                        q -> {
+                            boolean off = q.awaitEvent(e -> "SHUTDOWN".equals(e.path("event").asText()), slice) != null
+                                    || "shutdown".equals(q.execute("query-status", Map.of()).path("status").asText());
+                            if (off) {
+                                try {
+                                    q.execute("quit", Map.of());
+                                } catch (QmpException e) {
+                                    // QEMU may close the connection before it answers
+                                }
+                            }
+                            return off;
+                        });
+                if (down) {
+                    return;
+                }
+            } catch (HypervisorException e) {
+                // gone meanwhile, or the monitor failed: the wait for the process decides
+                LOG.debug("Waiting for the guest of {} to shut down: {}", name, e.getMessage());
+                return;
+            }
         }
     }
 

@@ -66,11 +66,7 @@ class KvmFailurePathsTest {
     /** What must hold after any failed start. */
     private void assertNothingLeft(KvmHypervisor kvm, int fdsBefore) throws Exception {
         assertEquals(List.of(), kvm.listInstances());
-        try (Stream<Path> s = Files.walk(root)) {
-            assertEquals(List.of(), s.filter(Files::isRegularFile).map(root::relativize).map(Path::toString)
-                    .filter(p -> !p.equals("kvm-ifup") && !p.equals("hvkit.lock")).toList(),
-                    "no runtime file left");
-        }
+        assertEquals(List.of(), KvmTestNode.instanceFiles(root), "no runtime file left");
         assertEquals("[lo, brf]", links(), "no tap left");
         assertEquals(Set.of(), pool.taken(), "no uid lock left");
         assertEquals(fdsBefore, openFds(), "no descriptor left");

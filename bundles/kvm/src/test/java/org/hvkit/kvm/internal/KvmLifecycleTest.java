@@ -38,11 +38,8 @@ class KvmLifecycleTest {
         root = tmp.resolve("kvm");
     }
 
-    private static List<String> filesUnder(Path dir) throws Exception {
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString())
-                    .filter(p -> !p.equals("kvm-ifup") && !p.equals("hvkit.lock")).sorted().toList();
-        }
+    private static List<String> filesUnder(Path root) throws Exception {
+        return KvmTestNode.instanceFiles(root);
     }
 
     /** Sends one HMP command the way Ganeti 2.4 did: a socat process on the human monitor socket. */

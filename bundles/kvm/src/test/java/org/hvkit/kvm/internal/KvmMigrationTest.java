@@ -86,12 +86,7 @@ class KvmMigrationTest {
     }
 
     private static List<String> files(Path root) throws Exception {
-        try (Stream<Path> s = Files.walk(root)) {
-            return s.filter(Files::isRegularFile).map(p -> root.relativize(p).toString())
-                    // node-wide files: the ifup script, the root.dir lock, the capability cache
-                    .filter(p -> !p.equals("kvm-ifup") && !p.equals("hvkit.lock") && !p.startsWith("caps/")).sorted()
-                    .toList();
-        }
+        return KvmTestNode.instanceFiles(root);
     }
 
     /** The shell's sequence, with progress polled from another thread as hv:migrate does. */

@@ -105,6 +105,18 @@ final class KvmTestNode {
         return o;
     }
 
+    /**
+     * The regular files under a node's root.dir that belong to instances, sorted: all but the
+     * node's own (its hvkit.lock, the installed kvm-ifup, the capability cache in caps/).
+     */
+    static List<String> instanceFiles(Path root) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.walk(root)) {
+            return s.filter(Files::isRegularFile).map(p -> root.relativize(p).toString())
+                    .filter(p -> !p.equals("kvm-ifup") && !p.equals("hvkit.lock") && !p.startsWith("caps/"))
+                    .sorted().toList();
+        }
+    }
+
     /** The test guest with a bridged NIC on {@code bridge}, pinging the host at .1. */
     static Instance.Builder guest(String name, String bridge, String ip) throws Exception {
         Path g = GuestImage.ensure();

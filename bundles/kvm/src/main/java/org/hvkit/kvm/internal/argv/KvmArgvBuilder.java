@@ -46,6 +46,7 @@ public final class KvmArgvBuilder {
      */
     public Generated generate(Instance instance, Map<String, Object> hv, QemuCapabilities caps)
             throws HypervisorException {
+        hv = MachineArgs.pinned(hv, caps);
         Argv a = new Argv(instance, hv, caps, paths, List.of());
         NotYetSupported.check(a);
         MachineArgs.render(a, kvmBinary);

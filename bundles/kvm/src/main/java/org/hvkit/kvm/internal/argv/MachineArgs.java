@@ -19,8 +19,12 @@ import static org.hvkit.kvm.internal.params.KvmParameters.REBOOT_BEHAVIOR;
 import static org.hvkit.kvm.internal.params.KvmParameters.USER_SHUTDOWN;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.kvm.internal.caps.QemuCapabilities;
+import org.hvkit.kvm.internal.caps.QemuFeature;
 
 /**
  * The process and the machine: binary, {@code -name}, memory, CPUs and their topology, pid
@@ -55,6 +59,7 @@ final class MachineArgs {
         }
         accelerator(a);
         machineType(a);
+        uuid(a);
         if (!a.str(CPU_TYPE).isEmpty()) {
             // the model and its feature flags are QEMU's own comma syntax; the syntax check allows names only
             a.add("-cpu", a.str(CPU_TYPE));
@@ -93,6 +98,42 @@ final class MachineArgs {
             }
         }
         return smp.toString();
+    }
+
+    /** What {@code -uuid} takes (QEMU's {@code %08x-%04x-%04x-%04x-%012x}). */
+    private static final java.util.regex.Pattern UUID_FORMAT = java.util.regex.Pattern.compile(
+            "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+    /**
+     * The parameters with {@code machine_version} pinned: when it is empty and the binary said
+     * over QMP which machine type is its default (e.g. {@code pc-i440fx-7.2} behind the alias
+     * {@code pc}), that versioned type — Ganeti 3.0's {@code _GetDefaultMachineVersion}. The
+     * saved runtime keeps it, so a reboot and a migration target (even one whose QEMU defaults to
+     * a newer type) give the guest the same machine; a new start resolves it again.
+     */
+    static Map<String, Object> pinned(Map<String, Object> hv, QemuCapabilities caps) {
+        Object set = hv.get(MACHINE_VERSION);
+        if ((set != null && !set.toString().isEmpty()) || caps.qmp() == null
+                || caps.qmp().defaultMachine().isEmpty()) {
+            return hv;
+        }
+        Map<String, Object> out = new LinkedHashMap<>(hv);
+        out.put(MACHINE_VERSION, caps.qmp().defaultMachine());
+        return out;
+    }
+
+    /** Ganeti 3.0's {@code -uuid <instance uuid>}: the guest's SMBIOS system UUID, where the binary has it. */
+    static void uuid(Argv a) throws HypervisorException {
+        String uuid = a.instance.uuid();
+        if (uuid.isEmpty() || !a.caps.has(QemuFeature.UUID)) {
+            return;
+        }
+        if (!UUID_FORMAT.matcher(uuid).matches()) {
+            throw new HypervisorException("Instance " + a.instance.name() + ": uuid must be a UUID"
+                    + " (8-4-4-4-12 hexadecimal digits), got '"
+                    + (uuid.length() > 40 ? uuid.substring(0, 40) + "…" : uuid).replaceAll("\\p{Cntrl}", "?") + "'");
+        }
+        a.add("-uuid", uuid);
     }
 
     /** {@code machine_version}: {@code -machine <type>} where the binary has it, else {@code -M <type>}. */

@@ -65,6 +65,8 @@ public enum QemuFeature {
      * {@code query-command-line-options} lists it only once the module is loaded.
      */
     SPICE("-spice", ""),
+    /** {@code -uuid} (the guest's SMBIOS system UUID; Ganeti 3.0 passes the instance's uuid). */
+    UUID("-uuid", ""),
     /** {@code -chardev} (virtio-serial channels: guest agent, SPICE agent). */
     CHARDEV("-chardev", "", Qmp.option("chardev"));
 

@@ -77,6 +77,10 @@ final class QmpProbe {
                         + r.output().strip() + ")");
             }
             pid = readPid(pidFile);
+            if (ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
+                throw new HypervisorException("Probing " + binary + " over QMP failed: it exited right after start ("
+                        + r.output().strip() + ")");
+            }
             try (QmpClient qmp = QmpClient.connect(socket, CONNECT)) {
                 QmpFacts facts = QmpFacts.from(qmp.execute("query-version", Map.of()),
                         qmp.execute("query-commands", Map.of()), qmp.execute("query-machines", Map.of()),

@@ -49,13 +49,13 @@ class QemuCapabilitiesTest {
     void realQemu72() {
         check("qemu-7.2.22", 7, 2, 22, EnumSet.of(NETDEV, DEVICE, VHOST, ENABLE_KVM, ACCEL, MACHINE, DISPLAY, USBDEVICE, RTC,
                 RUNAS, CHROOT, NO_ACPI, QMP, CHARDEV_LOGFILE, AUTO_READ_ONLY, OBJECT, SMP_TOPOLOGY, DRIVE_AIO, DRIVE_DISCARD,
-                AUDIO, SPICE, CHARDEV));
+                AUDIO, SPICE, CHARDEV, UUID));
     }
 
     @Test
     void qemu9() {
         check("qemu-9.1.0", 9, 1, 0, EnumSet.of(NETDEV, DEVICE, VHOST, ENABLE_KVM, ACCEL, MACHINE, DISPLAY, RTC, RUN_WITH, QMP,
-                CHARDEV_LOGFILE, AUTO_READ_ONLY, OBJECT, SMP_TOPOLOGY, DRIVE_AIO, DRIVE_DISCARD, CHARDEV));
+                CHARDEV_LOGFILE, AUTO_READ_ONLY, OBJECT, SMP_TOPOLOGY, DRIVE_AIO, DRIVE_DISCARD, CHARDEV, UUID));
     }
 
     @Test
