@@ -10,7 +10,10 @@
  * (unknown fields, control characters, unicast and unique MACs, normalized disk paths,
  * {@link org.hvkit.hypervisor.InstanceJson#MAX_BYTES}, {@link org.hvkit.hypervisor.InstanceJson#readFile});
  * {@link org.hvkit.hypervisor.ParameterChecks#fill} no longer coerces.
+ *
+ * <p>1.3 (additions): the optional {@link org.hvkit.hypervisor.InstanceStatistics} capability and its
+ * {@link org.hvkit.hypervisor.InstanceStats} figures.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.2.0")
+@org.osgi.annotation.versioning.Version("1.3.0")
 package org.hvkit.hypervisor;
