@@ -1,0 +1,333 @@
+package org.hvkit.kvm.internal.stats;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import org.hvkit.hypervisor.InstanceState;
+import org.hvkit.hypervisor.InstanceStats;
+import org.hvkit.kvm.internal.monitor.Monitors;
+import org.hvkit.kvm.internal.process.QemuProcess;
+import org.hvkit.kvm.internal.runtime.RuntimePaths;
+import org.hvkit.kvm.internal.runtime.SafeFiles;
+import org.hvkit.netdev.LinkStatistics;
+import org.hvkit.netdev.NativeException;
+import org.hvkit.netdev.Netlink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One statistics pass over a node's live instances ({@code hv:stats}, {@code hv:top}): CPU
+ * time, uptime and resident memory from {@code /proc}, vCPU threads, block I/O and the balloon
+ * over each instance's kept QMP connection, NIC counters of every tap from one rtnetlink dump.
+ *
+ * <p>Cost and bounds: what never changes for a QEMU process (its vCPU thread ids, its taps,
+ * whether it has a balloon) is asked once per pid and kept, so a pass costs per instance a few
+ * small {@code /proc} reads and one or two QMP round trips on an open connection. The QMP
+ * parts run on at most {@link #PARALLEL} threads, each command bounded by {@link #QMP_WAIT},
+ * and the pass waits for them at most {@link #PASS_DEADLINE}: a QEMU that stops answering
+ * (hung, or SIGSTOPped — that one is seen in {@code /proc} and not asked at all) comes back
+ * {@link InstanceStats#stale stale} with its {@code /proc} figures, and nobody else waits
+ * for it.
+ */
+public final class InstanceStatsCollector implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InstanceStatsCollector.class);
+    /** Threads asking QEMUs at once: QMP round trips are mostly waiting, the machine may have 2 cores. */
+    static final int PARALLEL = 4;
+    /** How long one instance's QMP queries (lock, connect, each command) may take. */
+    static final Duration QMP_WAIT = Duration.ofMillis(500);
+    /** How long a pass waits for all QMP answers together. */
+    static final Duration PASS_DEADLINE = Duration.ofMillis(1500);
+    private static final int MAX_NICS = 64;
+    private static final int MAX_TAP_FILE = 64;
+
+    private final String node;
+    private final RuntimePaths paths;
+    private final Supplier<List<String>> names;
+    private final Function<String, Optional<QemuProcess>> alive;
+    private final Monitors monitors;
+    private final Netlink netlink;
+    private final ProcFigures proc;
+    private final Map<String, Known> known = new ConcurrentHashMap<>();
+    private final ThreadPoolExecutor askers;
+
+    /** What stays true for one QEMU process: asked once per pid. */
+    private static final class Known {
+        final long pid;
+        volatile List<QmpFigures.VcpuThread> vcpus;
+        volatile SortedMap<Integer, String> taps;
+        /** QEMU said there is no balloon device: not asked again. */
+        volatile boolean noBalloon;
+
+        Known(long pid) {
+            this.pid = pid;
+        }
+    }
+
+    /** What the QMP part of a pass found for one instance. */
+    private record Asked(String status, List<QmpFigures.VcpuThread> vcpus, List<InstanceStats.DiskStats> disks,
+                         long balloonBytes, String problem) {
+    }
+
+    /**
+     * @param names the instances the node knows (live or not)
+     * @param alive the instance's live QEMU process, if it runs
+     */
+    public InstanceStatsCollector(String node, RuntimePaths paths, Supplier<List<String>> names,
+                                  Function<String, Optional<QemuProcess>> alive, Monitors monitors, Netlink netlink) {
+        this(node, paths, names, alive, monitors, netlink, Path.of("/proc"));
+    }
+
+    InstanceStatsCollector(String node, RuntimePaths paths, Supplier<List<String>> names,
+                           Function<String, Optional<QemuProcess>> alive, Monitors monitors, Netlink netlink,
+                           Path proc) {
+        this.node = node;
+        this.paths = paths;
+        this.names = names;
+        this.alive = alive;
+        this.monitors = monitors;
+        this.netlink = netlink;
+        this.proc = new ProcFigures(proc);
+        AtomicInteger n = new AtomicInteger();
+        this.askers = new ThreadPoolExecutor(PARALLEL, PARALLEL, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, "hvkit-kvm-stats-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        askers.allowCoreThreadTimeOut(true);
+    }
+
+    /** Every live instance, ordered by name. */
+    public List<InstanceStats> all() {
+        return collect(names.get());
+    }
+
+    /** One instance (a valid name), empty when it does not run. */
+    public Optional<InstanceStats> one(String name) {
+        List<InstanceStats> out = collect(List.of(name));
+        return out.isEmpty() ? Optional.empty() : Optional.of(out.get(0));
+    }
+
+    private List<InstanceStats> collect(List<String> wanted) {
+        long systemUptime = proc.uptimeMillis();
+        Map<String, QemuProcess> live = new LinkedHashMap<>();
+        Map<String, ProcFigures.Stat> stats = new HashMap<>();
+        Map<String, Future<Asked>> pending = new HashMap<>();
+        for (String name : wanted) {
+            Optional<QemuProcess> p = alive.apply(name);
+            Optional<ProcFigures.Stat> stat = p.flatMap(q -> proc.stat(q.pid()));
+            if (stat.isEmpty() || stat.get().dead()) {
+                known.remove(name);
+                continue;
+            }
+            long pid = p.get().pid();
+            Known k = known.compute(name, (n, old) -> old != null && old.pid == pid ? old : new Known(pid));
+            live.put(name, p.get());
+            stats.put(name, stat.get());
+            if (!stat.get().stopped()) {
+                pending.put(name, askers.submit(() -> ask(name, k)));
+            }
+        }
+        Map<String, LinkStatistics> links = new HashMap<>();
+        String netProblem = linkCounters(live.keySet(), links);
+        long deadline = System.nanoTime() + PASS_DEADLINE.toNanos();
+        List<InstanceStats> out = new ArrayList<>();
+        for (Map.Entry<String, QemuProcess> e : live.entrySet()) {
+            String name = e.getKey();
+            Asked asked = answer(name, pending.get(name), deadline, stats.get(name));
+            out.add(assemble(name, e.getValue(), stats.get(name), asked, systemUptime, links, netProblem));
+        }
+        return out;
+    }
+
+    /** The QMP part of one instance, run on an asker thread. */
+    private Asked ask(String name, Known k) {
+        Path socket = paths.qmpSocket(name);
+        String status = monitors.status(name, socket, k.pid, QMP_WAIT);
+        if (status == null) {
+            return new Asked(null, k.vcpus, List.of(), InstanceStats.UNKNOWN,
+                    "QMP did not answer query-status within " + QMP_WAIT.toMillis() + " ms");
+        }
+        try {
+            return monitors.query(name, socket, k.pid, QMP_WAIT, q -> {
+                if (k.vcpus == null) {
+                    k.vcpus = QmpFigures.vcpuThreads(q.execute("query-cpus-fast", Map.of()));
+                }
+                List<InstanceStats.DiskStats> disks = QmpFigures.disks(q.execute("query-blockstats", Map.of()));
+                long balloon = InstanceStats.UNKNOWN;
+                if (!k.noBalloon) {
+                    try {
+                        balloon = QmpFigures.balloonBytes(q.execute("query-balloon", Map.of()));
+                    } catch (org.hvkit.kvm.internal.monitor.QmpException x) {
+                        if (x.errorClass() == null) {
+                            throw x;
+                        }
+                        k.noBalloon = true; // DeviceNotActive: there is no balloon device, and none comes
+                    }
+                }
+                return new Asked(status, k.vcpus, disks, balloon, null);
+            });
+        } catch (org.hvkit.hypervisor.HypervisorException x) {
+            return new Asked(status, k.vcpus, List.of(), InstanceStats.UNKNOWN, "QMP: " + x.getMessage());
+        }
+    }
+
+    /** The asker's result within the pass deadline; a stopped process was not asked. */
+    private static Asked answer(String name, Future<Asked> f, long deadline, ProcFigures.Stat stat) {
+        if (f == null) {
+            return new Asked(null, null, List.of(), InstanceStats.UNKNOWN, "the process is stopped (state "
+                    + stat.state() + ", SIGSTOP or a tracer): QEMU cannot answer QMP");
+        }
+        try {
+            return f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException x) {
+            f.cancel(true);
+            return new Asked(null, null, List.of(), InstanceStats.UNKNOWN,
+                    "QMP did not answer within the pass deadline of " + PASS_DEADLINE.toMillis() + " ms");
+        } catch (ExecutionException x) {
+            LOG.warn("Statistics of {}: {}", name, x.getCause().toString());
+            return new Asked(null, null, List.of(), InstanceStats.UNKNOWN, "QMP: " + x.getCause());
+        } catch (InterruptedException x) {
+            Thread.currentThread().interrupt();
+            f.cancel(true);
+            return new Asked(null, null, List.of(), InstanceStats.UNKNOWN, "interrupted");
+        }
+    }
+
+    private InstanceStats assemble(String name, QemuProcess p, ProcFigures.Stat stat, Asked asked, long systemUptime,
+                                   Map<String, LinkStatistics> links, String netProblem) {
+        List<String> problems = new ArrayList<>();
+        if (asked.problem() != null) {
+            problems.add(asked.problem());
+        }
+        List<InstanceStats.VcpuStats> vcpus = new ArrayList<>();
+        if (asked.vcpus() != null) {
+            for (QmpFigures.VcpuThread v : asked.vcpus()) {
+                vcpus.add(new InstanceStats.VcpuStats(v.index(), v.threadId(), proc.threadStat(p.pid(), v.threadId())
+                        .map(ProcFigures.Stat::cpuMillis).orElse(InstanceStats.UNKNOWN)));
+            }
+        }
+        List<InstanceStats.NicStats> nics = nics(name, links);
+        if (netProblem != null && !nics.isEmpty()) {
+            problems.add(netProblem);
+        }
+        long rss = proc.rssBytes(p.pid());
+        return new InstanceStats(name, node, state(stat, asked.status()), p.pid(), System.currentTimeMillis(),
+                ProcFigures.processUptimeMillis(systemUptime, stat.startTicks()), stat.cpuMillis(), vcpus, rss,
+                asked.balloonBytes(), asked.disks(), nics, !problems.isEmpty(), String.join("; ", problems));
+    }
+
+    /** The run state as {@code hv:list} tells it: stopped or silent is unresponsive, a busy monitor running. */
+    static InstanceState state(ProcFigures.Stat stat, String status) {
+        if (stat.stopped() || status == null) {
+            return InstanceState.UNRESPONSIVE;
+        }
+        return Monitors.BUSY.equals(status) || "running".equals(status) ? InstanceState.RUNNING
+                : "shutdown".equals(status) ? InstanceState.SHUTDOWN : InstanceState.PAUSED;
+    }
+
+    private List<InstanceStats.NicStats> nics(String name, Map<String, LinkStatistics> links) {
+        List<InstanceStats.NicStats> out = new ArrayList<>();
+        for (Map.Entry<Integer, String> tap : taps(name).entrySet()) {
+            LinkStatistics l = links.get(tap.getValue());
+            long u = InstanceStats.UNKNOWN;
+            // the guest's point of view: what the tap sends (tx) is what the guest receives
+            out.add(l == null ? new InstanceStats.NicStats(tap.getKey(), tap.getValue(), u, u, u, u, u, u)
+                    : new InstanceStats.NicStats(tap.getKey(), tap.getValue(), l.txBytes(), l.txPackets(),
+                            l.txDropped(), l.rxBytes(), l.rxPackets(), l.rxDropped()));
+        }
+        return out;
+    }
+
+    /** Fills {@code into} with the counters of every link (one dump) when an instance has taps; the problem or null. */
+    private String linkCounters(Iterable<String> liveNames, Map<String, LinkStatistics> into) {
+        boolean anyTap = false;
+        for (String name : liveNames) {
+            anyTap |= !taps(name).isEmpty();
+        }
+        if (!anyTap) {
+            return null;
+        }
+        try {
+            for (LinkStatistics l : netlink.allLinkStatistics()) {
+                into.put(l.name(), l);
+            }
+            return null;
+        } catch (NativeException | RuntimeException e) {
+            LOG.warn("Statistics: cannot read the taps' counters: {}", e.getMessage());
+            return "netlink: " + e.getMessage();
+        }
+    }
+
+    /** The instance's taps in NIC order from {@code nic/<name>/<n>}, kept per pid once found. */
+    private SortedMap<Integer, String> taps(String name) {
+        Known k = known.get(name);
+        if (k != null && k.taps != null) {
+            return k.taps;
+        }
+        SortedMap<Integer, String> taps = readTaps(paths.nicDir(name));
+        if (k != null && !taps.isEmpty()) {
+            k.taps = taps;
+        }
+        return taps;
+    }
+
+    /**
+     * The tap names by NIC index from {@code dir}'s files {@code 0}, {@code 1} …; a file that is not
+     * a small regular file holding an interface name is skipped.
+     */
+    static SortedMap<Integer, String> readTaps(Path dir) {
+        TreeMap<Integer, String> byIndex = new TreeMap<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path f : files) {
+                String n = f.getFileName().toString();
+                if (!n.matches("[0-9]{1,2}") || byIndex.size() >= MAX_NICS) {
+                    continue;
+                }
+                try {
+                    String tap = SafeFiles.read(f, MAX_TAP_FILE).trim();
+                    if (tap.matches("[A-Za-z0-9_.:-]{1,15}")) {
+                        byIndex.put(Integer.parseInt(n), tap);
+                    }
+                } catch (IOException e) {
+                    LOG.debug("Skipping nic file {}: {}", f, e.toString());
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return Collections.emptySortedMap();
+        } catch (IOException e) {
+            LOG.debug("Cannot list {}: {}", dir, e.toString());
+            return Collections.emptySortedMap();
+        }
+        return Collections.unmodifiableSortedMap(byIndex);
+    }
+
+    @Override
+    public void close() {
+        askers.shutdownNow();
+    }
+}
