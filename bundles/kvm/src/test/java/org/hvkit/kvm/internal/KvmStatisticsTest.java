@@ -140,4 +140,64 @@ class KvmStatisticsTest {
         InstanceStats again = kvm.instanceStatistics("stat2a").orElseThrow();
         assertFalse(again.stale(), "continued, it answers again: " + again.staleReason());
     }
+
+    /**
+     * The cost of one pass over many paused instances (a measurement, run on request:
+     * {@code -Dhvkit.stats.instances=200}): the median of 10 passes after 2 warm-ups, printed,
+     * and every instance answered, none stale.
+     */
+    @Test
+    void onePassOverManyInstances() throws Exception {
+        int n = Integer.getInteger("hvkit.stats.instances", 0);
+        org.junit.jupiter.api.Assumptions.assumeTrue(n > 0, "measurement only with -Dhvkit.stats.instances=N");
+        java.util.concurrent.ExecutorService ex = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<?>> starts = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                // a disk each, as real instances have: query-blockstats then answers with a drive
+                Path disk = Files.write(tmp.resolve("sb" + i + ".img"), new byte[64 << 10]);
+                Instance inst = KvmTestNode.guest("sb" + i, null, null).memory(32)
+                        .disk(new Disk(disk.toString(), DiskMode.RW, 1)).diskTemplate("plain").build();
+                starts.add(ex.submit(() -> {
+                    kvm.startInstance(inst, true);
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : starts) {
+                f.get(10, java.util.concurrent.TimeUnit.MINUTES);
+            }
+        } finally {
+            ex.shutdownNow();
+        }
+        String blockstats = kvm.qmp("sb0", "query-blockstats").toString();
+        List<Double> ms = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            long t0 = System.nanoTime();
+            List<InstanceStats> pass = kvm.allInstanceStatistics();
+            long t1 = System.nanoTime();
+            assertEquals(n, pass.size());
+            assertTrue(pass.stream().noneMatch(InstanceStats::stale), () -> pass.stream().filter(InstanceStats::stale)
+                    .map(InstanceStats::staleReason).findFirst().orElse(""));
+            assertTrue(pass.stream().allMatch(s -> s.state() == InstanceState.PAUSED && s.cpuTimeMillis() >= 0
+                    && s.rssBytes() > 0 && s.vcpus().size() == 1 && s.disks().size() == 1), () -> pass.get(0) + "\n"
+                    + blockstats);
+            if (i >= 2) {
+                ms.add((t1 - t0) / 1e6);
+            }
+        }
+        // for scale: allInstancesInfo() (hv:list) on the same instances, the same way
+        List<Double> list = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            long t0 = System.nanoTime();
+            assertEquals(n, kvm.allInstancesInfo().size());
+            if (i >= 2) {
+                list.add((System.nanoTime() - t0) / 1e6);
+            }
+        }
+        java.util.Collections.sort(ms);
+        java.util.Collections.sort(list);
+        System.out.printf(java.util.Locale.ROOT, "STATS-PASS instances=%d median=%.1f ms min=%.1f ms max=%.1f ms;"
+                + " allInstancesInfo median=%.1f ms min=%.1f ms%n", n, (ms.get(4) + ms.get(5)) / 2, ms.get(0),
+                ms.get(ms.size() - 1), (list.get(4) + list.get(5)) / 2, list.get(0));
+    }
 }

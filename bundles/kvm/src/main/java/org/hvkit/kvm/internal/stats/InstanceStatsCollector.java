@@ -55,13 +55,15 @@ import org.slf4j.LoggerFactory;
 public final class InstanceStatsCollector implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(InstanceStatsCollector.class);
-    /** Threads asking QEMUs at once: QMP round trips are mostly waiting, the machine may have 2 cores. */
-    static final int PARALLEL = 4;
+    /** Threads asking QEMUs at once: a QMP round trip is mostly waiting for QEMU to be scheduled. */
+    static final int PARALLEL = 8;
     /** How long one instance's QMP queries (lock, connect, each command) may take. */
     static final Duration QMP_WAIT = Duration.ofMillis(500);
     /** How long a pass waits for all QMP answers together. */
     static final Duration PASS_DEADLINE = Duration.ofMillis(1500);
     private static final int MAX_NICS = 64;
+    /** How long after its spawn a QEMU's nic files are surely written. */
+    static final Duration NIC_FILES_SETTLED = Duration.ofSeconds(10);
     private static final int MAX_TAP_FILE = 64;
 
     private final String node;
@@ -76,20 +78,34 @@ public final class InstanceStatsCollector implements AutoCloseable {
 
     /** What stays true for one QEMU process: asked once per pid. */
     private static final class Known {
+        final QemuProcess process;
         final long pid;
+        /** With the pid, identifies the process: a recycled pid has another start time. */
+        final long startTicks;
         volatile List<QmpFigures.VcpuThread> vcpus;
         volatile SortedMap<Integer, String> taps;
         /** QEMU said there is no balloon device: not asked again. */
         volatile boolean noBalloon;
 
-        Known(long pid) {
-            this.pid = pid;
+        Known(QemuProcess process, long startTicks) {
+            this.process = process;
+            this.pid = process.pid();
+            this.startTicks = startTicks;
         }
     }
 
-    /** What the QMP part of a pass found for one instance. */
+    /**
+     * What the asker found for one instance: the QMP part, and the {@code /proc} figures that
+     * need the vCPU threads (read on the asker thread too, so that they are read in parallel);
+     * {@code perVcpu} is null when they were not read.
+     */
     private record Asked(String status, List<QmpFigures.VcpuThread> vcpus, List<InstanceStats.DiskStats> disks,
-                         long balloonBytes, String problem) {
+                         long balloonBytes, String problem, long rssBytes, List<InstanceStats.VcpuStats> perVcpu) {
+
+        Asked(String status, List<QmpFigures.VcpuThread> vcpus, List<InstanceStats.DiskStats> disks, long balloonBytes,
+              String problem) {
+            this(status, vcpus, disks, balloonBytes, problem, InstanceStats.UNKNOWN, null);
+        }
     }
 
     /**
@@ -138,22 +154,28 @@ public final class InstanceStatsCollector implements AutoCloseable {
         Map<String, ProcFigures.Stat> stats = new HashMap<>();
         Map<String, Future<Asked>> pending = new HashMap<>();
         for (String name : wanted) {
-            Optional<QemuProcess> p = alive.apply(name);
-            Optional<ProcFigures.Stat> stat = p.flatMap(q -> proc.stat(q.pid()));
-            if (stat.isEmpty() || stat.get().dead()) {
+            Known k = known.get(name);
+            Optional<ProcFigures.Stat> stat = k == null ? Optional.empty() : proc.stat(k.pid);
+            if (stat.isEmpty() || stat.get().dead() || stat.get().startTicks() != k.startTicks) {
+                // first sight, or the process we knew is gone: the full liveness check (pid file, -name guard)
                 known.remove(name);
-                continue;
+                Optional<QemuProcess> p = alive.apply(name);
+                stat = p.flatMap(q -> proc.stat(q.pid()));
+                if (stat.isEmpty() || stat.get().dead()) {
+                    continue;
+                }
+                k = new Known(p.get(), stat.get().startTicks());
+                known.put(name, k);
             }
-            long pid = p.get().pid();
-            Known k = known.compute(name, (n, old) -> old != null && old.pid == pid ? old : new Known(pid));
-            live.put(name, p.get());
+            Known kk = k;
+            live.put(name, k.process);
             stats.put(name, stat.get());
             if (!stat.get().stopped()) {
-                pending.put(name, askers.submit(() -> ask(name, k)));
+                pending.put(name, askers.submit(() -> ask(name, kk)));
             }
         }
         Map<String, LinkStatistics> links = new HashMap<>();
-        String netProblem = linkCounters(live.keySet(), links);
+        String netProblem = linkCounters(live.keySet(), links, systemUptime);
         long deadline = System.nanoTime() + PASS_DEADLINE.toNanos();
         List<InstanceStats> out = new ArrayList<>();
         for (Map.Entry<String, QemuProcess> e : live.entrySet()) {
@@ -164,8 +186,14 @@ public final class InstanceStatsCollector implements AutoCloseable {
         return out;
     }
 
-    /** The QMP part of one instance, run on an asker thread. */
+    /** The QMP part of one instance and its threads' {@code /proc} figures, run on an asker thread. */
     private Asked ask(String name, Known k) {
+        Asked a = askQmp(name, k);
+        return new Asked(a.status(), a.vcpus(), a.disks(), a.balloonBytes(), a.problem(), proc.rssBytes(k.pid),
+                perVcpu(k.pid, a.vcpus()));
+    }
+
+    private Asked askQmp(String name, Known k) {
         Path socket = paths.qmpSocket(name);
         String status = monitors.status(name, socket, k.pid, QMP_WAIT);
         if (status == null) {
@@ -224,21 +252,28 @@ public final class InstanceStatsCollector implements AutoCloseable {
         if (asked.problem() != null) {
             problems.add(asked.problem());
         }
-        List<InstanceStats.VcpuStats> vcpus = new ArrayList<>();
-        if (asked.vcpus() != null) {
-            for (QmpFigures.VcpuThread v : asked.vcpus()) {
-                vcpus.add(new InstanceStats.VcpuStats(v.index(), v.threadId(), proc.threadStat(p.pid(), v.threadId())
-                        .map(ProcFigures.Stat::cpuMillis).orElse(InstanceStats.UNKNOWN)));
-            }
-        }
-        List<InstanceStats.NicStats> nics = nics(name, links);
+        List<InstanceStats.VcpuStats> vcpus = asked.perVcpu() != null ? asked.perVcpu() : perVcpu(p.pid(),
+                asked.vcpus() != null ? asked.vcpus() : known.containsKey(name) ? known.get(name).vcpus : null);
+        List<InstanceStats.NicStats> nics = nics(name, links, systemUptime);
         if (netProblem != null && !nics.isEmpty()) {
             problems.add(netProblem);
         }
-        long rss = proc.rssBytes(p.pid());
+        long rss = asked.perVcpu() != null ? asked.rssBytes() : proc.rssBytes(p.pid());
         return new InstanceStats(name, node, state(stat, asked.status()), p.pid(), System.currentTimeMillis(),
                 ProcFigures.processUptimeMillis(systemUptime, stat.startTicks()), stat.cpuMillis(), vcpus, rss,
                 asked.balloonBytes(), asked.disks(), nics, !problems.isEmpty(), String.join("; ", problems));
+    }
+
+    /** The CPU time of each vCPU thread; empty when the threads are not known. */
+    private List<InstanceStats.VcpuStats> perVcpu(long pid, List<QmpFigures.VcpuThread> threads) {
+        List<InstanceStats.VcpuStats> out = new ArrayList<>();
+        if (threads != null) {
+            for (QmpFigures.VcpuThread v : threads) {
+                out.add(new InstanceStats.VcpuStats(v.index(), v.threadId(), proc.threadStat(pid, v.threadId())
+                        .map(ProcFigures.Stat::cpuMillis).orElse(InstanceStats.UNKNOWN)));
+            }
+        }
+        return out;
     }
 
     /** The run state as {@code hv:list} tells it: stopped or silent is unresponsive, a busy monitor running. */
@@ -250,9 +285,9 @@ public final class InstanceStatsCollector implements AutoCloseable {
                 : "shutdown".equals(status) ? InstanceState.SHUTDOWN : InstanceState.PAUSED;
     }
 
-    private List<InstanceStats.NicStats> nics(String name, Map<String, LinkStatistics> links) {
+    private List<InstanceStats.NicStats> nics(String name, Map<String, LinkStatistics> links, long systemUptime) {
         List<InstanceStats.NicStats> out = new ArrayList<>();
-        for (Map.Entry<Integer, String> tap : taps(name).entrySet()) {
+        for (Map.Entry<Integer, String> tap : taps(name, systemUptime).entrySet()) {
             LinkStatistics l = links.get(tap.getValue());
             long u = InstanceStats.UNKNOWN;
             // the guest's point of view: what the tap sends (tx) is what the guest receives
@@ -264,10 +299,10 @@ public final class InstanceStatsCollector implements AutoCloseable {
     }
 
     /** Fills {@code into} with the counters of every link (one dump) when an instance has taps; the problem or null. */
-    private String linkCounters(Iterable<String> liveNames, Map<String, LinkStatistics> into) {
+    private String linkCounters(Iterable<String> liveNames, Map<String, LinkStatistics> into, long systemUptime) {
         boolean anyTap = false;
         for (String name : liveNames) {
-            anyTap |= !taps(name).isEmpty();
+            anyTap |= !taps(name, systemUptime).isEmpty();
         }
         if (!anyTap) {
             return null;
@@ -283,14 +318,19 @@ public final class InstanceStatsCollector implements AutoCloseable {
         }
     }
 
-    /** The instance's taps in NIC order from {@code nic/<name>/<n>}, kept per pid once found. */
-    private SortedMap<Integer, String> taps(String name) {
+    /**
+     * The instance's taps by NIC index from {@code nic/<name>/<n>}, kept per pid. The launcher
+     * writes those files just after QEMU is spawned: "no NICs" is kept only for a process older
+     * than {@link #NIC_FILES_SETTLED}.
+     */
+    private SortedMap<Integer, String> taps(String name, long systemUptime) {
         Known k = known.get(name);
         if (k != null && k.taps != null) {
             return k.taps;
         }
         SortedMap<Integer, String> taps = readTaps(paths.nicDir(name));
-        if (k != null && !taps.isEmpty()) {
+        if (k != null && (!taps.isEmpty() || ProcFigures.processUptimeMillis(systemUptime, k.startTicks)
+                > NIC_FILES_SETTLED.toMillis())) {
             k.taps = taps;
         }
         return taps;

@@ -49,7 +49,9 @@ final class QmpFigures {
     /**
      * {@code query-blockstats}: {@code [{"device": "virtio0", "qdev": …, "node-name": …, "stats":
      * {"rd_bytes": …, "wr_bytes": …, "rd_operations": …, "wr_operations": …}}, …]}. A drive
-     * is named by its device id, else its qdev path, else its node name.
+     * is named by its device id, else its qdev path, else its node name. A drive without a
+     * medium (the empty cdrom, floppy and sd slots the machine type brings) has no node name
+     * and is left out.
      */
     static List<InstanceStats.DiskStats> disks(JsonNode answer) {
         List<InstanceStats.DiskStats> out = new ArrayList<>();
@@ -62,7 +64,7 @@ final class QmpFigures {
             }
             JsonNode stats = drive.path("stats");
             String name = firstText(drive, "device", "qdev", "node-name");
-            if (!stats.isObject() || name.isEmpty()) {
+            if (!stats.isObject() || name.isEmpty() || firstText(drive, "node-name").isEmpty()) {
                 continue;
             }
             out.add(new InstanceStats.DiskStats(name, counter(stats, "rd_bytes"), counter(stats, "wr_bytes"),

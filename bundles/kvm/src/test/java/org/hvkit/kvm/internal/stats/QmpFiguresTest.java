@@ -51,16 +51,20 @@ class QmpFiguresTest {
     }
 
     @Test
-    void blockstatsByDeviceElseQdevElseNodeName() throws Exception {
+    void blockstatsByDeviceElseQdevElseNodeNameWithoutEmptySlots() throws Exception {
         List<InstanceStats.DiskStats> d = QmpFigures.disks(json("["
                 + "{'device':'virtio0','node-name':'#block123','stats':{'rd_bytes':4096,'wr_bytes':512,"
                 + "'rd_operations':8,'wr_operations':1,'flush_operations':1}},"
-                + "{'device':'','qdev':'/machine/peripheral-anon/device[1]/virtio-backend','stats':{'rd_bytes':1}},"
+                + "{'device':'','qdev':'/machine/peripheral-anon/device[1]/virtio-backend','node-name':'#b2',"
+                + "'stats':{'rd_bytes':1}},"
                 + "{'device':'','node-name':'disk1','stats':{'rd_bytes':-5,'wr_bytes':'7','rd_operations':1e30}},"
-                + "{'device':'nostats'},{'stats':{'rd_bytes':1}},{'device':'bad\\u0001name','stats':{}}]"));
+                + "{'device':'ide1-cd0','qdev':'/machine/unattached/device[22]','stats':{'rd_bytes':0}},"
+                + "{'device':'nostats','node-name':'n'},{'stats':{'rd_bytes':1}},"
+                + "{'device':'bad\\u0001name','node-name':'n','stats':{}}]"));
         assertEquals(List.of(new InstanceStats.DiskStats("virtio0", 4096, 512, 8, 1),
                 new InstanceStats.DiskStats("/machine/peripheral-anon/device[1]/virtio-backend", 1, -1, -1, -1),
-                new InstanceStats.DiskStats("disk1", -1, -1, -1, -1)), d);
+                new InstanceStats.DiskStats("disk1", -1, -1, -1, -1),
+                new InstanceStats.DiskStats("n", -1, -1, -1, -1)), d, "a device id with a control character: the node name");
         assertEquals(List.of(), QmpFigures.disks(json("'nonsense'")));
     }
 

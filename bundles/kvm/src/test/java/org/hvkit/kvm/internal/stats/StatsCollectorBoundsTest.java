@@ -53,7 +53,8 @@ class StatsCollectorBoundsTest {
         good = FakeQmpPeer.start(paths.qmpSocket("good"))
                 .on("query-status", FakeQmpPeer.ok("{\"status\": \"running\", \"running\": true}"))
                 .on("query-cpus-fast", FakeQmpPeer.ok("[{\"cpu-index\": 0, \"thread-id\": " + PID + "}]"))
-                .on("query-blockstats", FakeQmpPeer.ok("[{\"device\": \"virtio0\", \"stats\": {\"rd_bytes\": 4096,"
+                .on("query-blockstats", FakeQmpPeer.ok("[{\"device\": \"virtio0\", \"node-name\": \"#block1\","
+                        + " \"stats\": {\"rd_bytes\": 4096,"
                         + " \"wr_bytes\": 1024, \"rd_operations\": 3, \"wr_operations\": 2}}]"))
                 .on("query-balloon", FakeQmpPeer.error("DeviceNotActive", "No balloon device has been activated"));
         hung = FakeQmpPeer.start(paths.qmpSocket("hung")).on("query-status", FakeQmpPeer.silence());
