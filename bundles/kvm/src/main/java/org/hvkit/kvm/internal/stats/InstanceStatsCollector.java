@@ -18,11 +18,14 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -40,17 +43,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One statistics pass over a node's live instances ({@code hv:stats}, {@code hv:top}): CPU
- * time, uptime and resident memory from {@code /proc}, vCPU threads, block I/O and the balloon
- * over each instance's kept QMP connection, NIC counters of every tap from one rtnetlink dump.
+ * time, uptime, resident memory and vCPU thread times from {@code /proc}, the run state from
+ * the kept QMP connection, NIC counters of every tap from one rtnetlink dump, all read fresh in
+ * each pass; block I/O and the balloon from QMP, refreshed in the background.
  *
- * <p>Cost and bounds: what never changes for a QEMU process (its vCPU thread ids, its taps,
- * whether it has a balloon) is asked once per pid and kept, so a pass costs per instance a few
- * small {@code /proc} reads and one or two QMP round trips on an open connection. The QMP
- * parts run on at most {@link #PARALLEL} threads, each command bounded by {@link #QMP_WAIT},
- * and the pass waits for them at most {@link #PASS_DEADLINE}: a QEMU that stops answering
- * (hung, or SIGSTOPped — that one is seen in {@code /proc} and not asked at all) comes back
- * {@link InstanceStats#stale stale} with its {@code /proc} figures, and nobody else waits
- * for it.
+ * <p>Why the QMP part is not waited for in every pass: one QMP round trip costs a TCG QEMU
+ * about a millisecond of CPU whatever the command (measured: {@code query-name} costs as much
+ * as {@code query-blockstats}), so a pass that asked 200 QEMUs could not take less than
+ * ~100 ms on two cores. Instead every pass starts one refresh per instance (at most one in
+ * flight per process, on at most {@link #PARALLEL} threads, each step bounded by
+ * {@link #QMP_WAIT}) and gives the last answer when it is younger than {@link #QMP_MAX_AGE};
+ * only without such an answer (first pass, a QEMU that stopped answering) does it wait, at most
+ * {@link #PASS_DEADLINE}. Block I/O can so lag the other figures by one pass. What never
+ * changes for a QEMU process (vCPU thread ids, taps, whether it has a balloon) is asked once
+ * per pid. A QEMU stopped with SIGSTOP is seen in {@code /proc} and not asked at all; one that
+ * hangs comes back {@link InstanceStats#stale stale} (with its {@code /proc} figures) once its
+ * last answer is older than {@link #QMP_MAX_AGE}, and nobody else waits for it.
  */
 public final class InstanceStatsCollector implements AutoCloseable {
 
@@ -59,6 +67,12 @@ public final class InstanceStatsCollector implements AutoCloseable {
     static final int PARALLEL = 8;
     /** How long one instance's QMP queries (lock, connect, each command) may take. */
     static final Duration QMP_WAIT = Duration.ofMillis(500);
+    /**
+     * How old the last QMP answer (block I/O, balloon) may be and still be given without
+     * waiting: every pass starts a refresh, and waits for it only when the last answer is
+     * older (or there is none).
+     */
+    static final Duration QMP_MAX_AGE = Duration.ofSeconds(3);
     /** How long a pass waits for all QMP answers together. */
     static final Duration PASS_DEADLINE = Duration.ofMillis(1500);
     private static final int MAX_NICS = 64;
@@ -86,6 +100,11 @@ public final class InstanceStatsCollector implements AutoCloseable {
         volatile SortedMap<Integer, String> taps;
         /** QEMU said there is no balloon device: not asked again. */
         volatile boolean noBalloon;
+        /** The last QMP answer (or failure) and when it came ({@link System#nanoTime}). */
+        volatile Asked lastAsked;
+        volatile long lastAskedNanos;
+        /** The refresh under way, if any: at most one per process. */
+        final AtomicReference<Future<Asked>> inFlight = new AtomicReference<>();
 
         Known(QemuProcess process, long startTicks) {
             this.process = process;
@@ -94,18 +113,9 @@ public final class InstanceStatsCollector implements AutoCloseable {
         }
     }
 
-    /**
-     * What the asker found for one instance: the QMP part, and the {@code /proc} figures that
-     * need the vCPU threads (read on the asker thread too, so that they are read in parallel);
-     * {@code perVcpu} is null when they were not read.
-     */
+    /** What the QMP part found for one instance; {@code problem} non-null when it failed. */
     private record Asked(String status, List<QmpFigures.VcpuThread> vcpus, List<InstanceStats.DiskStats> disks,
-                         long balloonBytes, String problem, long rssBytes, List<InstanceStats.VcpuStats> perVcpu) {
-
-        Asked(String status, List<QmpFigures.VcpuThread> vcpus, List<InstanceStats.DiskStats> disks, long balloonBytes,
-              String problem) {
-            this(status, vcpus, disks, balloonBytes, problem, InstanceStats.UNKNOWN, null);
-        }
+                         long balloonBytes, String problem) {
     }
 
     /**
@@ -153,6 +163,7 @@ public final class InstanceStatsCollector implements AutoCloseable {
         Map<String, QemuProcess> live = new LinkedHashMap<>();
         Map<String, ProcFigures.Stat> stats = new HashMap<>();
         Map<String, Future<Asked>> pending = new HashMap<>();
+        Map<String, Asked> reused = new HashMap<>();
         for (String name : wanted) {
             Known k = known.get(name);
             Optional<ProcFigures.Stat> stat = k == null ? Optional.empty() : proc.stat(k.pid);
@@ -171,7 +182,14 @@ public final class InstanceStatsCollector implements AutoCloseable {
             live.put(name, k.process);
             stats.put(name, stat.get());
             if (!stat.get().stopped()) {
-                pending.put(name, askers.submit(() -> ask(name, kk)));
+                // every pass starts a refresh; it waits for it only when the last answer is too old
+                Future<Asked> refresh = refresh(name, kk);
+                Asked last = kk.lastAsked;
+                if (last != null && System.nanoTime() - kk.lastAskedNanos <= QMP_MAX_AGE.toNanos()) {
+                    reused.put(name, last);
+                } else {
+                    pending.put(name, refresh);
+                }
             }
         }
         Map<String, LinkStatistics> links = new HashMap<>();
@@ -180,20 +198,38 @@ public final class InstanceStatsCollector implements AutoCloseable {
         List<InstanceStats> out = new ArrayList<>();
         for (Map.Entry<String, QemuProcess> e : live.entrySet()) {
             String name = e.getKey();
-            Asked asked = answer(name, pending.get(name), deadline, stats.get(name));
+            Asked asked = reused.containsKey(name) ? reused.get(name)
+                    : answer(name, pending.get(name), deadline, stats.get(name));
             out.add(assemble(name, e.getValue(), stats.get(name), asked, systemUptime, links, netProblem));
         }
         return out;
     }
 
-    /** The QMP part of one instance and its threads' {@code /proc} figures, run on an asker thread. */
-    private Asked ask(String name, Known k) {
-        Asked a = askQmp(name, k);
-        return new Asked(a.status(), a.vcpus(), a.disks(), a.balloonBytes(), a.problem(), proc.rssBytes(k.pid),
-                perVcpu(k.pid, a.vcpus()));
+    /** The refresh of {@code k}'s QMP figures under way, or a new one; its answer is kept in {@code k}. */
+    private Future<Asked> refresh(String name, Known k) {
+        Future<Asked> running = k.inFlight.get();
+        if (running != null && !running.isDone()) {
+            return running;
+        }
+        FutureTask<Asked> task = new FutureTask<>(() -> {
+            Asked a = ask(name, k);
+            k.lastAsked = a;
+            k.lastAskedNanos = System.nanoTime();
+            return a;
+        });
+        if (!k.inFlight.compareAndSet(running, task)) {
+            return k.inFlight.get(); // another pass started one meanwhile
+        }
+        try {
+            askers.execute(task);
+        } catch (RejectedExecutionException e) {
+            task.cancel(false); // closed
+        }
+        return task;
     }
 
-    private Asked askQmp(String name, Known k) {
+    /** The QMP part of one instance, run on an asker thread. */
+    private Asked ask(String name, Known k) {
         Path socket = paths.qmpSocket(name);
         String status = monitors.status(name, socket, k.pid, QMP_WAIT);
         if (status == null) {
@@ -233,15 +269,16 @@ public final class InstanceStatsCollector implements AutoCloseable {
         try {
             return f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException x) {
-            f.cancel(true);
+            // the refresh goes on (each of its steps is bounded); the next pass takes its answer
             return new Asked(null, null, List.of(), InstanceStats.UNKNOWN,
                     "QMP did not answer within the pass deadline of " + PASS_DEADLINE.toMillis() + " ms");
         } catch (ExecutionException x) {
             LOG.warn("Statistics of {}: {}", name, x.getCause().toString());
             return new Asked(null, null, List.of(), InstanceStats.UNKNOWN, "QMP: " + x.getCause());
+        } catch (java.util.concurrent.CancellationException x) {
+            return new Asked(null, null, List.of(), InstanceStats.UNKNOWN, "the collector is closing");
         } catch (InterruptedException x) {
             Thread.currentThread().interrupt();
-            f.cancel(true);
             return new Asked(null, null, List.of(), InstanceStats.UNKNOWN, "interrupted");
         }
     }
@@ -252,14 +289,18 @@ public final class InstanceStatsCollector implements AutoCloseable {
         if (asked.problem() != null) {
             problems.add(asked.problem());
         }
-        List<InstanceStats.VcpuStats> vcpus = asked.perVcpu() != null ? asked.perVcpu() : perVcpu(p.pid(),
-                asked.vcpus() != null ? asked.vcpus() : known.containsKey(name) ? known.get(name).vcpus : null);
+        Known k = known.get(name);
+        List<InstanceStats.VcpuStats> vcpus = perVcpu(p.pid(), asked.vcpus() != null ? asked.vcpus()
+                : k != null ? k.vcpus : null);
         List<InstanceStats.NicStats> nics = nics(name, links, systemUptime);
         if (netProblem != null && !nics.isEmpty()) {
             problems.add(netProblem);
         }
-        long rss = asked.perVcpu() != null ? asked.rssBytes() : proc.rssBytes(p.pid());
-        return new InstanceStats(name, node, state(stat, asked.status()), p.pid(), System.currentTimeMillis(),
+        long rss = proc.rssBytes(p.pid());
+        // the run state as of now when the kept connection knows it (no waiting), else the last answer's
+        String status = asked.problem() != null ? null : monitors.snapshot(name).filter(sn -> sn.pid() == p.pid())
+                .map(Monitors.Snapshot::status).orElse(asked.status());
+        return new InstanceStats(name, node, state(stat, status), p.pid(), System.currentTimeMillis(),
                 ProcFigures.processUptimeMillis(systemUptime, stat.startTicks()), stat.cpuMillis(), vcpus, rss,
                 asked.balloonBytes(), asked.disks(), nics, !problems.isEmpty(), String.join("; ", problems));
     }

@@ -105,13 +105,21 @@ class StatsCollectorBoundsTest {
         assertTrue(h.disks().isEmpty());
 
         // the second pass: vCPU threads and the missing balloon are not asked again, nor the unchanged run state
+        long t1 = System.nanoTime();
         InstanceStats g2 = collector.one("good").orElseThrow();
+        assertTrue(System.nanoTime() - t1 < 100_000_000L, "a young answer is given without waiting");
         assertFalse(g2.stale(), g2.staleReason());
         assertTrue(g2.cpuTimeMillis() >= g.cpuTimeMillis());
         assertEquals(1, good.count("query-cpus-fast"));
         assertEquals(1, good.count("query-balloon"));
         assertEquals(1, good.count("query-status"), "the statistics queries keep the cached run state");
-        assertEquals(2, good.count("query-blockstats"));
+        good.awaitCommand("query-blockstats", 2); // the second pass gave the fresh answer and started a refresh
         assertTrue(collector.one("gone").isEmpty());
+
+        // a silent QEMU stays stale in later passes, which do not wait for it again
+        long t2 = System.nanoTime();
+        InstanceStats h2 = collector.one("hung").orElseThrow();
+        assertTrue(h2.stale(), h2.toString());
+        assertTrue(System.nanoTime() - t2 < 100_000_000L, "its failed answer is young: no waiting");
     }
 }
