@@ -164,6 +164,7 @@ public final class InstanceStatsCollector implements AutoCloseable {
         Map<String, ProcFigures.Stat> stats = new HashMap<>();
         Map<String, Future<Asked>> pending = new HashMap<>();
         Map<String, Asked> reused = new HashMap<>();
+        Map<String, Known> later = new LinkedHashMap<>();
         for (String name : wanted) {
             Known k = known.get(name);
             Optional<ProcFigures.Stat> stat = k == null ? Optional.empty() : proc.stat(k.pid);
@@ -183,12 +184,12 @@ public final class InstanceStatsCollector implements AutoCloseable {
             stats.put(name, stat.get());
             if (!stat.get().stopped()) {
                 // every pass starts a refresh; it waits for it only when the last answer is too old
-                Future<Asked> refresh = refresh(name, kk);
                 Asked last = kk.lastAsked;
                 if (last != null && System.nanoTime() - kk.lastAskedNanos <= QMP_MAX_AGE.toNanos()) {
                     reused.put(name, last);
+                    later.put(name, kk);
                 } else {
-                    pending.put(name, refresh);
+                    pending.put(name, refresh(name, kk));
                 }
             }
         }
@@ -202,6 +203,8 @@ public final class InstanceStatsCollector implements AutoCloseable {
                     : answer(name, pending.get(name), deadline, stats.get(name));
             out.add(assemble(name, e.getValue(), stats.get(name), asked, systemUptime, links, netProblem));
         }
+        // the refreshes this pass does not wait for start when it is done: they do not compete with it for the CPU
+        later.forEach(this::refresh);
         return out;
     }
 
