@@ -149,7 +149,9 @@ public final class InstanceStatsCollector implements AutoCloseable {
 
     /** Every live instance, ordered by name. */
     public List<InstanceStats> all() {
-        return collect(names.get());
+        List<String> wanted = names.get();
+        known.keySet().retainAll(new java.util.HashSet<>(wanted)); // instances cleaned up since: forget them
+        return collect(wanted);
     }
 
     /** One instance (a valid name), empty when it does not run. */
