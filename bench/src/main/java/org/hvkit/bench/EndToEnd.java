@@ -616,13 +616,14 @@ public final class EndToEnd {
     // ------------------------------------------------------------------ 2. list at scale, 7. footprint
 
     private void listAtScaleAndFootprint() throws Exception {
-        progress("2/8 list at scale: allInstancesInfo() with 1, 50 and " + scale + " paused 32 MiB instances;"
-                + " then hv:list and the footprint in Karaf");
+        progress("2/8 list at scale: allInstancesInfo() and a statistics pass with 1, 50 and " + scale
+                + " paused 32 MiB instances; then hv:list and the footprint in Karaf");
         Hypervisor a = node("list", null, Map.of());
         ExecutorService ex = Executors.newFixedThreadPool(4);
         int started = 0;
         Map<Integer, List<Double>> byCount = new LinkedHashMap<>();
         Map<Integer, Double> firstCall = new LinkedHashMap<>();
+        Map<Integer, List<Double>> statsByCount = new LinkedHashMap<>();
         try {
             for (int target : new java.util.TreeSet<>(List.of(1, Math.min(50, scale), scale))) {
                 List<Future<?>> fs = new ArrayList<>();
@@ -659,6 +660,7 @@ public final class EndToEnd {
                 }
                 byCount.put(target, t);
                 listTimes.put(target, t);
+                statsByCount.put(target, statisticsPasses(a, target));
             }
             for (Map.Entry<Integer, List<Double>> e : byCount.entrySet()) {
                 double med = median(e.getValue());
@@ -667,6 +669,14 @@ public final class EndToEnd {
                         msSummary(e.getValue()), "per instance: " + f(med / e.getKey()) + " ms; the first call after"
                         + " the starts (one `query-status` per instance): " + f(firstCall.get(e.getKey())) + " ms", "—",
                         last ? "≤ 20 ms at " + scale : "—", last ? (med <= 20 ? "yes" : "no") : "—"));
+            }
+            for (Map.Entry<Integer, List<Double>> e : statsByCount.entrySet()) {
+                double med = median(e.getValue());
+                boolean last = e.getKey() == scale;
+                rows.add(new Row("`allInstanceStatistics()` (a `hv:stats`/`hv:top` pass, 1 s apart) with " + e.getKey()
+                        + " live (paused) instance" + (e.getKey() == 1 ? "" : "s"), msSummary(e.getValue()),
+                        "per instance: " + f(med / e.getKey()) + " ms; block I/O from the last background refresh", "—",
+                        last ? "≤ 50 ms at " + scale : "—", last ? (med <= 50 ? "yes" : "no") : "—"));
             }
             KvmNodeFixture.release(a); // Karaf's component takes the monitors over, as after a bundle update
             karaf(a, started);
@@ -684,6 +694,33 @@ public final class EndToEnd {
             }
             ex.shutdownNow();
         }
+    }
+
+    /**
+     * Statistics passes over {@code count} instances one second apart, as {@code hv:top} makes
+     * them: the first two are warm-ups (the first waits for every QEMU's first QMP answer); the
+     * answers must be complete and fresh (none stale).
+     */
+    private List<Double> statisticsPasses(Hypervisor a, int count) throws Exception {
+        org.hvkit.hypervisor.InstanceStatistics stats = (org.hvkit.hypervisor.InstanceStatistics) a;
+        List<Double> t = new ArrayList<>();
+        for (int i = 0; i < reps + 2; i++) {
+            if (i > 0) {
+                Thread.sleep(1000);
+            }
+            long t0 = System.nanoTime();
+            List<org.hvkit.hypervisor.InstanceStats> pass = stats.allInstanceStatistics();
+            long t1 = System.nanoTime();
+            if (pass.size() != count || pass.stream().anyMatch(x -> x.stale() || x.rssBytes() <= 0
+                    || x.cpuTimeMillis() < 0 || x.vcpus().isEmpty())) {
+                throw new IllegalStateException("statistics pass: " + pass.size() + " of " + count
+                        + " answers, or a stale or incomplete one: " + pass.stream().filter(x -> x.stale()).findFirst());
+            }
+            if (i >= 2) {
+                t.add(ms(t1 - t0));
+            }
+        }
+        return t;
     }
 
     /** The Karaf distribution adopts the running instances (same root.dir); hv:list and footprint there. */

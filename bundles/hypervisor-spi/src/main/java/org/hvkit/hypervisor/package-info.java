@@ -17,7 +17,9 @@
  * {@link org.hvkit.hypervisor.ParameterCheck#OPT_NONNEGATIVE_INT_CHECK},
  * {@link org.hvkit.hypervisor.ParameterCheck#OPT_VIRTIO_NET_QUEUES_CHECK},
  * {@link org.hvkit.hypervisor.ParameterCheck#OPT_MULTI_CPU_MASK_CHECK},
- * {@link org.hvkit.hypervisor.ParameterCheck#isUrl} and {@link org.hvkit.hypervisor.CpuMasks}.
+ * {@link org.hvkit.hypervisor.ParameterCheck#isUrl} and {@link org.hvkit.hypervisor.CpuMasks}; the
+ * optional {@link org.hvkit.hypervisor.InstanceStatistics} capability and its
+ * {@link org.hvkit.hypervisor.InstanceStats} figures.
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("1.3.0")

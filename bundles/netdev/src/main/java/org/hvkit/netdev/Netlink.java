@@ -1,5 +1,6 @@
 package org.hvkit.netdev;
 
+import java.util.List;
 import java.util.Optional;
 
 import org.osgi.annotation.versioning.ProviderType;
@@ -17,6 +18,19 @@ public interface Netlink {
 
     /** The link named {@code name}; fails with ENODEV when there is none. */
     LinkInfo link(String name) throws NativeException;
+
+    /**
+     * The traffic counters of the link named {@code name} ({@code RTM_GETLINK}, {@code IFLA_STATS64});
+     * empty when there is no such link. Since 1.3.
+     */
+    Optional<LinkStatistics> linkStatistics(String name) throws NativeException;
+
+    /**
+     * The traffic counters of every link of this network namespace in one kernel dump (one
+     * netlink round trip however many links): the cheap way to read the counters of many taps.
+     * Links whose reply carries no counters are left out. Since 1.3.
+     */
+    List<LinkStatistics> allLinkStatistics() throws NativeException;
 
     void setUp(String name) throws NativeException;
 

@@ -5,7 +5,10 @@
  * passing descriptors over unix sockets (SCM_RIGHTS), unix sockets at paths of any length,
  * and {@code flock(2)} locks. Every file descriptor is owned by a
  * {@link org.hvkit.netdev.NativeFd}; nothing here runs a shell or an external tool.
+ *
+ * <p>1.3 (additions): {@link org.hvkit.netdev.Netlink#linkStatistics},
+ * {@link org.hvkit.netdev.Netlink#allLinkStatistics} and {@link org.hvkit.netdev.LinkStatistics}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.2.0")
+@org.osgi.annotation.versioning.Version("1.3.0")
 package org.hvkit.netdev;

@@ -117,4 +117,24 @@ class NetlinkTest {
         assertTrue(e.getMessage().endsWith("no interface nope0"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> netlink.setMac("lo", "zz:00:00:00:00:00"));
     }
+
+    @Test
+    void linkCountersGrowWithTraffic() throws Exception {
+        netlink.setUp("lo");
+        LinkStatistics before = netlink.linkStatistics("lo").orElseThrow();
+        assertTrue(netlink.allLinkStatistics().stream().anyMatch(s -> s.name().equals("lo")), "lo in the dump");
+        byte[] payload = new byte[1000];
+        try (java.net.DatagramSocket udp = new java.net.DatagramSocket()) {
+            for (int i = 0; i < 5; i++) {
+                udp.send(new java.net.DatagramPacket(payload, payload.length, InetAddress.getLoopbackAddress(), 9));
+            }
+        }
+        LinkStatistics after = netlink.allLinkStatistics().stream().filter(s -> s.name().equals("lo")).findFirst()
+                .orElseThrow();
+        assertEquals(before.index(), after.index());
+        assertTrue(after.txPackets() >= before.txPackets() + 5, before + " -> " + after);
+        assertTrue(after.txBytes() >= before.txBytes() + 5 * 1000, before + " -> " + after);
+        assertTrue(after.rxBytes() >= before.rxBytes() + 5 * 1000, "loopback receives what it sends");
+        assertTrue(netlink.linkStatistics("hvnone0").isEmpty());
+    }
 }

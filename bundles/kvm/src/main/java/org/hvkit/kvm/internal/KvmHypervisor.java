@@ -39,13 +39,15 @@ import org.slf4j.LoggerFactory;
  * lives in the runtime directory, so a new instance of it (bundle update, restart) adopts the
  * instances an earlier one started.
  */
-public final class KvmHypervisor implements Hypervisor, CommandLinePreview, SerialConsole, AutoCloseable {
+public final class KvmHypervisor implements Hypervisor, CommandLinePreview, SerialConsole,
+        org.hvkit.hypervisor.InstanceStatistics, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KvmHypervisor.class);
 
     private final KvmSettings settings;
     private final KvmInstances core;
     private final KvmMigrator migrator;
+    private final org.hvkit.kvm.internal.stats.InstanceStatsCollector stats;
 
     /**
      * The facade over an opened node. {@link KvmNode} (the composition root) opens the core
@@ -56,6 +58,8 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         this.settings = settings;
         this.core = core;
         this.migrator = new KvmMigrator(core, settings);
+        this.stats = new org.hvkit.kvm.internal.stats.InstanceStatsCollector(settings.node(), core.paths(),
+                core.store()::knownNames, core::alive, core.monitors(), core.netlink());
         LOG.info("KVM hypervisor for node {}: {} in {}, NIC setup {}", settings.node(), settings.kvmPath(),
                 settings.rootDir(), settings.scriptNicSetup() ? "script" : "native");
         settings.hvparamDefaults().forEach((k, v) -> {
@@ -308,9 +312,20 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         return KvmParameters.assess(hvparams);
     }
 
+    @Override
+    public List<org.hvkit.hypervisor.InstanceStats> allInstanceStatistics() {
+        return stats.all();
+    }
+
+    @Override
+    public Optional<org.hvkit.hypervisor.InstanceStats> instanceStatistics(String name) throws HypervisorException {
+        return stats.one(checkName(name));
+    }
+
     /** The component goes away (bundle stop or update, configuration deleted); QEMU runs on. */
     @Override
     public void close() {
+        stats.close();
         core.close();
     }
 

@@ -32,6 +32,7 @@ import org.hvkit.kvm.internal.runtime.InstanceCleaner;
 import org.hvkit.kvm.internal.runtime.InstanceLocks;
 import org.hvkit.kvm.internal.runtime.RuntimePaths;
 import org.hvkit.kvm.internal.runtime.RuntimeStore;
+import org.hvkit.netdev.Netlink;
 import org.hvkit.uidpool.UidPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +68,7 @@ final class KvmInstances implements AutoCloseable {
     private final InstanceLocks locks;
     private final KvmLauncher launcher;
     private final Supplier<UidPool> uidPool;
+    private final Netlink netlink;
     private final InstanceLocks.Held rootLock;
     private final InstanceStates states;
     private final Set<Operation> inFlight = ConcurrentHashMap.newKeySet();
@@ -75,6 +77,7 @@ final class KvmInstances implements AutoCloseable {
     KvmInstances(KvmSettings settings, NativeServices natives, Supplier<UidPool> uidPool) throws HypervisorException {
         this.settings = settings;
         this.uidPool = uidPool;
+        this.netlink = natives.netlink();
         this.paths = new RuntimePaths(settings.rootDir());
         this.store = new RuntimeStore(paths);
         store.ensureDirectories();
@@ -99,6 +102,11 @@ final class KvmInstances implements AutoCloseable {
     }
 
     RuntimePaths paths() { return paths; }
+    /** The node's rtnetlink (link counters for statistics). */
+    Netlink netlink() {
+        return netlink;
+    }
+
     RuntimeStore store() { return store; }
     CapabilityCache capabilities() { return capabilities; }
     QemuProcesses processes() { return processes; }

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One configured KVM node ({@code etc/org.hvkit.kvm-<alias>.cfg}): validates the configuration,
  * opens the node and registers its {@link KvmHypervisor} under {@link Hypervisor},
- * {@link CommandLinePreview} and {@link org.hvkit.hypervisor.SerialConsole}.
+ * {@link CommandLinePreview}, {@link org.hvkit.hypervisor.SerialConsole} and
+ * {@link org.hvkit.hypervisor.InstanceStatistics}.
  *
  * <p>Why the component registers the service itself instead of being it: a DS component whose
  * activation fails stays registered, SCR logs its own generic "Error during instantiation"
@@ -69,7 +70,8 @@ public final class KvmNode {
             hv = new KvmHypervisor(settings, new KvmInstances(settings,
                     new NativeServices(spawner, taps, netlink, locks), this::pool));
             reg = context.registerService(new String[] {Hypervisor.class.getName(), CommandLinePreview.class.getName(),
-                org.hvkit.hypervisor.SerialConsole.class.getName()}, hv, serviceProperties(properties, settings));
+                org.hvkit.hypervisor.SerialConsole.class.getName(),
+                org.hvkit.hypervisor.InstanceStatistics.class.getName()}, hv, serviceProperties(properties, settings));
         } catch (IllegalArgumentException | HypervisorException e) {
             String why = e.getMessage().startsWith(PID + ": ") ? e.getMessage().substring(PID.length() + 2)
                     : e.getMessage();

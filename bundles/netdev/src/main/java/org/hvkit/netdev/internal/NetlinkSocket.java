@@ -21,6 +21,8 @@ final class NetlinkSocket implements AutoCloseable {
     static final int NLM_F_REQUEST = 0x1;
     static final int NLM_F_ACK = 0x4;
     static final int NLM_F_REPLACE = 0x100;
+    /** NLM_F_ROOT | NLM_F_MATCH: every object of the kind, one reply each, ended by NLMSG_DONE. */
+    static final int NLM_F_DUMP = 0x300;
     static final int NLM_F_EXCL = 0x200;
     static final int NLM_F_CREATE = 0x400;
     private static final int NLMSG_ERROR = 2;

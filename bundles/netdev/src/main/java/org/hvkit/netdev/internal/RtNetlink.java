@@ -7,11 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 import org.hvkit.netdev.LinkInfo;
+import org.hvkit.netdev.LinkStatistics;
 import org.hvkit.netdev.NativeException;
 import org.hvkit.netdev.Netlink;
 import org.hvkit.netdev.Route;
@@ -85,6 +87,32 @@ public final class RtNetlink implements Netlink {
             throw new NativeException("get link " + name + ": no reply from the kernel", 0);
         }
         return parseLink(replies.get(0));
+    }
+
+    @Override
+    public Optional<LinkStatistics> linkStatistics(String name) throws NativeException {
+        checkName(name);
+        byte[] body = ifinfo(0, 0, 0).attrString(IFLA_IFNAME, name).bytes();
+        List<ByteBuffer> replies;
+        try {
+            replies = call(RTM_GETLINK, 0, body, "get statistics of link " + name);
+        } catch (NativeException e) {
+            if (e.errno() == ENODEV) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+        return replies.isEmpty() ? Optional.empty() : LinkStats.parse(replies.get(0));
+    }
+
+    @Override
+    public List<LinkStatistics> allLinkStatistics() throws NativeException {
+        List<LinkStatistics> out = new ArrayList<>();
+        for (ByteBuffer reply : call(RTM_GETLINK, NetlinkSocket.NLM_F_DUMP, ifinfo(0, 0, 0).bytes(),
+                "dump link statistics")) {
+            LinkStats.parse(reply).ifPresent(out::add);
+        }
+        return out;
     }
 
     @Override

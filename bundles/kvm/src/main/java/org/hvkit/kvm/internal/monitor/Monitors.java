@@ -85,6 +85,19 @@ public final class Monitors implements AutoCloseable {
      * {@code wait}. The cached run state is forgotten afterwards (the call may have changed it).
      */
     public <T> T call(String name, Path socket, long pid, Duration wait, QmpCall<T> call) throws HypervisorException {
+        return run(name, socket, pid, wait, call, false);
+    }
+
+    /**
+     * Runs read-only {@code query-*} commands like {@link #call}, but keeps the cached run state
+     * (a statistics pass every second must not make every {@code hv:list} ask QEMU again).
+     */
+    public <T> T query(String name, Path socket, long pid, Duration wait, QmpCall<T> call) throws HypervisorException {
+        return run(name, socket, pid, wait, call, true);
+    }
+
+    private <T> T run(String name, Path socket, long pid, Duration wait, QmpCall<T> call, boolean readOnly)
+            throws HypervisorException {
         Entry e = entry(name);
         try {
             if (!e.lock.tryLock(wait.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -105,10 +118,12 @@ public final class Monitors implements AutoCloseable {
                 }
                 throw x;
             } finally {
-                e.status = null;
+                if (!readOnly) {
+                    e.status = null;
+                }
                 if (e.qmp != null) {
                     e.qmp.timeout(before);
-                    e.qmp.drainEvents();
+                    forgetStatusOnStateEvents(e); // a query keeps the state only if nothing changed it meanwhile
                 }
             }
         } finally {
@@ -217,6 +232,11 @@ public final class Monitors implements AutoCloseable {
     /** Reads what QEMU sent meanwhile; a state event forgets the cached status. Throws when QEMU is gone. */
     private static void absorbEvents(Entry e) throws HypervisorException {
         e.qmp.pollEvents();
+        forgetStatusOnStateEvents(e);
+    }
+
+    /** Consumes the queued events; a state event forgets the cached status. */
+    private static void forgetStatusOnStateEvents(Entry e) {
         for (JsonNode ev : e.qmp.drainEvents()) {
             if (STATE_EVENTS.contains(ev.path("event").asText())) {
                 e.status = null;
