@@ -124,6 +124,11 @@ final class Ganeti30Parameters {
                 "A guest shutdown leaves QEMU running in state shutdown (-no-shutdown) instead of exiting"));
         add(p, ParameterSpec.of(REBOOT_BEHAVIOR, STRING, "reboot", ParameterCheck.inSet(true, List.of("reboot", "exit")),
                 "What a guest reboot does: reboot, or exit (-no-reboot)"));
+        cpuMachineAndNetwork(p);
+    }
+
+    /** The CPU, machine, peripheral and network parameters, in Ganeti 3.0's order after the disk ones. */
+    private static void cpuMachineAndNetwork(Map<String, ParameterSpec> p) {
         add(p, ParameterSpec.of(CPU_MASK, STRING, CpuMasks.ALL_TEXT, ParameterCheck.OPT_MULTI_CPU_MASK_CHECK,
                 "Host CPUs for the vCPUs, e.g. 0-3 or 1:2:3 (pinning is not supported yet: only all)"));
         add(p, ParameterSpec.of(CPU_TYPE, STRING, "", ParameterCheck.NO_CHECK.withSyntax("CPU_TYPE_CHECK",
