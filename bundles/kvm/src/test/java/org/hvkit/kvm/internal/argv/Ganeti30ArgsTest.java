@@ -48,7 +48,6 @@ class Ganeti30ArgsTest {
     @TestFactory
     Stream<DynamicTest> refusedUntilSupported() {
         Object[][] cases = {
-            {"cpu_mask 0-1: pinning vCPUs is not supported yet; set it to all", new Object[] {"cpu_mask", "0-1"}},
             {"cpu_mask 0:1:2 has 3 masks but the instance has 2 vCPUs: give one mask for all vCPUs or one per vCPU",
                 new Object[] {"cpu_mask", "0:1:2"}},
             {"virtio_net_queues 4: multiqueue taps are not supported yet; set it to 1",
