@@ -108,17 +108,20 @@ final class KvmLauncher {
     private static ExecutionContext context(KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps,
                                             String poolUser, String incoming, boolean paused) {
         Map<String, Object> up = up(runtime, confHv);
-        return ExecutionContext.layout(runtime.nics().size(), KvmParameters.bool(up, KvmParameters.SERIAL_CONSOLE),
+        return ExecutionContext.layout(runtime.nics().size(), NicArgs.queues(up, caps),
+                KvmParameters.bool(up, KvmParameters.SERIAL_CONSOLE),
                 KvmParameters.bool(up, KvmParameters.USE_GUEST_AGENT),
                 caps, poolUser, incoming, paused);
     }
 
     /**
-     * What one launch holds until QEMU has its copies: taps, listening sockets, the descriptor
-     * mappings for the child, the reserved uid and, once known, the pid.
+     * What one launch holds until QEMU has its copies: taps (every queue of every NIC) and the
+     * NICs' tap names, listening sockets, the descriptor mappings for the child, the reserved
+     * uid and, once known, the pid.
      */
     private static final class Launch implements AutoCloseable {
         final List<Tap> taps = new ArrayList<>();
+        final List<String> tapNames = new ArrayList<>();
         final List<NativeFd> sockets = new ArrayList<>();
         final List<FdMapping> mappings = new ArrayList<>();
         ReservedUid uid;
@@ -152,7 +155,7 @@ final class KvmLauncher {
                 List<String> argv = builder.renderForNode(runtime, confHv, caps, ctx);
                 configureNics(l, instance, runtime, incoming);
                 l.pid = spawn(l, name, argv);
-                store.saveTaps(name, l.taps.stream().map(Tap::name).toList());
+                store.saveTaps(name, l.tapNames);
                 if (l.uid != null) {
                     store.saveUid(name, l.uid.uid());
                     l.uid.unlock();
@@ -192,10 +195,16 @@ final class KvmLauncher {
             throws HypervisorException {
         Map<String, Object> up = up(runtime, confHv);
         boolean vnetHdr = NicArgs.vnetHdr(up, caps);
+        int queues = NicArgs.queues(up, caps);
+        List<List<Integer>> childFds = ExecutionContext.nicFds(runtime.nics().size(), queues);
         for (int i = 0; i < runtime.nics().size(); i++) {
-            Tap t = step("open a tap for NIC " + i, () -> taps.open(null, vnetHdr));
-            l.taps.add(t);
-            l.mappings.add(new FdMapping(t.fd(), ExecutionContext.FIRST_CHILD_FD + i));
+            List<Tap> q = step("open a tap for NIC " + i + (queues > 1 ? " with " + queues + " queues" : ""),
+                    () -> taps.openMultiQueue(null, vnetHdr, queues));
+            l.taps.addAll(q);
+            l.tapNames.add(q.get(0).name());
+            for (int k = 0; k < q.size(); k++) {
+                l.mappings.add(new FdMapping(q.get(k).fd(), childFds.get(i).get(k)));
+            }
         }
     }
 
@@ -246,7 +255,7 @@ final class KvmLauncher {
             Nic nic = runtime.nics().get(i);
             // on a migration target routed NICs wait for finalize, so routes never exist twice
             if (incoming == null || nic.mode() == NicMode.BRIDGED) {
-                nics.configure(instance, i, nic, l.taps.get(i).name());
+                nics.configure(instance, i, nic, l.tapNames.get(i));
             }
         }
     }

@@ -148,6 +148,19 @@ final class KvmTestNode {
         }
     }
 
+    /** How many of the descriptors in {@code fdDir} (a {@code /proc/<pid>/fd}) point at a target {@code test} accepts. */
+    static long countFds(Path fdDir, java.util.function.Predicate<String> test) throws IOException {
+        try (java.util.stream.Stream<Path> fds = Files.list(fdDir)) {
+            return fds.filter(fd -> {
+                try {
+                    return test.test(Files.readSymbolicLink(fd).toString());
+                } catch (IOException e) {
+                    return false; // closed meanwhile
+                }
+            }).count();
+        }
+    }
+
     static int count(String haystack, String needle) {
         return haystack.split(java.util.regex.Pattern.quote(needle), -1).length - 1;
     }

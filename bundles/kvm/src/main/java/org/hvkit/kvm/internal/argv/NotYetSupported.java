@@ -5,7 +5,6 @@ import static org.hvkit.kvm.internal.params.KvmParameters.CPU_MASK;
 import static org.hvkit.kvm.internal.params.KvmParameters.MIGRATION_CAPS;
 import static org.hvkit.kvm.internal.params.KvmParameters.SPICE_BIND;
 import static org.hvkit.kvm.internal.params.KvmParameters.SPICE_USE_TLS;
-import static org.hvkit.kvm.internal.params.KvmParameters.VIRTIO_NET_QUEUES;
 
 import java.util.List;
 
@@ -16,7 +15,7 @@ import org.hvkit.hypervisor.HypervisorException;
  * Ganeti 3.0 parameters whose values hvkit checks fully but cannot honour yet: a start with such
  * a value is refused, never run with the value silently ignored. Each refusal names the
  * parameter, the value and what works instead. Also the checks of values hvkit honours only
- * where this QEMU can ({@code cpu_mask} needs QMP).
+ * where this QEMU can ({@code cpu_mask} needs QMP, {@code virtio_net_queues} {@code fds=}).
  */
 final class NotYetSupported {
 
@@ -25,10 +24,7 @@ final class NotYetSupported {
 
     static void check(Argv a) throws HypervisorException {
         cpuMask(a);
-        Object queues = a.hv.get(VIRTIO_NET_QUEUES);
-        if (queues instanceof Number && ((Number) queues).longValue() > 1) {
-            refuse(VIRTIO_NET_QUEUES, queues, "multiqueue taps are not supported yet; set it to 1");
-        }
+        NicArgs.checkQueues(a);
         if (!a.str(MIGRATION_CAPS).isEmpty()) {
             refuse(MIGRATION_CAPS, a.str(MIGRATION_CAPS),
                     "setting migration capabilities is not supported yet; leave it empty");
