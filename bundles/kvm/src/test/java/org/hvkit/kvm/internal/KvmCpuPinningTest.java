@@ -118,6 +118,39 @@ class KvmCpuPinningTest {
         }
     }
 
+    /** A migration target pins its QEMU when it accepts, before any migration data arrives. */
+    @Test
+    void aMigrationTargetPinsWhenItAccepts() throws Exception {
+        KvmHypervisor a = KvmTestNode.node("node-a", tmp.resolve("a"), KvmTestNode.QEMU, false, null);
+        KvmHypervisor b = KvmTestNode.node("node-b", tmp.resolve("b"), KvmTestNode.QEMU, false, null);
+        Instance guest = guest("pinmig", 2, "1:0");
+        try {
+            a.startInstance(guest, true);
+            org.hvkit.hypervisor.MigrationInfo info = a.migrationInfo(guest);
+            b.acceptInstance(guest, info, "127.0.0.1");
+            long pid = KvmTestNode.core(b).alive("pinmig").orElseThrow().pid();
+            List<String> seen = new ArrayList<>();
+            for (JsonNode cpu : KvmTestNode.qmp(b, "pinmig", "query-cpus-fast")) {
+                int index = cpu.path("cpu-index").asInt();
+                String allowed = allowed(pid, cpu.path("thread-id").asLong());
+                seen.add("vCPU " + index + ": " + allowed);
+                assertEquals(index == 0 ? "1" : "0", allowed, "target vCPU " + index);
+            }
+            assertEquals(2, seen.size(), seen.toString());
+            System.out.println("cpu_mask 1:0 on the migration target's QEMU pid " + pid + ": " + seen);
+            b.finalizeMigration(guest, info, false);
+        } finally {
+            b.stopInstanceByName("pinmig");
+            if (b.knownInstances().contains("pinmig")) {
+                b.cleanupInstance("pinmig");
+            }
+            a.stopInstanceByName("pinmig");
+            a.cleanupInstance("pinmig");
+            a.close();
+            b.close();
+        }
+    }
+
     @Test
     void aCpuTheHostLacksIsAClearStartErrorAndLeavesNothing() throws Exception {
         KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
