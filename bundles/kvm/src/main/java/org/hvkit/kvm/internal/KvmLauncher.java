@@ -146,7 +146,7 @@ final class KvmLauncher {
         String name = instance.name();
         try (Launch l = new Launch()) {
             try {
-                CpuPinning.Plan pin = pinPlan(name, runtime, confHv);
+                CpuPinning.Plan pin = pinPlan(name, runtime, confHv, caps);
                 openTaps(l, runtime, confHv, caps);
                 String poolUser = reserveUid(l, name, confHv, pool);
                 makeChroot(name, confHv);
@@ -181,14 +181,23 @@ final class KvmLauncher {
         return up;
     }
 
-    /** What {@code cpu_mask} pins, checked against this host before anything is opened or run. */
-    private CpuPinning.Plan pinPlan(String name, KvmRuntime runtime, Map<String, Object> confHv)
-            throws HypervisorException {
+    /**
+     * What {@code cpu_mask} pins, checked against this host and this QEMU (pinning finds the
+     * vCPU threads over QMP) before anything is opened or run.
+     */
+    private CpuPinning.Plan pinPlan(String name, KvmRuntime runtime, Map<String, Object> confHv,
+                                    QemuCapabilities caps) throws HypervisorException {
+        CpuPinning.Plan plan;
         try {
-            return pinning.plan(KvmParameters.str(up(runtime, confHv), KvmParameters.CPU_MASK));
+            plan = pinning.plan(KvmParameters.str(up(runtime, confHv), KvmParameters.CPU_MASK));
         } catch (HypervisorException e) {
             throw new HypervisorException("Failed to start instance " + name + ": " + e.getMessage(), e);
         }
+        if (plan != null && !caps.has(QemuFeature.QMP)) {
+            throw new HypervisorException("Failed to start instance " + name + ": cpu_mask needs QMP to find the"
+                    + " vCPU threads, and this QEMU has none; set cpu_mask to all");
+        }
+        return plan;
     }
 
     private void openTaps(Launch l, KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps)
@@ -296,10 +305,6 @@ final class KvmLauncher {
     private void afterLaunch(String name, long pid, Map<String, Object> confHv, QemuCapabilities caps, boolean spice,
                              CpuPinning.Plan pin, boolean stayPaused) throws HypervisorException {
         if (!caps.has(QemuFeature.QMP)) {
-            if (pin != null) {
-                throw new HypervisorException("Failed to start instance " + name + ": cpu_mask needs QMP to find the"
-                        + " vCPU threads, and this QEMU has none; set cpu_mask to all");
-            }
             return;
         }
         monitors.call(name, paths.qmpSocket(name), pid, qmp -> {
