@@ -118,7 +118,7 @@ class RealQemuLaunchTest {
         } catch (ParameterException e) {
             // honest outcome on this node (e.g. no /dev/vhost-net): refused before QEMU runs
             outcome(s, "refused by node validation: " + e.getMessage());
-            if (s.name().equals("vhost-net") && !Files.exists(Path.of("/dev/vhost-net"))) {
+            if (KvmParameters.bool(hv, KvmParameters.VHOST_NET) && !Files.exists(Path.of("/dev/vhost-net"))) {
                 // the right outcome where the module is not loaded (these machines): refused, naming the fix
                 assertEquals("vhost_net is enabled but /dev/vhost-net does not exist on this node (load the"
                         + " vhost_net module, or set vhost_net to false)", e.getMessage());
