@@ -7,6 +7,7 @@
 # HEARTBEAT n every second (with a disk, also appended to /mnt/heartbeat and synced).
 # Console lines, in this order:
 #   GUEST-UP ip=<ip|none> kernel=<release>
+#   GUEST-QUEUES <entries of /sys/class/net/eth0/queues>   (only with guest.queues=1: rx-0 … tx-0 …)
 #   GUEST-DISK-READ <last line of /mnt/heartbeat|empty>   } only with guest.disk=; or
 #   GUEST-DISK-OK <dev>                                    } GUEST-DISK-FAIL <dev>: <reason>
 #   GUEST-PING-OK <ip> | GUEST-PING-FAIL <ip>               (only with guest.ping=)
@@ -129,6 +130,10 @@ if [ -n "$ip" ]; then
   [ -n "$gw" ] && ip route add default via "$gw"
 fi
 echo "GUEST-UP ip=${ip:-none} kernel=$(uname -r)"
+# guest.queues=1: the queues virtio-net gave eth0 (one rx and one tx a queue pair in use)
+if [ -n "$(arg guest.queues)" ]; then
+  echo "GUEST-QUEUES $(ls /sys/class/net/eth0/queues 2>/dev/null | tr '\n' ' ')"
+fi
 # guest.disk=<dev>: mount it on /mnt (synchronous writes), show what the last boot left there
 hbfile=
 if [ -n "$disk" ]; then

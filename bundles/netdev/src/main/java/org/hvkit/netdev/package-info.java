@@ -1,6 +1,7 @@
 /**
  * hvkit's native bridge: TAP devices opened exactly as Ganeti does (TUNGETFEATURES probe,
- * TUNSETIFF with IFF_TAP|IFF_NO_PI[|IFF_VNET_HDR]), rtnetlink operations on links, bridges,
+ * TUNSETIFF with IFF_TAP|IFF_NO_PI[|IFF_VNET_HDR][|IFF_MULTI_QUEUE]), CPU affinity of threads
+ * ({@code sched_setaffinity(2)}, since 1.3), rtnetlink operations on links, bridges,
  * routes and rules, spawning processes that inherit chosen file descriptors at chosen numbers,
  * passing descriptors over unix sockets (SCM_RIGHTS), unix sockets at paths of any length,
  * and {@code flock(2)} locks. Every file descriptor is owned by a

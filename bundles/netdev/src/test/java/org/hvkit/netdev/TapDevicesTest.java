@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.hvkit.netdev.internal.TunTapDevices;
 import org.junit.jupiter.api.BeforeEach;
@@ -62,6 +63,58 @@ class TapDevicesTest {
     }
 
     @Test
+    void multiQueueTapHasOneDescriptorPerQueue() throws Exception {
+        assertTrue((taps.features().orElseThrow() & TapDevices.IFF_MULTI_QUEUE) != 0, "this kernel has multiqueue taps");
+        int before = PrivateNetns.openFds().size();
+        List<Tap> queues = taps.openMultiQueue(null, true, 4);
+        assertEquals(4, queues.size());
+        String name = queues.get(0).name();
+        assertTrue(name.startsWith("tap"), name);
+        assertEquals(4, queues.stream().map(Tap::name).filter(name::equals).count(), "one device: " + queues);
+        assertEquals(4, queues.stream().map(t -> t.fd().fd()).distinct().count(), "four descriptors: " + queues);
+        assertTrue(queues.stream().allMatch(Tap::vnetHdr), queues.toString());
+        assertEquals(before + 4, PrivateNetns.openFds().size());
+        int flags = tunFlags(name);
+        assertEquals(TapDevices.IFF_MULTI_QUEUE | 0x4000 | 0x1002, flags & (TapDevices.IFF_MULTI_QUEUE | 0x4000 | 0x1002),
+                "IFF_MULTI_QUEUE|IFF_VNET_HDR|IFF_TAP|IFF_NO_PI: " + Integer.toHexString(flags));
+        String details = PrivateNetns.sh("ip", "-d", "link", "show", name);
+        assertTrue(details.contains("multi_queue"), details);
+        queues.get(0).close();
+        assertTrue(Files.exists(Path.of("/sys/class/net", name)), "the device lives while any queue is open");
+        queues.forEach(Tap::close);
+        assertFalse(Files.exists(Path.of("/sys/class/net", name)), "gone with its last queue");
+        assertEquals(before, PrivateNetns.openFds().size());
+    }
+
+    @Test
+    void multiQueueNamedAndRefusals() throws Exception {
+        List<Tap> mine = taps.openMultiQueue("hvmq0", false, 2);
+        try {
+            assertEquals(List.of("hvmq0", "hvmq0"), mine.stream().map(Tap::name).toList());
+            assertFalse(mine.get(1).vnetHdr());
+            int before = PrivateNetns.openFds().size();
+            // the first queue never joins a device that exists already (IFF_TUN_EXCL)
+            NativeException busy = assertThrows(NativeException.class, () -> taps.openMultiQueue("hvmq0", false, 2));
+            assertEquals("Failed to allocate a new TAP device: Device or resource busy (errno 16)", busy.getMessage());
+            assertEquals(before, PrivateNetns.openFds().size(), "nothing left open after a refusal");
+        } finally {
+            mine.forEach(Tap::close);
+        }
+        for (int bad : new int[] {0, -1, 9, Integer.MAX_VALUE}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> taps.openMultiQueue(null, true, bad));
+            assertEquals("Invalid number of queues " + bad + ": a tap has 1 to 8 queues", e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> taps.openMultiQueue("bad/name", true, 2));
+        List<Tap> one = taps.openMultiQueue(null, false, 1);
+        try {
+            assertEquals(0, tunFlags(one.get(0).name()) & TapDevices.IFF_MULTI_QUEUE, "one queue is a plain tap");
+        } finally {
+            one.forEach(Tap::close);
+        }
+    }
+
+    @Test
     void missingCloneDevice() {
         TapDevices broken = new TunTapDevices(Path.of("/nonexistent/tun"));
         NativeException e = assertThrows(NativeException.class, () -> broken.open(null, true));
@@ -93,6 +146,16 @@ class TapDevicesTest {
         int before = PrivateNetns.openFds().size();
         for (int i = 0; i < cycles; i++) {
             taps.open(null, i % 2 == 0).close();
+        }
+        for (int i = 0; i < cycles / 10; i++) {
+            taps.openMultiQueue(null, i % 2 == 0, 2 + i % 7).forEach(Tap::close);
+        }
+        try (Tap held = taps.open("hvheld0", false)) {
+            for (int i = 0; i < 100; i++) {
+                assertThrows(NativeException.class, () -> taps.openMultiQueue("hvheld0", true, 3));
+                assertThrows(NativeException.class, () -> missing.openMultiQueue(null, true, 3));
+                assertThrows(NativeException.class, () -> onFile.openMultiQueue(null, true, 3));
+            }
         }
         for (int i = 0; i < 1_000; i++) {
             switch (i % 4) {

@@ -26,6 +26,7 @@ import org.hvkit.kvm.internal.network.NicConfigurator;
 import org.hvkit.kvm.internal.network.ScriptNicConfigurator;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.process.Accounts;
+import org.hvkit.kvm.internal.process.CpuPinning;
 import org.hvkit.kvm.internal.process.QemuProcess;
 import org.hvkit.kvm.internal.process.QemuProcesses;
 import org.hvkit.kvm.internal.runtime.InstanceCleaner;
@@ -93,7 +94,7 @@ final class KvmInstances implements AutoCloseable {
                             settings.ifupTimeout())
                     : new NativeNicConfigurator(natives.netlink());
             this.launcher = new KvmLauncher(settings.kvmPath(), store, natives.spawner(), natives.taps(), nics,
-                    processes, accounts, monitors, cleaner, Duration.ofSeconds(60));
+                    processes, accounts, monitors, cleaner, new CpuPinning(natives.affinity()), Duration.ofSeconds(60));
             this.states = new InstanceStates(paths, store, processes, monitors);
         } catch (HypervisorException | RuntimeException e) {
             rootLock.close();

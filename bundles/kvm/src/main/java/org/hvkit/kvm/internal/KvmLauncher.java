@@ -30,6 +30,7 @@ import org.hvkit.kvm.internal.network.NicConfigurator;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.params.SecurityModel;
 import org.hvkit.kvm.internal.process.Accounts;
+import org.hvkit.kvm.internal.process.CpuPinning;
 import org.hvkit.kvm.internal.process.QemuProcesses;
 import org.hvkit.netdev.FdMapping;
 import org.hvkit.netdev.NativeFd;
@@ -69,10 +70,11 @@ final class KvmLauncher {
     private final Duration launchTimeout;
     private final Monitors monitors;
     private final InstanceCleaner cleaner;
+    private final CpuPinning pinning;
 
     KvmLauncher(Path kvmPath, RuntimeStore store, ProcessSpawner spawner, TapDevices taps, NicConfigurator nics,
                 QemuProcesses processes, Accounts accounts, Monitors monitors, InstanceCleaner cleaner,
-                Duration launchTimeout) {
+                CpuPinning pinning, Duration launchTimeout) {
         this.kvmPath = kvmPath;
         this.store = store;
         this.paths = store.paths();
@@ -85,6 +87,7 @@ final class KvmLauncher {
         this.launchTimeout = launchTimeout;
         this.monitors = monitors;
         this.cleaner = cleaner;
+        this.pinning = pinning;
     }
 
     KvmArgvBuilder builder() {
@@ -104,19 +107,21 @@ final class KvmLauncher {
 
     private static ExecutionContext context(KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps,
                                             String poolUser, String incoming, boolean paused) {
-        Map<String, Object> up = new LinkedHashMap<>(confHv);
-        up.putAll(runtime.hvparams());
-        return ExecutionContext.layout(runtime.nics().size(), KvmParameters.bool(up, KvmParameters.SERIAL_CONSOLE),
+        Map<String, Object> up = up(runtime, confHv);
+        return ExecutionContext.layout(runtime.nics().size(), NicArgs.queues(up, caps),
+                KvmParameters.bool(up, KvmParameters.SERIAL_CONSOLE),
                 KvmParameters.bool(up, KvmParameters.USE_GUEST_AGENT),
                 caps, poolUser, incoming, paused);
     }
 
     /**
-     * What one launch holds until QEMU has its copies: taps, listening sockets, the descriptor
-     * mappings for the child, the reserved uid and, once known, the pid.
+     * What one launch holds until QEMU has its copies: taps (every queue of every NIC) and the
+     * NICs' tap names, listening sockets, the descriptor mappings for the child, the reserved
+     * uid and, once known, the pid.
      */
     private static final class Launch implements AutoCloseable {
         final List<Tap> taps = new ArrayList<>();
+        final List<String> tapNames = new ArrayList<>();
         final List<NativeFd> sockets = new ArrayList<>();
         final List<FdMapping> mappings = new ArrayList<>();
         ReservedUid uid;
@@ -141,6 +146,7 @@ final class KvmLauncher {
         String name = instance.name();
         try (Launch l = new Launch()) {
             try {
+                CpuPinning.Plan pin = pinPlan(name, runtime, confHv, caps);
                 openTaps(l, runtime, confHv, caps);
                 String poolUser = reserveUid(l, name, confHv, pool);
                 makeChroot(name, confHv);
@@ -149,12 +155,12 @@ final class KvmLauncher {
                 List<String> argv = builder.renderForNode(runtime, confHv, caps, ctx);
                 configureNics(l, instance, runtime, incoming);
                 l.pid = spawn(l, name, argv);
-                store.saveTaps(name, l.taps.stream().map(Tap::name).toList());
+                store.saveTaps(name, l.tapNames);
                 if (l.uid != null) {
                     store.saveUid(name, l.uid.uid());
                     l.uid.unlock();
                 }
-                afterLaunch(name, l.pid, confHv, caps, argv.contains("-spice"), incoming != null || startPaused);
+                afterLaunch(name, l.pid, confHv, caps, argv.contains("-spice"), pin, incoming != null || startPaused);
                 LOG.info("Instance {} started, pid {}", name, l.pid);
                 return l.pid;
             } catch (HypervisorException | RuntimeException e) {
@@ -165,15 +171,49 @@ final class KvmLauncher {
         }
     }
 
-    private void openTaps(Launch l, KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps)
-            throws HypervisorException {
+    /**
+     * The parameters as they were at start (the runtime's) over the configured ones: Ganeti's
+     * {@code up_hvp}, which decides the NICs and {@code cpu_mask}.
+     */
+    private static Map<String, Object> up(KvmRuntime runtime, Map<String, Object> confHv) {
         Map<String, Object> up = new LinkedHashMap<>(confHv);
         up.putAll(runtime.hvparams());
+        return up;
+    }
+
+    /**
+     * What {@code cpu_mask} pins, checked against this host and this QEMU (pinning finds the
+     * vCPU threads over QMP) before anything is opened or run.
+     */
+    private CpuPinning.Plan pinPlan(String name, KvmRuntime runtime, Map<String, Object> confHv,
+                                    QemuCapabilities caps) throws HypervisorException {
+        CpuPinning.Plan plan;
+        try {
+            plan = pinning.plan(KvmParameters.str(up(runtime, confHv), KvmParameters.CPU_MASK));
+        } catch (HypervisorException e) {
+            throw new HypervisorException("Failed to start instance " + name + ": " + e.getMessage(), e);
+        }
+        if (plan != null && !caps.has(QemuFeature.QMP)) {
+            throw new HypervisorException("Failed to start instance " + name + ": cpu_mask needs QMP to find the"
+                    + " vCPU threads, and this QEMU has none; set cpu_mask to all");
+        }
+        return plan;
+    }
+
+    private void openTaps(Launch l, KvmRuntime runtime, Map<String, Object> confHv, QemuCapabilities caps)
+            throws HypervisorException {
+        Map<String, Object> up = up(runtime, confHv);
         boolean vnetHdr = NicArgs.vnetHdr(up, caps);
+        int queues = NicArgs.queues(up, caps);
+        List<List<Integer>> childFds = ExecutionContext.nicFds(runtime.nics().size(), queues);
         for (int i = 0; i < runtime.nics().size(); i++) {
-            Tap t = step("open a tap for NIC " + i, () -> taps.open(null, vnetHdr));
-            l.taps.add(t);
-            l.mappings.add(new FdMapping(t.fd(), ExecutionContext.FIRST_CHILD_FD + i));
+            List<Tap> q = step("open a tap for NIC " + i + (queues > 1 ? " with " + queues + " queues" : ""),
+                    () -> taps.openMultiQueue(null, vnetHdr, queues));
+            l.taps.addAll(q);
+            l.tapNames.add(q.get(0).name());
+            for (int k = 0; k < q.size(); k++) {
+                l.mappings.add(new FdMapping(q.get(k).fd(), childFds.get(i).get(k)));
+            }
         }
     }
 
@@ -224,7 +264,7 @@ final class KvmLauncher {
             Nic nic = runtime.nics().get(i);
             // on a migration target routed NICs wait for finalize, so routes never exist twice
             if (incoming == null || nic.mode() == NicMode.BRIDGED) {
-                nics.configure(instance, i, nic, l.taps.get(i).name());
+                nics.configure(instance, i, nic, l.tapNames.get(i));
             }
         }
     }
@@ -255,9 +295,15 @@ final class KvmLauncher {
         l.mappings.add(new FdMapping(fd, childFd));
     }
 
-    /** The first words on the instance's monitor; its connection stays open for the driver's later use. */
+    /**
+     * The first words on the instance's monitor while the guest is stopped (passwords, then
+     * {@code cpu_mask} pinning: Ganeti 3.0 pins before it resumes too), then {@code cont}; the
+     * connection stays open for the driver's later use. Reboots and migration targets come
+     * through here as well (a target pins before any migration data arrives; its vCPU threads
+     * are the ones the guest keeps after finalize).
+     */
     private void afterLaunch(String name, long pid, Map<String, Object> confHv, QemuCapabilities caps, boolean spice,
-                             boolean stayPaused) throws HypervisorException {
+                             CpuPinning.Plan pin, boolean stayPaused) throws HypervisorException {
         if (!caps.has(QemuFeature.QMP)) {
             return;
         }
@@ -274,6 +320,7 @@ final class KvmLauncher {
                 qmp.execute("set_password", Map.of("protocol", "spice", "password",
                         readPassword("SPICE", Path.of(spicePwFile))));
             }
+            pinning.apply(pin, pid, qmp, caps);
             if (!stayPaused) {
                 qmp.execute("cont", Map.of());
             }

@@ -7,6 +7,7 @@ import java.util.Map;
 import org.hvkit.hypervisor.CommandLinePreview;
 import org.hvkit.hypervisor.Hypervisor;
 import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.netdev.CpuAffinity;
 import org.hvkit.netdev.FileLocks;
 import org.hvkit.netdev.Netlink;
 import org.hvkit.netdev.ProcessSpawner;
@@ -61,14 +62,15 @@ public final class KvmNode {
 
     @Activate
     public KvmNode(BundleContext context, @Reference ProcessSpawner spawner, @Reference TapDevices taps,
-                   @Reference Netlink netlink, @Reference FileLocks locks, KvmConfiguration config,
+                   @Reference Netlink netlink, @Reference FileLocks locks, @Reference CpuAffinity affinity,
+                   KvmConfiguration config,
                    Map<String, Object> properties) {
         KvmHypervisor hv = null;
         ServiceRegistration<?> reg = null;
         try {
             KvmSettings settings = KvmSettings.from(config, properties);
             hv = new KvmHypervisor(settings, new KvmInstances(settings,
-                    new NativeServices(spawner, taps, netlink, locks), this::pool));
+                    new NativeServices(spawner, taps, netlink, locks, affinity), this::pool));
             reg = context.registerService(new String[] {Hypervisor.class.getName(), CommandLinePreview.class.getName(),
                 org.hvkit.hypervisor.SerialConsole.class.getName(),
                 org.hvkit.hypervisor.InstanceStatistics.class.getName()}, hv, serviceProperties(properties, settings));

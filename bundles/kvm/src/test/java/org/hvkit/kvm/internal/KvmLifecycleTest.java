@@ -53,15 +53,7 @@ class KvmLifecycleTest {
 
     private static long openSockets() throws Exception {
         // every socket of this JVM shows as socket:[inode] in /proc/self/fd
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.filter(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).toString().startsWith("socket:");
-                } catch (Exception e) {
-                    return false;
-                }
-            }).count();
-        }
+        return KvmTestNode.countFds(Path.of("/proc/self/fd"), t -> t.startsWith("socket:"));
     }
 
     @Test

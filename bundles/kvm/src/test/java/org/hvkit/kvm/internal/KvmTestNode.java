@@ -21,6 +21,7 @@ import org.hvkit.netdev.NativeTests;
 import org.hvkit.netdev.internal.FlockFileLocks;
 import org.hvkit.netdev.internal.PosixSpawner;
 import org.hvkit.netdev.internal.RtNetlink;
+import org.hvkit.netdev.internal.SchedCpuAffinity;
 import org.hvkit.netdev.internal.TunTapDevices;
 import org.hvkit.uidpool.UidPool;
 
@@ -47,7 +48,8 @@ final class KvmTestNode {
     }
 
     static NativeServices natives() {
-        return new NativeServices(new PosixSpawner(), new TunTapDevices(), new RtNetlink(), new FlockFileLocks());
+        return new NativeServices(new PosixSpawner(), new TunTapDevices(), new RtNetlink(), new FlockFileLocks(),
+                new SchedCpuAffinity());
     }
 
     /** The lifecycle core behind each node a test opened, and the uid pool it gives that core. */
@@ -72,8 +74,13 @@ final class KvmTestNode {
 
     /** {@link #node(KvmSettings, UidPool)}, with the error opening the node gives (e.g. root.dir owned by another). */
     static KvmHypervisor open(KvmSettings settings, UidPool pool) throws HypervisorException {
+        return open(settings, pool, natives());
+    }
+
+    /** {@link #open(KvmSettings, UidPool)} on other native services (e.g. one that fails on purpose). */
+    static KvmHypervisor open(KvmSettings settings, UidPool pool, NativeServices natives) throws HypervisorException {
         AtomicReference<UidPool> ref = new AtomicReference<>(pool);
-        KvmInstances core = new KvmInstances(settings, natives(), ref::get);
+        KvmInstances core = new KvmInstances(settings, natives, ref::get);
         KvmHypervisor hv = new KvmHypervisor(settings, core);
         OPENED.put(hv, new Opened(core, ref));
         return hv;
@@ -150,6 +157,19 @@ final class KvmTestNode {
                         + ":\n" + serialLog(root, name));
             }
             Thread.sleep(50);
+        }
+    }
+
+    /** How many of the descriptors in {@code fdDir} (a {@code /proc/<pid>/fd}) point at a target {@code test} accepts. */
+    static long countFds(Path fdDir, java.util.function.Predicate<String> test) throws IOException {
+        try (java.util.stream.Stream<Path> fds = Files.list(fdDir)) {
+            return fds.filter(fd -> {
+                try {
+                    return test.test(Files.readSymbolicLink(fd).toString());
+                } catch (IOException e) {
+                    return false; // closed meanwhile
+                }
+            }).count();
         }
     }
 

@@ -58,6 +58,8 @@ public interface LibC extends Library {
     int ECHILD = 10;
     int ENOENT = 2;
     int EADDRINUSE = 98;
+    int ESRCH = 3;
+    int EINVAL = 22;
 
     int open(String path, int flags, int mode);
 
@@ -105,6 +107,15 @@ public interface LibC extends Library {
     int kill(int pid, int signal);
 
     String strerror(int errnum);
+
+    /** {@code sched_setaffinity(2)}: {@code pid} is a thread id (0: the calling thread). */
+    int sched_setaffinity(int pid, NativeLong cpusetsize, Pointer mask);
+
+    /** {@code sched_getaffinity(2)}: {@code pid} is a thread id (0: the calling thread). */
+    int sched_getaffinity(int pid, NativeLong cpusetsize, Pointer mask);
+
+    /** glibc's {@code get_nprocs_conf(3)}: the CPUs the kernel configured, online or not. */
+    int get_nprocs_conf();
 
     int sigemptyset(Pointer set);
 

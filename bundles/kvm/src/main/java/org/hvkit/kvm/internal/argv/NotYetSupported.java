@@ -1,10 +1,10 @@
 package org.hvkit.kvm.internal.argv;
 
+import static org.hvkit.kvm.internal.caps.QemuFeature.QMP;
 import static org.hvkit.kvm.internal.params.KvmParameters.CPU_MASK;
 import static org.hvkit.kvm.internal.params.KvmParameters.MIGRATION_CAPS;
 import static org.hvkit.kvm.internal.params.KvmParameters.SPICE_BIND;
 import static org.hvkit.kvm.internal.params.KvmParameters.SPICE_USE_TLS;
-import static org.hvkit.kvm.internal.params.KvmParameters.VIRTIO_NET_QUEUES;
 
 import java.util.List;
 
@@ -14,7 +14,8 @@ import org.hvkit.hypervisor.HypervisorException;
 /**
  * Ganeti 3.0 parameters whose values hvkit checks fully but cannot honour yet: a start with such
  * a value is refused, never run with the value silently ignored. Each refusal names the
- * parameter, the value and what works instead.
+ * parameter, the value and what works instead. Also the checks of values hvkit honours only
+ * where this QEMU can ({@code cpu_mask} needs QMP, {@code virtio_net_queues} {@code fds=}).
  */
 final class NotYetSupported {
 
@@ -23,10 +24,7 @@ final class NotYetSupported {
 
     static void check(Argv a) throws HypervisorException {
         cpuMask(a);
-        Object queues = a.hv.get(VIRTIO_NET_QUEUES);
-        if (queues instanceof Number && ((Number) queues).longValue() > 1) {
-            refuse(VIRTIO_NET_QUEUES, queues, "multiqueue taps are not supported yet; set it to 1");
-        }
+        NicArgs.checkQueues(a);
         if (!a.str(MIGRATION_CAPS).isEmpty()) {
             refuse(MIGRATION_CAPS, a.str(MIGRATION_CAPS),
                     "setting migration capabilities is not supported yet; leave it empty");
@@ -43,7 +41,8 @@ final class NotYetSupported {
 
     /**
      * {@code cpu_mask}: the number of masks must fit the vCPUs (one for all, or one each; Ganeti's
-     * {@code _ExecuteCpuAffinity}), and anything but {@code all} needs vCPU pinning.
+     * {@code _ExecuteCpuAffinity}), and anything but {@code all} needs QMP, where the launcher
+     * finds the vCPU threads to pin ({@code process.CpuPinning}; Ganeti used HMP's {@code info cpus}).
      */
     private static void cpuMask(Argv a) throws HypervisorException {
         String mask = a.str(CPU_MASK);
@@ -56,7 +55,9 @@ final class NotYetSupported {
             throw new HypervisorException("cpu_mask " + mask + " has " + masks.size() + " masks but the instance has "
                     + vcpus + " vCPUs: give one mask for all vCPUs or one per vCPU");
         }
-        refuse(CPU_MASK, mask, "pinning vCPUs is not supported yet; set it to all");
+        if (!a.caps.has(QMP)) {
+            refuse(CPU_MASK, mask, "pinning needs QMP to find the vCPU threads, and this QEMU has none; set it to all");
+        }
     }
 
     private static void refuse(String parameter, Object value, String what) throws HypervisorException {

@@ -16,6 +16,12 @@ public enum QemuFeature {
     NETDEV("-netdev", "", Qmp.option("netdev")),
     /** {@code vhost=on} on tap netdevs (Ganeti's pattern {@code ^-netdev\stap.*,vhost=on\|off}). */
     VHOST("-netdev", "tap", ",vhost=on|off"),
+    /**
+     * {@code fds=x:y:...:z} on tap netdevs: multiqueue taps (Ganeti 3.0's
+     * {@code _VIRTIO_NET_QUEUES_RE}, {@code ^-netdev\stap.*,fds=x:y:...:z}); QAPI-typed, so
+     * {@code --help} only.
+     */
+    NETDEV_TAP_FDS("-netdev", "tap", ",fds="),
     ENABLE_KVM("-enable-kvm", ""),
     DISABLE_KVM("-disable-kvm", ""),
     /** Legacy {@code -no-kvm} (kvm-72 … qemu-kvm 1.x). */

@@ -119,7 +119,7 @@ final class Ganeti30Parameters {
         add(p, ParameterSpec.of(DISK_AIO, STRING, "threads", ParameterCheck.inSet(false, List.of("threads", "native")),
                 "Asynchronous I/O of the disks (native needs disk_cache none)"));
         add(p, ParameterSpec.of(VIRTIO_NET_QUEUES, INT, 1L, ParameterCheck.OPT_VIRTIO_NET_QUEUES_CHECK,
-                "Queues per paravirtual NIC (more than 1 is not supported yet)"));
+                "Queues per paravirtual NIC: more than 1 opens a multiqueue tap (mq=on)"));
         add(p, ParameterSpec.of(USER_SHUTDOWN, BOOL, false, ParameterCheck.NO_CHECK,
                 "A guest shutdown leaves QEMU running in state shutdown (-no-shutdown) instead of exiting"));
         add(p, ParameterSpec.of(REBOOT_BEHAVIOR, STRING, "reboot", ParameterCheck.inSet(true, List.of("reboot", "exit")),
@@ -130,7 +130,7 @@ final class Ganeti30Parameters {
     /** The CPU, machine, peripheral and network parameters, in Ganeti 3.0's order after the disk ones. */
     private static void cpuMachineAndNetwork(Map<String, ParameterSpec> p) {
         add(p, ParameterSpec.of(CPU_MASK, STRING, CpuMasks.ALL_TEXT, ParameterCheck.OPT_MULTI_CPU_MASK_CHECK,
-                "Host CPUs for the vCPUs, e.g. 0-3 or 1:2:3 (pinning is not supported yet: only all)"));
+                "Host CPUs for the QEMU process (e.g. 0-3) or, one mask per vCPU, for each vCPU thread (e.g. 0:1)"));
         add(p, ParameterSpec.of(CPU_TYPE, STRING, "", ParameterCheck.NO_CHECK.withSyntax("CPU_TYPE_CHECK",
                         v -> matches(CPU_TYPE_RE, v), CPU_TYPE_TEXT),
                 "Emulated CPU (-cpu), e.g. host or Haswell,-hle"));

@@ -48,11 +48,8 @@ class Ganeti30ArgsTest {
     @TestFactory
     Stream<DynamicTest> refusedUntilSupported() {
         Object[][] cases = {
-            {"cpu_mask 0-1: pinning vCPUs is not supported yet; set it to all", new Object[] {"cpu_mask", "0-1"}},
             {"cpu_mask 0:1:2 has 3 masks but the instance has 2 vCPUs: give one mask for all vCPUs or one per vCPU",
                 new Object[] {"cpu_mask", "0:1:2"}},
-            {"virtio_net_queues 4: multiqueue taps are not supported yet; set it to 1",
-                new Object[] {"virtio_net_queues", 4L}},
             {"migration_caps xbzrle: setting migration capabilities is not supported yet; leave it empty",
                 new Object[] {"migration_caps", "xbzrle"}},
             {"spice_bind eth0: binding SPICE to an interface name is not supported yet; give an IP address",

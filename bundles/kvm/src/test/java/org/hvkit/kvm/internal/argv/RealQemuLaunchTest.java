@@ -118,7 +118,7 @@ class RealQemuLaunchTest {
         } catch (ParameterException e) {
             // honest outcome on this node (e.g. no /dev/vhost-net): refused before QEMU runs
             outcome(s, "refused by node validation: " + e.getMessage());
-            if (s.name().equals("vhost-net") && !Files.exists(Path.of("/dev/vhost-net"))) {
+            if (KvmParameters.bool(hv, KvmParameters.VHOST_NET) && !Files.exists(Path.of("/dev/vhost-net"))) {
                 // the right outcome where the module is not loaded (these machines): refused, naming the fix
                 assertEquals("vhost_net is enabled but /dev/vhost-net does not exist on this node (load the"
                         + " vhost_net module, or set vhost_net to false)", e.getMessage());
@@ -168,9 +168,12 @@ class RealQemuLaunchTest {
             ExecutionContext ctx = s.executionContext(instance, hv, m.caps());
             List<FdMapping> mappings = new ArrayList<>();
             for (int i = 0; i < instance.nics().size(); i++) {
-                Tap t = m.taps().open(null, NicArgs.vnetHdr(hv, m.caps()));
-                open.add(t);
-                mappings.add(new FdMapping(t.fd(), ctx.nicFds().get(i)));
+                List<Integer> fds = ctx.nicFds().get(i);
+                List<Tap> queues = m.taps().openMultiQueue(null, NicArgs.vnetHdr(hv, m.caps()), fds.size());
+                open.addAll(queues);
+                for (int q = 0; q < fds.size(); q++) {
+                    mappings.add(new FdMapping(queues.get(q).fd(), fds.get(q)));
+                }
             }
             // where QEMU takes descriptors, the sockets are bound here, as the launcher does
             if (ctx.control() != null) {

@@ -141,7 +141,8 @@ record Scenario(String name, String about, JsonNode instance, String poolUser, S
 
     /** What the executing node adds, for this scenario's instance and filled hvparams. */
     ExecutionContext executionContext(Instance instance, Map<String, Object> hv, QemuCapabilities caps) {
-        return ExecutionContext.layout(instance.nics().size(), KvmParameters.bool(hv, KvmParameters.SERIAL_CONSOLE),
+        return ExecutionContext.layout(instance.nics().size(), NicArgs.queues(hv, caps),
+                KvmParameters.bool(hv, KvmParameters.SERIAL_CONSOLE),
                 KvmParameters.bool(hv, KvmParameters.USE_GUEST_AGENT),
                 caps, poolUser, incoming, startPaused);
     }
