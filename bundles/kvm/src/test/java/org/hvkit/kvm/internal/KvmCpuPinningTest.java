@@ -20,6 +20,7 @@ import org.hvkit.hypervisor.Instance;
 import org.hvkit.netdev.CpuAffinity;
 import org.hvkit.netdev.NativeException;
 import org.hvkit.netdev.internal.SchedCpuAffinity;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,13 +36,21 @@ class KvmCpuPinningTest {
     Path tmp;
     Path root;
 
+    /** The bridge goes with the class: later test classes in this JVM's namespace count links. */
+    @AfterAll
+    static void removeBridge() throws Exception {
+        if (Files.exists(Path.of("/sys/class/net/brpin"))) {
+            KvmTestNode.ip("link", "del", "brpin");
+        }
+    }
+
     @BeforeEach
     void setUp() throws Exception {
         KvmTestNode.requireRealQemu();
         org.hvkit.netdev.NativeTests.require("cpu_mask pinning test", new SchedCpuAffinity().hostCpus() < 2
                 ? "this host has fewer than 2 CPUs" : null);
         if (!Files.exists(Path.of("/sys/class/net/brpin"))) {
-            KvmTestNode.bridge("brpin", "10.98.0.1/24");
+            KvmTestNode.bridge("brpin", null);
         }
         root = tmp.resolve("kvm");
     }

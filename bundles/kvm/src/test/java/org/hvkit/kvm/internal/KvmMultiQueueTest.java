@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import org.hvkit.hypervisor.Instance;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +27,14 @@ class KvmMultiQueueTest {
     @TempDir
     Path tmp;
     Path root;
+
+    /** The bridge goes with the class: later test classes in this JVM's namespace count links. */
+    @AfterAll
+    static void removeBridge() throws Exception {
+        if (Files.exists(Path.of("/sys/class/net/brmq"))) {
+            KvmTestNode.ip("link", "del", "brmq");
+        }
+    }
 
     @BeforeEach
     void setUp() throws Exception {
