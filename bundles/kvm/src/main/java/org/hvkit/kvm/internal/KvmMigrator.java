@@ -18,6 +18,7 @@ import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;
 import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
+import org.hvkit.kvm.internal.migration.MigrationCapabilities;
 import org.hvkit.kvm.internal.migration.QmpMigration;
 import org.hvkit.kvm.internal.monitor.QmpClient;
 import org.hvkit.kvm.internal.params.KvmParameters;
@@ -83,9 +84,23 @@ final class KvmMigrator {
             core.reclaim(name);
             Incoming in = incoming(instance, info);
             try {
-                core.launcher().execute(in.instance(), in.generated().runtime(), core.filled(in.instance()), in.caps(),
-                        core.uidPool(), targetAddress, true);
+                long pid = core.launcher().execute(in.instance(), in.generated().runtime(), core.filled(in.instance()),
+                        in.caps(), core.uidPool(), targetAddress, true);
+                // Ganeti 3.0 sets migration_caps on the target too (post-copy needs them on both sides)
+                List<String> caps = capabilities(in.generated().runtime().hvparams());
+                if (!caps.isEmpty()) {
+                    core.onMonitor(name, pid, qmp -> {
+                        MigrationCapabilities.set(qmp, caps, true, Map.of());
+                        return null;
+                    });
+                }
             } catch (HypervisorException | RuntimeException e) {
+                // a step after the launch failed (the capabilities): its QEMU goes with everything else
+                try {
+                    core.kill(name);
+                } catch (HypervisorException k) {
+                    e.addSuppressed(k);
+                }
                 if (core.removeQuietly(name)) {
                     op.removeLockFile();
                 }
@@ -111,7 +126,7 @@ final class KvmMigrator {
             migrations.put(name, new MigrationStatus(MigrationStatus.State.SETUP, 0, 0, 0));
             try {
                 core.onMonitor(name, p.pid(), qmp -> {
-                    migrateOn(qmp, name, targetAddress, port, live, bandwidth, downtime);
+                    migrateOn(qmp, name, targetAddress, port, live, bandwidth, downtime, capabilities(params));
                     return null;
                 });
             } catch (HypervisorException e) {
@@ -127,9 +142,15 @@ final class KvmMigrator {
         }
     }
 
+    /** The instance's {@code migration_caps} (Ganeti 3.0), from the parameters it runs with. */
+    private static List<String> capabilities(Map<String, Object> hvparams) {
+        Object v = hvparams.get(KvmParameters.MIGRATION_CAPS);
+        return MigrationCapabilities.parse(v == null ? "" : v.toString());
+    }
+
     private void migrateOn(QmpClient qmp, String name, String targetAddress, long port, boolean live, long bandwidth,
-                           long downtime) throws HypervisorException {
-        Instant completed = QmpMigration.run(qmp, name, targetAddress, port, live, bandwidth, downtime,
+                           long downtime, List<String> caps) throws HypervisorException {
+        Instant completed = QmpMigration.run(qmp, name, targetAddress, port, live, bandwidth, downtime, caps,
                 settings.migrationTimeout(), st -> migrations.put(name, st),
                 () -> core.closing() ? "the KVM hypervisor of node " + settings.node() + " is stopping" : null);
         Duration noticed = completed == null ? null : Duration.between(completed, Instant.now());

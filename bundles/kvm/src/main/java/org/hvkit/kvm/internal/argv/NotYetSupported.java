@@ -25,9 +25,9 @@ final class NotYetSupported {
     static void check(Argv a) throws HypervisorException {
         cpuMask(a);
         NicArgs.checkQueues(a);
-        if (!a.str(MIGRATION_CAPS).isEmpty()) {
+        if (!a.str(MIGRATION_CAPS).isEmpty() && !a.caps.has(QMP)) {
             refuse(MIGRATION_CAPS, a.str(MIGRATION_CAPS),
-                    "setting migration capabilities is not supported yet; leave it empty");
+                    "migration capabilities are set over QMP, and this QEMU has none; leave it empty");
         }
         String spice = a.str(SPICE_BIND);
         if (!spice.isEmpty() && !SpiceArgs.isAddress(spice)) {

@@ -1,6 +1,7 @@
 package org.hvkit.kvm.internal.migration;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -10,6 +11,8 @@ import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.MigrationStatus;
 import org.hvkit.kvm.internal.monitor.QmpClient;
 import org.hvkit.kvm.internal.monitor.QmpException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The source side of a migration over QMP (Ganeti 3.x's {@code MigrateInstance};
@@ -21,15 +24,30 @@ import org.hvkit.kvm.internal.monitor.QmpException;
  */
 public final class QmpMigration {
 
+    private static final Logger LOG = LoggerFactory.getLogger(QmpMigration.class);
     /** The states after which a migration is over. */
     private static final java.util.Set<String> FINAL = java.util.Set.of("completed", "failed", "cancelled");
 
     private QmpMigration() {
     }
 
+    /** Switches an active pre-copy that made its passes to post-copy, once, where the migration allows it. */
+    private static void maybePostcopy(QmpClient qmp, String name, JsonNode raw, Phase phase) throws QmpException {
+        if (phase.postcopyAllowed && !phase.postcopyStarted && "active".equals(raw.path("status").asText())
+                && raw.path("ram").path("dirty-sync-count").asLong(0) >= POSTCOPY_AFTER_PASSES) {
+            qmp.execute("migrate-start-postcopy", Map.of());
+            phase.postcopyStarted = true;
+            LOG.info("Migration of {}: pre-copy did not converge in {} passes; switched to post-copy", name,
+                    POSTCOPY_AFTER_PASSES);
+        }
+    }
+
     /** {@code query-migrate} as a {@link MigrationStatus}. */
     public static MigrationStatus status(QmpClient qmp) throws QmpException {
-        JsonNode r = qmp.execute("query-migrate", Map.of());
+        return status(qmp.execute("query-migrate", Map.of()));
+    }
+
+    private static MigrationStatus status(JsonNode r) {
         String s = r.path("status").asText("none");
         MigrationStatus.State state;
         switch (s) {
@@ -61,15 +79,38 @@ public final class QmpMigration {
                            long downtimeMs, Duration timeout, java.util.function.Consumer<MigrationStatus> progress,
                            java.util.function.Supplier<String> cancelReason)
             throws HypervisorException {
+        return run(qmp, name, address, port, live, bandwidthMiB, downtimeMs, List.of(), timeout, progress, cancelReason);
+    }
+
+    /**
+     * {@link #run(QmpClient, String, String, long, boolean, long, long, Duration,
+     * java.util.function.Consumer, java.util.function.Supplier)} with Ganeti 3.0's
+     * {@code migration_caps} switched on first; with {@code postcopy-ram} among them the
+     * migration switches to post-copy once pre-copy has made two passes without finishing
+     * (Ganeti's {@code _POSTCOPY_SYNC_COUNT_THRESHOLD}).
+     */
+    public static java.time.Instant run(QmpClient qmp, String name, String address, long port, boolean live,
+                                        long bandwidthMiB, long downtimeMs, List<String> capabilities, Duration timeout,
+                                        java.util.function.Consumer<MigrationStatus> progress,
+                                        java.util.function.Supplier<String> cancelReason)
+            throws HypervisorException {
         boolean stopped = false;
+        Phase phase = new Phase(live && MigrationCapabilities.postcopy(capabilities));
         try {
             if (!live) {
                 qmp.execute("stop", Map.of());
                 stopped = true;
             }
-            begin(qmp, address, port, bandwidthMiB, downtimeMs);
-            return await(qmp, name, address, timeout, progress, cancelReason);
+            begin(qmp, address, port, bandwidthMiB, downtimeMs, capabilities);
+            return await(qmp, name, address, timeout, progress, cancelReason, phase);
         } catch (HypervisorException e) {
+            if (phase.postcopyStarted) {
+                // the guest's memory is split between both sides now: resuming the source would run a guest
+                // with pages that live only on the target
+                throw new HypervisorException("Migration of " + name + " failed after it switched to post-copy: "
+                        + e.getMessage() + "; the source is left paused and must not be resumed (its memory is"
+                        + " incomplete); the guest's state is on the target, if anywhere", e);
+            }
             if (stopped) {
                 try {
                     qmp.execute("cont", Map.of());
@@ -82,8 +123,21 @@ public final class QmpMigration {
     }
 
     /** The limits (bandwidth in bytes/s, downtime in ms), the events capability, and {@code migrate}. */
-    private static void begin(QmpClient qmp, String address, long port, long bandwidthMiB, long downtimeMs)
-            throws QmpException {
+    /** Whether this migration may switch to post-copy, and whether it did. */
+    private static final class Phase {
+        final boolean postcopyAllowed;
+        boolean postcopyStarted;
+
+        Phase(boolean postcopyAllowed) {
+            this.postcopyAllowed = postcopyAllowed;
+        }
+    }
+
+    /** Pre-copy passes after which a migration allowed to switches to post-copy (Ganeti 3.0's threshold). */
+    static final int POSTCOPY_AFTER_PASSES = 2;
+
+    private static void begin(QmpClient qmp, String address, long port, long bandwidthMiB, long downtimeMs,
+                              List<String> capabilities) throws HypervisorException {
         Map<String, Object> params = new java.util.LinkedHashMap<>();
         if (bandwidthMiB > 0) {
             params.put("max-bandwidth", bandwidthMiB * 1024L * 1024L);
@@ -94,16 +148,15 @@ public final class QmpMigration {
         if (!params.isEmpty()) {
             qmp.execute("migrate-set-parameters", params);
         }
-        // QEMU emits MIGRATION events only with this capability; without it we would poll
-        qmp.execute("migrate-set-capabilities", Map.of("capabilities",
-                java.util.List.of(Map.of("capability", "events", "state", true))));
+        // QEMU emits MIGRATION events only with "events"; without it we would poll
+        MigrationCapabilities.set(qmp, capabilities, true, Map.of("events", true));
         qmp.execute("migrate", Map.of("uri", "tcp:" + address + ":" + port));
     }
 
     /** Waits for the end: the event normally arrives at once; {@code query-migrate} covers a missed one. */
     private static java.time.Instant await(QmpClient qmp, String name, String address, Duration timeout,
                                            java.util.function.Consumer<MigrationStatus> progress,
-                                           java.util.function.Supplier<String> cancelReason)
+                                           java.util.function.Supplier<String> cancelReason, Phase phase)
             throws HypervisorException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -124,8 +177,10 @@ public final class QmpMigration {
             String state = ev != null ? ev.path("data").path("status").asText() : null;
             if (state == null || !FINAL.contains(state)) {
                 // one monitor client at a time: progress comes from this connection, never a second one
-                MigrationStatus st = status(qmp);
+                JsonNode raw = qmp.execute("query-migrate", Map.of());
+                MigrationStatus st = status(raw);
                 progress.accept(st);
+                maybePostcopy(qmp, name, raw, phase);
                 state = st.status().name().toLowerCase(Locale.ROOT);
                 ev = null;
             }

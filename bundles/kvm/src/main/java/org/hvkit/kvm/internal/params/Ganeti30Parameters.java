@@ -156,7 +156,7 @@ final class Ganeti30Parameters {
                 "Machine type (-machine / -M), e.g. pc-i440fx-7.2; empty: the binary's default"));
         add(p, ParameterSpec.of(MIGRATION_CAPS, STRING, "", ParameterCheck.NO_CHECK.withSyntax("MIGRATION_CAPS_CHECK",
                         v -> matches(MIGRATION_CAPS_RE, v), MIGRATION_CAPS_TEXT),
-                "QMP migration capabilities to enable, colon-separated (not supported yet)"));
+                "QMP migration capabilities to enable on both sides, colon-separated (postcopy-ram: switch to post-copy after 2 passes)"));
         add(p, ParameterSpec.of(KVM_PCI_RESERVATIONS, INT, 12L, new ParameterCheck("PCI_RESERVATIONS_CHECK", false,
                         v -> v instanceof Long && (Long) v >= 0 && (Long) v <= QEMU_PCI_SLOTS,
                         "The number of PCI slots managed by QEMU (max: " + QEMU_PCI_SLOTS + ")", null, null),

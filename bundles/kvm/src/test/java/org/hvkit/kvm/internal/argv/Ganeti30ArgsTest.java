@@ -50,8 +50,6 @@ class Ganeti30ArgsTest {
         Object[][] cases = {
             {"cpu_mask 0:1:2 has 3 masks but the instance has 2 vCPUs: give one mask for all vCPUs or one per vCPU",
                 new Object[] {"cpu_mask", "0:1:2"}},
-            {"migration_caps xbzrle: setting migration capabilities is not supported yet; leave it empty",
-                new Object[] {"migration_caps", "xbzrle"}},
             {"spice_bind eth0: binding SPICE to an interface name is not supported yet; give an IP address",
                 new Object[] {"spice_bind", "eth0"}},
             {"spice_use_tls true: SPICE over TLS is not supported yet (hvkit has no SPICE certificates); set it to"
@@ -62,6 +60,15 @@ class Ganeti30ArgsTest {
         };
         return Stream.of(cases).map(c -> DynamicTest.dynamicTest((String) c[0], () -> assertEquals(c[0],
                 assertThrows(HypervisorException.class, () -> argv(hv((Object[]) c[1]))).getMessage())));
+    }
+
+    @Test
+    void migrationCapabilitiesNeedQmpAndAddNothingToTheCommand() throws HypervisorException {
+        assertEquals(argv(hv()), argv(hv("migration_caps", "xbzrle:auto-converge")), "set over QMP when migrating");
+        HypervisorException e = assertThrows(HypervisorException.class, () -> BUILDER.generate(instance(2, 5930),
+                hv("migration_caps", "xbzrle"), HelpFixtures.capabilities("kvm-0.12.5")));
+        assertEquals("migration_caps xbzrle: migration capabilities are set over QMP, and this QEMU has none; leave"
+                + " it empty", e.getMessage());
     }
 
     @Test

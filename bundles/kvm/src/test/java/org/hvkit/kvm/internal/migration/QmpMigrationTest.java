@@ -233,4 +233,68 @@ class QmpMigrationTest {
         assertEquals(new MigrationStatus(State.COMPLETED, 100, 0, 100, 37, at),
                 new MigrationStatus(State.ACTIVE, 100, 0, 100).completed(37, at));
     }
+
+    private static String offered(String... names) {
+        StringBuilder b = new StringBuilder("[");
+        for (String n : names) {
+            b.append(b.length() > 1 ? "," : "").append("{\"capability\": \"").append(n).append("\", \"state\": false}");
+        }
+        return b.append("]").toString();
+    }
+
+    private Instant runWith(List<String> caps) throws HypervisorException {
+        return QmpMigration.run(qmp, NAME, TARGET, 8102, true, 32, 30, caps, Duration.ofSeconds(30), progress::add,
+                () -> null);
+    }
+
+    @Test
+    void migrationCapsAreCheckedAndSwitchedOnWithTheEventsCapability() throws Exception {
+        peer.on("query-migrate-capabilities", ok(offered("xbzrle", "auto-converge", "events", "postcopy-ram")));
+        peer.on("migrate", (w, c) -> w.reply("{}").event("MIGRATION", migration("completed")));
+        runWith(List.of("xbzrle", "auto-converge"));
+        JsonNode set = peer.received().stream().filter(m -> m.path("execute").asText().equals("migrate-set-capabilities"))
+                .findFirst().orElseThrow();
+        assertEquals(new ObjectMapper().readTree("{\"capabilities\": [{\"capability\": \"events\", \"state\": true},"
+                + " {\"capability\": \"xbzrle\", \"state\": true}, {\"capability\": \"auto-converge\","
+                + " \"state\": true}]}"), set.get("arguments"));
+    }
+
+    @Test
+    void anUnknownCapabilityIsRefusedNamingWhatQemuHasBeforeAnythingMoves() throws Exception {
+        peer.on("query-migrate-capabilities", ok(offered("xbzrle", "events", "bad name")));
+        HypervisorException e = assertThrows(HypervisorException.class, () -> runWith(List.of("xbzrle", "turbo")));
+        assertEquals("migration_caps: this QEMU has no migration capability 'turbo'; it has: events, xbzrle",
+                e.getMessage());
+        assertTrue(!peer.commands().contains("migrate"), "nothing migrated: " + peer.commands());
+    }
+
+    @Test
+    void postcopySwitchesAfterTwoPassesAndAFailureThenIsNotResumed() throws Exception {
+        peer.on("query-migrate-capabilities", ok(offered("postcopy-ram", "events")));
+        peer.on("migrate", ok("{}"));
+        peer.on("migrate-start-postcopy", ok("{}"));
+        String pass1 = "{\"status\": \"active\", \"ram\": {\"transferred\": 10, \"total\": 100, \"dirty-sync-count\": 1}}";
+        String pass2 = "{\"status\": \"active\", \"ram\": {\"transferred\": 50, \"total\": 100, \"dirty-sync-count\": 2}}";
+        peer.on("query-migrate", ok(pass1), ok(pass2), ok(pass2), ok(queryMigrate("completed", 100, 0, 100)));
+        runWith(List.of("postcopy-ram"));
+        assertEquals(1, peer.commands().stream().filter("migrate-start-postcopy"::equals).count(),
+                "switched once, after the second pass: " + peer.commands());
+        assertTrue(peer.commands().indexOf("migrate-start-postcopy") > peer.commands().indexOf("query-migrate") + 1,
+                peer.commands().toString());
+    }
+
+    @Test
+    void aFailureAfterTheSwitchToPostcopySaysTheSourceMustNotBeResumed() throws Exception {
+        peer.on("query-migrate-capabilities", ok(offered("postcopy-ram", "events")));
+        peer.on("migrate", ok("{}"));
+        peer.on("migrate-start-postcopy", ok("{}"));
+        String pass2 = "{\"status\": \"active\", \"ram\": {\"transferred\": 50, \"total\": 100, \"dirty-sync-count\": 3}}";
+        peer.on("query-migrate", ok(pass2), ok(queryMigrate("failed", 60, 40, 100)),
+                ok("{\"status\": \"failed\", \"error-desc\": \"target went away\"}"));
+        HypervisorException e = assertThrows(HypervisorException.class, () -> runWith(List.of("postcopy-ram")));
+        assertTrue(e.getMessage().startsWith("Migration of " + NAME + " failed after it switched to post-copy: ")
+                && e.getMessage().contains("target went away") && e.getMessage().contains("must not be resumed"),
+                e.getMessage());
+        assertTrue(!peer.commands().contains("cont"), "the source is not resumed: " + peer.commands());
+    }
 }
