@@ -329,11 +329,26 @@ final class KvmLauncher {
     }
 
     /** Ganeti's one-liner file ({@code utils.ReadOneLineFile(..., strict=True)}): exactly one non-empty line. */
+    /** A password file is one line; anything longer than this is not one. */
+    static final int MAX_PASSWORD_FILE = 4096;
+
     static String readPassword(String kind, Path file) throws HypervisorException {
         List<String> lines;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8).stream().map(String::strip)
-                    .filter(l -> !l.isEmpty()).toList();
+            // an operator's file (a link to a secrets directory is fine), still read as hostile: a regular
+            // file, and bounded — a FIFO or /dev/zero named here must not hang or fill the JVM
+            if (!Files.isRegularFile(file)) {
+                throw new IOException("not a regular file");
+            }
+            byte[] b;
+            try (java.io.InputStream in = Files.newInputStream(file)) {
+                b = in.readNBytes(MAX_PASSWORD_FILE + 1);
+            }
+            if (b.length > MAX_PASSWORD_FILE) {
+                throw new IOException("longer than " + MAX_PASSWORD_FILE + " bytes");
+            }
+            lines = new String(b, StandardCharsets.UTF_8).lines().map(String::strip).filter(l -> !l.isEmpty())
+                    .toList();
         } catch (IOException e) {
             throw new HypervisorException("Failed to open " + kind + " password file " + file + ": " + e.getMessage(), e);
         }
