@@ -16,9 +16,14 @@ import java.util.Objects;
  * @param completedAt    when the hypervisor itself reported completion (QEMU's timestamp of its
  *                       {@code MIGRATION completed} event), or null while not completed or when
  *                       completion was seen by polling (since 1.3)
+ * @param phase          what is being transferred while {@link State#ACTIVE} (since 1.3)
+ * @param dirtyPagesRate guest pages dirtied per second during pre-copy, -1 while unknown (since 1.3)
+ * @param expectedDowntimeMillis the pause the switch-over would take now, in milliseconds, -1
+ *                       while unknown (since 1.3)
  */
 public record MigrationStatus(State status, long transferred, long remaining, long total, long downtimeMillis,
-                              Instant completedAt) implements Serializable {
+                              Instant completedAt, Phase phase, long dirtyPagesRate, long expectedDowntimeMillis)
+        implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -43,8 +48,28 @@ public record MigrationStatus(State status, long transferred, long remaining, lo
         }
     }
 
+    /** What an active migration transfers (QEMU: {@code active}, {@code postcopy-active}, {@code device}). */
+    public enum Phase {
+        /** Not transferring (not started, set up, or over). */
+        NONE,
+        /** Pre-copy: RAM is copied while the guest runs on the source. */
+        PRE_COPY,
+        /**
+         * Post-copy: the guest runs on the target and fetches the pages still on the source; from
+         * here on the guest cannot be resumed on the source.
+         */
+        POST_COPY,
+        /** The guest is paused and its device state is being transferred (the switch-over). */
+        DEVICE_STATE
+    }
+
     public MigrationStatus {
         Objects.requireNonNull(status, "status");
+        Objects.requireNonNull(phase, "phase");
+        if (dirtyPagesRate < -1 || expectedDowntimeMillis < -1) {
+            throw new IllegalArgumentException("dirtyPagesRate and expectedDowntimeMillis must be -1 (unknown) or at"
+                    + " least 0, got " + dirtyPagesRate + " and " + expectedDowntimeMillis);
+        }
         if (downtimeMillis < -1) {
             throw new IllegalArgumentException("downtimeMillis must be -1 (unknown) or at least 0, got "
                     + downtimeMillis);
@@ -53,11 +78,11 @@ public record MigrationStatus(State status, long transferred, long remaining, lo
 
     /** Progress without the completion figures (downtime unknown, no completion time): the 1.0 constructor. */
     public MigrationStatus(State status, long transferred, long remaining, long total) {
-        this(status, transferred, remaining, total, -1, null);
+        this(status, transferred, remaining, total, -1, null, Phase.NONE, -1, -1);
     }
 
     /** This status, completed at {@code at} (null: seen by polling) after a pause of {@code downtimeMillis}. */
     public MigrationStatus completed(long downtimeMillis, Instant at) {
-        return new MigrationStatus(State.COMPLETED, transferred, 0, total, downtimeMillis, at);
+        return new MigrationStatus(State.COMPLETED, transferred, 0, total, downtimeMillis, at, Phase.NONE, -1, -1);
     }
 }

@@ -12,7 +12,8 @@
  * {@link org.hvkit.hypervisor.ParameterChecks#fill} no longer coerces.
  *
  * <p>1.3 (additions): {@link org.hvkit.hypervisor.MigrationStatus#downtimeMillis} and
- * {@link org.hvkit.hypervisor.MigrationStatus#completedAt}, the figures of a completed migration; for
+ * {@link org.hvkit.hypervisor.MigrationStatus#completedAt}, the figures of a completed migration,
+ * and {@link org.hvkit.hypervisor.MigrationStatus#phase}, {@code dirtyPagesRate}, {@code expectedDowntimeMillis}; for
  * Ganeti 3.0's KVM parameters {@link org.hvkit.hypervisor.ParameterCheck#OPT_FILE_OR_URL_CHECK},
  * {@link org.hvkit.hypervisor.ParameterCheck#OPT_NONNEGATIVE_INT_CHECK},
  * {@link org.hvkit.hypervisor.ParameterCheck#OPT_VIRTIO_NET_QUEUES_CHECK},

@@ -60,12 +60,34 @@ public final class MigrateCommand extends HvAction {
 
                     @Override
                     public void status(MigrationStatus st) {
-                        System.out.println(String.format("  %s: %.1f of %.1f MiB transferred", st.status().name()
-                                .toLowerCase(), st.transferred() / 1048576.0, st.total() / 1048576.0));
+                        System.out.println(progressLine(st));
                     }
                 });
-        System.out.println(String.format("Instance %s migrated to %s in %.1f s", name, target.label(),
-                (System.nanoTime() - t0) / 1e9));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long downtime = from.migrationStatus(instance).downtimeMillis();
+        System.out.println(String.format(java.util.Locale.ROOT, "Instance %s migrated to %s in %.1f s%s", name,
+                target.label(), seconds, downtime >= 0 ? " (the guest paused for " + downtime + " ms)" : ""));
         return null;
+    }
+
+    /** One progress line: state, phase, amount, and what decides convergence (dirty rate, expected pause). */
+    static String progressLine(MigrationStatus st) {
+        StringBuilder b = new StringBuilder(String.format(java.util.Locale.ROOT, "  %s", st.status().name()
+                .toLowerCase(java.util.Locale.ROOT)));
+        if (st.phase() != MigrationStatus.Phase.NONE) {
+            b.append(" (").append(st.phase().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')).append(')');
+        }
+        b.append(String.format(java.util.Locale.ROOT, ": %.1f of %.1f MiB transferred", st.transferred() / 1048576.0,
+                st.total() / 1048576.0));
+        if (st.dirtyPagesRate() >= 0) {
+            b.append(", ").append(st.dirtyPagesRate()).append(" pages/s dirtied");
+        }
+        if (st.expectedDowntimeMillis() >= 0) {
+            b.append(", expected downtime ").append(st.expectedDowntimeMillis()).append(" ms");
+        }
+        if (st.phase() == MigrationStatus.Phase.POST_COPY) {
+            b.append(" — the guest runs on the target now and can no longer return to the source");
+        }
+        return b.toString();
     }
 }

@@ -63,8 +63,20 @@ public final class QmpMigration {
         // QEMU reports the switch-over pause once the migration completed
         long downtime = state == MigrationStatus.State.COMPLETED && r.path("downtime").canConvertToLong()
                 && r.path("downtime").asLong() >= 0 ? r.path("downtime").asLong() : -1;
+        MigrationStatus.Phase phase = switch (s) {
+            case "active" -> MigrationStatus.Phase.PRE_COPY;
+            case "postcopy-active" -> MigrationStatus.Phase.POST_COPY;
+            case "device", "pre-switchover" -> MigrationStatus.Phase.DEVICE_STATE;
+            default -> MigrationStatus.Phase.NONE;
+        };
         return new MigrationStatus(state, Math.max(0, ram.path("transferred").asLong()),
-                Math.max(0, ram.path("remaining").asLong()), Math.max(0, ram.path("total").asLong()), downtime, null);
+                Math.max(0, ram.path("remaining").asLong()), Math.max(0, ram.path("total").asLong()), downtime, null,
+                phase, figure(ram.path("dirty-pages-rate")), figure(r.path("expected-downtime")));
+    }
+
+    /** A non-negative number QEMU reported, or -1 (absent, negative, not a number). */
+    private static long figure(JsonNode n) {
+        return n.canConvertToLong() && n.asLong() >= 0 ? n.asLong() : -1;
     }
 
     /**

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.MigrationStatus;
+import org.hvkit.hypervisor.MigrationStatus.Phase;
 import org.hvkit.hypervisor.MigrationStatus.State;
 import org.hvkit.kvm.internal.monitor.FakeQmpPeer;
 import org.hvkit.kvm.internal.monitor.QmpClient;
@@ -62,6 +63,11 @@ class QmpMigrationTest {
                 + remaining + ", \"total\": " + total + "}}";
     }
 
+    /** A pre-copy status as query-migrate's "active" gives it (no dirty rate, no expected downtime in the answer). */
+    private static MigrationStatus active(long transferred, long remaining, long total) {
+        return new MigrationStatus(State.ACTIVE, transferred, remaining, total, -1, null, Phase.PRE_COPY, -1, -1);
+    }
+
     private Instant run(boolean live, Duration timeout, Supplier<String> cancelReason) throws HypervisorException {
         return QmpMigration.run(qmp, NAME, TARGET, 8102, live, 32, 30, timeout, progress::add, cancelReason);
     }
@@ -85,7 +91,7 @@ class QmpMigrationTest {
         Instant done = run(true);
 
         assertEquals(Instant.ofEpochSecond(FakeQmpPeer.EVENT_SECONDS, FakeQmpPeer.EVENT_MICROS * 1000), done);
-        assertEquals(List.of(new MigrationStatus(State.SETUP, 0, 0, 0), new MigrationStatus(State.ACTIVE, 1024, 3072,
+        assertEquals(List.of(new MigrationStatus(State.SETUP, 0, 0, 0), active(1024, 3072,
                 4096)), progress, "every event short of the end polls once, for progress");
         assertEquals(with(SETUP, "query-migrate", "query-migrate"), peer.commands());
         List<JsonNode> sent = peer.received();
@@ -103,7 +109,7 @@ class QmpMigrationTest {
 
         assertNull(run(true), "no event, no timestamp");
 
-        assertEquals(List.of(new MigrationStatus(State.ACTIVE, 10, 90, 100),
+        assertEquals(List.of(active(10, 90, 100),
                 new MigrationStatus(State.COMPLETED, 100, 0, 100)), progress);
         assertEquals(with(SETUP, "query-migrate", "query-migrate"), peer.commands());
     }
@@ -212,7 +218,7 @@ class QmpMigrationTest {
         answers.add(ok("{}"));
         peer.on("query-migrate", answers.toArray(FakeQmpPeer.Answer[]::new));
         for (String[] c : cases) {
-            assertEquals(new MigrationStatus(State.valueOf(c[1]), 0, 0, 0), QmpMigration.status(qmp), c[0]);
+            assertEquals(State.valueOf(c[1]), QmpMigration.status(qmp).status(), c[0]);
         }
         assertEquals(State.NONE, QmpMigration.status(qmp).status(), "no status at all: no migration");
     }
@@ -224,13 +230,13 @@ class QmpMigrationTest {
                 ok("{\"status\": \"active\", \"downtime\": 37, \"ram\": {\"transferred\": 5, \"total\": 100}}"),
                 ok("{\"status\": \"completed\", \"downtime\": -5, \"ram\": {\"transferred\": -1, \"total\": -9}}"),
                 ok("{\"status\": \"completed\", \"downtime\": \"soon\"}"));
-        assertEquals(new MigrationStatus(State.COMPLETED, 100, 0, 100, 37, null), QmpMigration.status(qmp));
+        assertEquals(new MigrationStatus(State.COMPLETED, 100, 0, 100, 37, null, Phase.NONE, -1, -1), QmpMigration.status(qmp));
         assertEquals(-1, QmpMigration.status(qmp).downtimeMillis(), "no downtime before the end");
-        assertEquals(new MigrationStatus(State.COMPLETED, 0, 0, 0, -1, null), QmpMigration.status(qmp),
+        assertEquals(new MigrationStatus(State.COMPLETED, 0, 0, 0, -1, null, Phase.NONE, -1, -1), QmpMigration.status(qmp),
                 "negative figures are not believed");
         assertEquals(-1, QmpMigration.status(qmp).downtimeMillis(), "a downtime that is not a number is unknown");
         Instant at = Instant.parse("2026-12-01T10:00:00Z");
-        assertEquals(new MigrationStatus(State.COMPLETED, 100, 0, 100, 37, at),
+        assertEquals(new MigrationStatus(State.COMPLETED, 100, 0, 100, 37, at, Phase.NONE, -1, -1),
                 new MigrationStatus(State.ACTIVE, 100, 0, 100).completed(37, at));
     }
 
@@ -296,5 +302,19 @@ class QmpMigrationTest {
                 && e.getMessage().contains("target went away") && e.getMessage().contains("must not be resumed"),
                 e.getMessage());
         assertTrue(!peer.commands().contains("cont"), "the source is not resumed: " + peer.commands());
+    }
+
+    @Test
+    void theStatusNamesThePhaseTheDirtyRateAndTheExpectedPause() throws Exception {
+        peer.on("query-migrate",
+                ok("{\"status\": \"active\", \"expected-downtime\": 41, \"ram\": {\"transferred\": 5, \"total\": 9,"
+                        + " \"dirty-pages-rate\": 1200}}"),
+                ok("{\"status\": \"postcopy-active\", \"ram\": {\"transferred\": 7, \"total\": 9}}"),
+                ok("{\"status\": \"device\", \"expected-downtime\": -3, \"ram\": {\"dirty-pages-rate\": \"x\"}}"));
+        assertEquals(new MigrationStatus(State.ACTIVE, 5, 0, 9, -1, null, Phase.PRE_COPY, 1200, 41), QmpMigration.status(qmp));
+        assertEquals(Phase.POST_COPY, QmpMigration.status(qmp).phase());
+        MigrationStatus device = QmpMigration.status(qmp);
+        assertEquals(List.of(Phase.DEVICE_STATE, -1L, -1L), List.of(device.phase(), device.dirtyPagesRate(),
+                device.expectedDowntimeMillis()), "hostile figures are unknown, not believed");
     }
 }
