@@ -6,7 +6,11 @@ public enum InstanceState {
     RUNNING,
     /** The guest exists but its CPUs are stopped (started paused, or during a non-live migration). */
     PAUSED,
-    /** The hypervisor process exists but the guest has shut down. */
+    /**
+     * The hypervisor process exists but the guest has shut down by itself (KVM: a QEMU under
+     * Ganeti 3.0's user_shutdown, {@code -no-shutdown}, whose guest powered off); until the
+     * instance is stopped, cleaned up or started again.
+     */
     SHUTDOWN,
     /**
      * The hypervisor process exists but does not answer (stopped with SIGSTOP, hung); its

@@ -20,7 +20,7 @@ public final class InfoCommand extends InstanceAction {
                 () -> new IllegalStateException("Instance '" + name + "' stopped meanwhile"));
         line("Name", info.name());
         line("Hypervisor", entry.label());
-        line("State", info.state().name().toLowerCase());
+        line("State", StateLabels.of(info.state()));
         line("PID", info.pid() < 0 ? "-" : Long.toString(info.pid()));
         line("Memory", info.memoryMiB() + " MiB");
         line("VCPUs", Integer.toString(info.vcpus()));

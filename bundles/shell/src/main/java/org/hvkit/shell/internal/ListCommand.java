@@ -27,7 +27,7 @@ public final class ListCommand extends SelectingAction {
         List<HypervisorRegistry.Entry> selected = registry.select(type, node);
         for (HypervisorRegistry.Entry e : selected) {
             for (InstanceInfo i : e.hypervisor().allInstancesInfo()) {
-                table.addRow().addContent(i.name(), e.type(), e.node(), i.state().name().toLowerCase(),
+                table.addRow().addContent(i.name(), e.type(), e.node(), StateLabels.of(i.state()),
                         i.memoryMiB(), i.vcpus(), i.pid() < 0 ? "-" : i.pid());
                 rows++;
             }

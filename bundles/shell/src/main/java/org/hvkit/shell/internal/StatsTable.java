@@ -43,7 +43,7 @@ final class StatsTable {
         for (InstanceStats s : pass) {
             String key = s.node() + "/" + s.name();
             now.put(key, s);
-            table.addRow().addContent(s.name(), s.node(), s.state().name().toLowerCase(Locale.ROOT),
+            table.addRow().addContent(s.name(), s.node(), StateLabels.of(s.state()),
                     cpuPercent(previous.get(key), s), cpuSeconds(s.cpuTimeMillis()), bytes(s.rssBytes()),
                     bytes(s.diskReadBytes()), bytes(s.diskWriteBytes()), bytes(s.netRxBytes()),
                     bytes(s.netTxBytes()), count(s.netDrops()), uptime(s.uptimeMillis()), s.stale() ? "stale" : "");
