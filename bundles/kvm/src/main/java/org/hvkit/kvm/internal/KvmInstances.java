@@ -230,7 +230,12 @@ final class KvmInstances implements AutoCloseable {
         String name = started.name();
         try (Operation op = begin(name, "start")) {
             if (alive(name).isPresent()) {
-                throw new HypervisorException("Failed to start instance " + name + ": already running");
+                if (!shutDownByGuest(name)) {
+                    throw new HypervisorException("Failed to start instance " + name + ": already running");
+                }
+                // user_shutdown: the guest powered off and QEMU waited; a start replaces that QEMU
+                LOG.info("Instance {} was shut down by its guest; its QEMU goes before the new start", name);
+                kill(name);
             }
             reclaim(name);
             StartChecks.macsUnused(started, name, states.runningDefinitions(name));
@@ -319,6 +324,12 @@ final class KvmInstances implements AutoCloseable {
         } finally {
             monitors.forget(name);
         }
+    }
+
+    /** Whether the instance's QEMU is alive only because its guest powered off under {@code -no-shutdown}. */
+    private boolean shutDownByGuest(String name) {
+        return staysAfterShutdown(name)
+                && info(name).map(i -> i.state() == org.hvkit.hypervisor.InstanceState.SHUTDOWN).orElse(false);
     }
 
     /**

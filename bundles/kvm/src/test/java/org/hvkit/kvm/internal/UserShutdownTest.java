@@ -46,6 +46,20 @@ class UserShutdownTest {
             awaitState(kvm, "off1", InstanceState.SHUTDOWN);
             assertTrue(running(pid), "-no-shutdown: QEMU outlives its guest");
 
+            // a start now replaces the QEMU that waited (Ganeti: the instance is down, it can be started)
+            kvm.startInstance(kvm.runningInstance("off1").orElseThrow(), false);
+            long second = kvm.instanceInfo("off1").orElseThrow().pid();
+            assertTrue(second != pid && !running(pid), "a new QEMU (" + second + "), the old one (" + pid + ") gone");
+            // press the button until the new guest's acpid is up to hear it
+            long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (kvm.instanceInfo("off1").orElseThrow().state() != InstanceState.SHUTDOWN
+                    && System.nanoTime() < until) {
+                KvmTestNode.qmp(kvm, "off1", "system_powerdown");
+                Thread.sleep(2000);
+            }
+            awaitState(kvm, "off1", InstanceState.SHUTDOWN);
+            pid = second;
+
             // a stop whose deadline is far away ends as soon as QEMU is told to quit (the bound guards a hang)
             Instance running = kvm.runningInstance("off1").orElseThrow();
             assertTimeoutPreemptively(Duration.ofSeconds(120),
