@@ -21,6 +21,9 @@ import java.util.Arrays;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,7 +31,11 @@ import java.util.regex.Pattern;
 import javax.inject.Inject;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
+import javax.management.MBeanServerConnection;
 import javax.management.RuntimeMBeanException;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
 
 import org.hvkit.hypervisor.Hypervisor;
 import org.hvkit.hypervisor.InstanceJson;
@@ -55,6 +62,8 @@ public class MetricsIT extends HvkitTestSupport {
     private static final String NODE = "node-met";
     private static final String NAME = "metit";
     private static final String HTTP_PORT = "hvkit.it.http.port";
+    /** The JMX users' password, made by {@link #config} in the driver's JVM and passed on to the container's. */
+    private static final String PASSWORD = "hvkit.it.jmx.password";
 
     @Inject
     private ConfigurationAdmin configAdmin;
@@ -70,7 +79,12 @@ public class MetricsIT extends HvkitTestSupport {
             port = Integer.toString(s.getLocalPort());
         }
         Option[] base = super.config();
-        Option[] all = Arrays.copyOf(base, base.length + 3);
+        String password = java.util.UUID.randomUUID().toString();
+        Option[] all = Arrays.copyOf(base, base.length + 6);
+        all[base.length + 5] = org.ops4j.pax.exam.CoreOptions.systemProperty(PASSWORD).value(password);
+        // two users of Karaf's JMX connector (Karaf 4.4 guards the connector itself: no MBeanServerBuilder)
+        all[base.length + 3] = editConfigurationFilePut("etc/users.properties", "metricsadmin", password + ",admin,viewer");
+        all[base.length + 4] = editConfigurationFilePut("etc/users.properties", "metricsviewer", password + ",viewer");
         all[base.length] = editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", "org.osgi.service.http.port", port);
         all[base.length + 1] = org.ops4j.pax.exam.CoreOptions.systemProperty(HTTP_PORT).value(port);
         all[base.length + 2] = features(maven().groupId("org.hvkit").artifactId("hvkit-features")
@@ -86,6 +100,20 @@ public class MetricsIT extends HvkitTestSupport {
                 + " \"initrd_path\": \"" + guest.resolve("initramfs.gz") + "\", \"root_path\": \"/dev/ram0\","
                 + " \"kernel_args\": \"panic=-1 guest.disk=/dev/vda\", \"kvm_flag\": \"disabled\","
                 + " \"disk_cache\": \"none\", \"security_model\": \"none\"}}";
+    }
+
+    /** A connection through Karaf's JMX connector (RMI) as {@code user}, opened within 60 s. */
+    private JMXConnector connect(String user, String password) throws Exception {
+        Dictionary<String, Object> mgmt = configAdmin.getConfiguration("org.apache.karaf.management", null).getProperties();
+        JMXServiceURL url = new JMXServiceURL("service:jmx:rmi://127.0.0.1:" + mgmt.get("rmiServerPort")
+                + "/jndi/rmi://127.0.0.1:" + mgmt.get("rmiRegistryPort") + "/karaf-" + bundleContext.getProperty("karaf.name"));
+        ExecutorService ex = Executors.newSingleThreadExecutor();
+        try {
+            return ex.submit(() -> JMXConnectorFactory.connect(url,
+                    Map.of(JMXConnector.CREDENTIALS, new String[] {user, password}))).get(60, TimeUnit.SECONDS);
+        } finally {
+            ex.shutdownNow();
+        }
     }
 
     /** GET /metrics on Karaf's HTTP port: the status must be 200 and the type the 0.0.4 text format. */
@@ -218,6 +246,35 @@ public class MetricsIT extends HvkitTestSupport {
                 fail("an unknown name was accepted");
             } catch (RuntimeMBeanException e) {
                 assertEquals("Cannot reboot instance nosuch: not running on kvm@" + NODE, e.getCause().getMessage());
+            }
+            assertEquals("RUNNING", mbeanServer.getAttribute(inst, "State"));
+
+            // through Karaf's JMX connector, under jmx.acl.org.hvkit: a viewer reads, only an admin operates
+            Dictionary<String, Object> acl = configAdmin.getConfiguration("jmx.acl.org.hvkit", null).getProperties();
+            assertNotNull("the feature's JMX ACL is configured", acl);
+            assertEquals("admin", acl.get("stopInstance"));
+            try (JMXConnector viewer = connect("metricsviewer", System.getProperty(PASSWORD))) {
+                MBeanServerConnection c = viewer.getMBeanServerConnection();
+                assertEquals(1, c.getAttribute(hvName, "InstanceCount"));
+                assertEquals(NAME, c.getAttribute(inst, "Name"));
+                assertEquals(false, c.getAttribute(inst, "Stale"));
+                try {
+                    c.invoke(hvName, "stopInstance", new Object[] {NAME}, sig);
+                    fail("a viewer stopped an instance");
+                } catch (SecurityException e) {
+                    System.err.println("[hvkit-it] viewer's stopInstance: " + e);
+                }
+            }
+            assertEquals("RUNNING", mbeanServer.getAttribute(inst, "State"));
+            try (JMXConnector admin = connect("metricsadmin", System.getProperty(PASSWORD))) {
+                MBeanServerConnection c = admin.getMBeanServerConnection();
+                try {
+                    c.invoke(hvName, "stopInstance", new Object[] {"../" + NAME}, sig);
+                    fail("an invalid name was accepted over the connector");
+                } catch (RuntimeMBeanException e) {
+                    assertTrue(String.valueOf(e.getCause()), e.getCause() instanceof IllegalArgumentException
+                            && e.getCause().getMessage().startsWith("Invalid instance name '../" + NAME + "'"));
+                }
             }
             assertEquals("RUNNING", mbeanServer.getAttribute(inst, "State"));
 
