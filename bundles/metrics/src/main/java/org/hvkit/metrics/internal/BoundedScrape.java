@@ -102,10 +102,14 @@ final class BoundedScrape implements AutoCloseable {
 
     /** Stops the threads (interrupting calls still running); waits for them at most 5 s. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         executor.shutdownNow();
-        if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-            LOG.warn("Statistics calls still running 5 s after the metrics endpoint stopped");
+        try {
+            if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.warn("Statistics calls still running 5 s after the metrics endpoint stopped");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -51,7 +51,7 @@ public final class MetricsServlet extends HttpServlet {
     }
 
     @Deactivate
-    void deactivate() throws InterruptedException {
+    void deactivate() {
         scrape.close();
     }
 
