@@ -17,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
@@ -78,18 +77,17 @@ public class MetricsIT extends HvkitTestSupport {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
             port = Integer.toString(s.getLocalPort());
         }
-        Option[] base = super.config();
         String password = java.util.UUID.randomUUID().toString();
-        Option[] all = Arrays.copyOf(base, base.length + 6);
-        all[base.length + 5] = org.ops4j.pax.exam.CoreOptions.systemProperty(PASSWORD).value(password);
+        List<Option> all = new java.util.ArrayList<>(List.of(super.config()));
+        all.add(editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", "org.osgi.service.http.port", port));
+        all.add(org.ops4j.pax.exam.CoreOptions.systemProperty(HTTP_PORT).value(port));
         // two users of Karaf's JMX connector (Karaf 4.4 guards the connector itself: no MBeanServerBuilder)
-        all[base.length + 3] = editConfigurationFilePut("etc/users.properties", "metricsadmin", password + ",admin,viewer");
-        all[base.length + 4] = editConfigurationFilePut("etc/users.properties", "metricsviewer", password + ",viewer");
-        all[base.length] = editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", "org.osgi.service.http.port", port);
-        all[base.length + 1] = org.ops4j.pax.exam.CoreOptions.systemProperty(HTTP_PORT).value(port);
-        all[base.length + 2] = features(maven().groupId("org.hvkit").artifactId("hvkit-features")
-                .version(System.getProperty("hvkit.version")).type("xml").classifier("features"), "hvkit-metrics");
-        return all;
+        all.add(editConfigurationFilePut("etc/users.properties", "metricsadmin", password + ",admin,viewer"));
+        all.add(editConfigurationFilePut("etc/users.properties", "metricsviewer", password + ",viewer"));
+        all.add(org.ops4j.pax.exam.CoreOptions.systemProperty(PASSWORD).value(password));
+        all.add(features(maven().groupId("org.hvkit").artifactId("hvkit-features")
+                .version(System.getProperty("hvkit.version")).type("xml").classifier("features"), "hvkit-metrics"));
+        return all.toArray(new Option[0]);
     }
 
     private static String guestJson(Path guest, Path disk) {
