@@ -22,7 +22,9 @@ import javax.management.RuntimeMBeanException;
 import org.hvkit.hypervisor.Hypervisor;
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.InstanceInfo;
 import org.hvkit.hypervisor.InstanceJson;
+import org.hvkit.hypervisor.InstanceState;
 import org.hvkit.hypervisor.InstanceStatistics;
 import org.junit.jupiter.api.Test;
 
@@ -163,6 +165,31 @@ class NodeMBeansTest {
             assertEquals(-1.0, server.getAttribute(vm1, "CpuSeconds"));
             mbeans.refresh();
             assertFalse(server.isRegistered(vm1));
+        }
+    }
+
+    @Test
+    void aHypervisorWithoutStatisticsShowsItsInstancesAsStale() throws Exception {
+        Hypervisor fake = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {Hypervisor.class}, (proxy, m, args) -> switch (m.getName()) {
+                    case "type" -> "fake";
+                    case "node" -> "node-a";
+                    case "listInstances" -> List.of("f1");
+                    case "instanceInfo" -> "f1".equals(args[0])
+                            ? Optional.of(new InstanceInfo("f1", 99, 128, 1, InstanceState.RUNNING, 1.5))
+                            : Optional.empty();
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    default -> throw new UnsupportedOperationException(m.getName());
+                });
+        try (NodeMBeans mbeans = new NodeMBeans(server, fake)) {
+            ObjectName f1 = NodeMBeans.instanceName("node-a", "f1");
+            assertEquals("RUNNING", server.getAttribute(f1, "State"));
+            assertEquals(99L, server.getAttribute(f1, "Pid"));
+            assertEquals(1.5, server.getAttribute(f1, "CpuSeconds"));
+            assertEquals(-1L, server.getAttribute(f1, "RssBytes"));
+            assertEquals(true, server.getAttribute(f1, "Stale"));
+            assertEquals("hypervisor type fake reports no statistics", server.getAttribute(f1, "StaleReason"));
         }
     }
 }
