@@ -1,0 +1,81 @@
+package org.hvkit.metrics.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import javax.servlet.Servlet;
+import javax.servlet.http.HttpServlet;
+import javax.servlet.http.HttpServletRequest;
+import javax.servlet.http.HttpServletResponse;
+
+import org.hvkit.hypervisor.Hypervisor;
+import org.hvkit.hypervisor.InstanceStatistics;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+
+/**
+ * {@code GET /metrics}: every node's instance statistics in the Prometheus text format 0.0.4,
+ * registered with the OSGi HTTP Whiteboard (Karaf's {@code http} + {@code http-whiteboard}
+ * features, Pax Web). A scrape is bounded as a whole by {@link #SCRAPE_BOUND}: what came back
+ * by then is served, a node that did not answer is {@code hvkit_node_scrape_complete 0}.
+ */
+@Component(service = Servlet.class, property = {
+    "osgi.http.whiteboard.servlet.pattern=/metrics",
+    "osgi.http.whiteboard.servlet.name=hvkit-metrics"
+})
+public final class MetricsServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Below Prometheus' default scrape_timeout (10 s), so that a slow node never fails the whole scrape. */
+    static final Duration SCRAPE_BOUND = Duration.ofSeconds(8);
+
+    private final transient List<BoundedScrape.Source> sources = new CopyOnWriteArrayList<>();
+    private final transient BoundedScrape scrape = new BoundedScrape();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addStatistics(InstanceStatistics statistics, Map<String, Object> properties) {
+        sources.add(new BoundedScrape.Source(String.valueOf(properties.get(Hypervisor.NODE_PROPERTY)), statistics));
+    }
+
+    void removeStatistics(InstanceStatistics statistics) {
+        sources.removeIf(s -> s.statistics() == statistics);
+    }
+
+    @Deactivate
+    void deactivate() {
+        scrape.close();
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        String body;
+        try {
+            body = render(new ArrayList<>(sources), scrape, SCRAPE_BOUND);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            resp.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "interrupted");
+            return;
+        }
+        resp.setStatus(HttpServletResponse.SC_OK);
+        resp.setContentType(PrometheusText.CONTENT_TYPE);
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        resp.setContentLength(bytes.length);
+        resp.getOutputStream().write(bytes);
+    }
+
+    /** The text of one bounded pass over {@code sources}. */
+    static String render(List<BoundedScrape.Source> sources, BoundedScrape scrape, Duration bound)
+            throws InterruptedException {
+        BoundedScrape.Result r = scrape.run(sources, bound);
+        return PrometheusText.format(r.stats(), r.complete(), r.seconds());
+    }
+}
