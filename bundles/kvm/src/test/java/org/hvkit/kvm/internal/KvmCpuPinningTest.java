@@ -39,9 +39,7 @@ class KvmCpuPinningTest {
     /** The bridge goes with the class: later test classes in this JVM's namespace count links. */
     @AfterAll
     static void removeBridge() throws Exception {
-        if (Files.exists(Path.of("/sys/class/net/brpin"))) {
-            KvmTestNode.ip("link", "del", "brpin");
-        }
+        KvmTestNode.removeBridge("brpin");
     }
 
     @BeforeEach
@@ -49,9 +47,7 @@ class KvmCpuPinningTest {
         KvmTestNode.requireRealQemu();
         org.hvkit.netdev.NativeTests.require("cpu_mask pinning test", new SchedCpuAffinity().hostCpus() < 2
                 ? "this host has fewer than 2 CPUs" : null);
-        if (!Files.exists(Path.of("/sys/class/net/brpin"))) {
-            KvmTestNode.bridge("brpin", null);
-        }
+        KvmTestNode.ensureBridge("brpin", null);
         root = tmp.resolve("kvm");
     }
 

@@ -31,17 +31,13 @@ class KvmMultiQueueTest {
     /** The bridge goes with the class: later test classes in this JVM's namespace count links. */
     @AfterAll
     static void removeBridge() throws Exception {
-        if (Files.exists(Path.of("/sys/class/net/brmq"))) {
-            KvmTestNode.ip("link", "del", "brmq");
-        }
+        KvmTestNode.removeBridge("brmq");
     }
 
     @BeforeEach
     void setUp() throws Exception {
         KvmTestNode.requireRealQemu();
-        if (!Files.exists(Path.of("/sys/class/net/brmq"))) {
-            KvmTestNode.bridge("brmq", "10.97.0.1/24");
-        }
+        KvmTestNode.ensureBridge("brmq", "10.97.0.1/24");
         root = tmp.resolve("kvm");
     }
 

@@ -186,6 +186,20 @@ final class KvmTestNode {
         ip("link", "set", name, "up");
     }
 
+    /** {@link #bridge}, unless a test of the same class made it already. */
+    static void ensureBridge(String name, String cidr) throws Exception {
+        if (!Files.exists(Path.of("/sys/class/net", name))) {
+            bridge(name, cidr);
+        }
+    }
+
+    /** Removes a class's bridge (later test classes in the same namespace count links). */
+    static void removeBridge(String name) throws Exception {
+        if (Files.exists(Path.of("/sys/class/net", name))) {
+            ip("link", "del", name);
+        }
+    }
+
     static void ip(String... args) throws Exception {
         List<String> argv = new java.util.ArrayList<>(List.of("ip"));
         argv.addAll(List.of(args));
