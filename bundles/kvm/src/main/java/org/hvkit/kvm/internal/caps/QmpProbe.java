@@ -77,7 +77,7 @@ final class QmpProbe {
                         + r.output().strip() + ")");
             }
             pid = readPid(pidFile);
-            if (ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
+            if (!running(pid)) {
                 throw new HypervisorException("Probing " + binary + " over QMP failed: it exited right after start ("
                         + r.output().strip() + ")");
             }
@@ -129,21 +129,34 @@ final class QmpProbe {
         if (pid <= 0) {
             return;
         }
-        ProcessHandle.of(pid).ifPresent(p -> {
-            long deadline = System.nanoTime() + EXIT.toNanos();
-            while (p.isAlive() && System.nanoTime() < deadline) {
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
+        long deadline = System.nanoTime() + EXIT.toNanos();
+        while (running(pid) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
-            if (p.isAlive()) {
-                LOG.warn("The QMP probe (pid {}) did not quit within {}; killing it", pid, EXIT);
-                p.destroyForcibly();
-            }
-        });
+        }
+        if (running(pid)) {
+            LOG.warn("The QMP probe (pid {}) did not quit within {}; killing it", pid, EXIT);
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /**
+     * Whether {@code pid} still runs. A daemonized QEMU is nobody's child here: once it exits it
+     * may stay a zombie until its reaper (init, or a namespace's first process) collects it, and
+     * a zombie has quit — {@link ProcessHandle#isAlive} would still say alive.
+     */
+    static boolean running(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String state = stat.substring(stat.lastIndexOf(')') + 2);
+            return !state.startsWith("Z") && !state.startsWith("X");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static void deleteQuietly(Path p) {
