@@ -172,12 +172,8 @@ public class MetricsIT extends HvkitTestSupport {
 
         Path root = scratch().resolve("kvm");
         Configuration cfg = configAdmin.getFactoryConfiguration("org.hvkit.kvm", "metnode", "?");
-        Dictionary<String, Object> props = new Hashtable<>();
-        props.put("hypervisor.node", NODE);
-        props.put("root.dir", root.toString());
-        props.put("kvm.path", QEMU.toString());
-        props.put("stop.timeout.seconds", "30");
-        cfg.update(props);
+        // the shared node configuration; this node never migrates, its port is only a unique one
+        cfg.update(new Hashtable<>(kvmNodeProperties(NODE, root, 18331)));
         Path log = root.resolve("ctrl/" + NAME + ".serial.log");
         try {
             Hypervisor hv = awaitHypervisor("(&(hypervisor.type=kvm)(hypervisor.node=" + NODE + "))", Duration.ofSeconds(30));

@@ -113,16 +113,7 @@ final class InstanceStates implements AutoCloseable {
             processByName.remove(name);
             return Optional.empty();
         }
-        InstanceState state;
-        if (stat.get().stopped() || status == null) {
-            state = InstanceState.UNRESPONSIVE;
-        } else if (Monitors.BUSY.equals(status)) {
-            // another operation (a stop, a migration) holds the monitor: the process is alive and scheduled
-            state = InstanceState.RUNNING;
-        } else {
-            state = "running".equals(status) ? InstanceState.RUNNING
-                    : "shutdown".equals(status) ? InstanceState.SHUTDOWN : InstanceState.PAUSED;
-        }
+        InstanceState state = Monitors.runState(stat.get().stopped(), status);
         return Optional.of(new InstanceInfo(name, p.pid(), p.memoryMiB(), p.vcpus(), state, stat.get().cpuSeconds()));
     }
 

@@ -98,12 +98,7 @@ class UserShutdownTest {
 
     /** Whether {@code pid} runs (a zombie, which nobody in this test's namespace reaps, does not). */
     private static boolean running(long pid) {
-        try {
-            String stat = java.nio.file.Files.readString(Path.of("/proc/" + pid + "/stat"));
-            return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-        } catch (java.io.IOException e) {
-            return false;
-        }
+        return !new org.hvkit.kvm.internal.process.QemuProcesses().isZombieOrGone(pid);
     }
 
     private static void awaitState(KvmHypervisor kvm, String name, InstanceState want) throws Exception {

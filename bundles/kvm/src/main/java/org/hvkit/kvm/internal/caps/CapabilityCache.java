@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.hvkit.hypervisor.AtomicFiles;
 import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.kvm.internal.process.QemuProcesses;
 import org.hvkit.kvm.internal.runtime.SafeFiles;
 import org.hvkit.netdev.NativeException;
 import org.hvkit.netdev.ProcessSpawner;
@@ -45,6 +46,8 @@ public final class CapabilityCache {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final int FORMAT = 1;
     private static final int MAX_FILE_BYTES = 4 << 20;
+    /** Liveness as the driver judges it (a zombie nobody reaped yet has quit). */
+    private static final QemuProcesses PROCESSES = new QemuProcesses();
 
     private record Key(Path path, long size, long mtimeNanos) {
     }
@@ -98,7 +101,7 @@ public final class CapabilityCache {
         QmpFacts facts = null;
         if (caps.has(QemuFeature.QMP) && caps.atLeast(1, 2) && dir != null) {
             try {
-                facts = new QmpProbe(spawner, dir).probe(key.path(), caps);
+                facts = new QmpProbe(spawner, PROCESSES, dir).probe(key.path(), caps);
                 caps = caps.withQmp(facts);
             } catch (HypervisorException e) {
                 // --help alone still renders every argv hvkit writes; try again after a restart

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.kvm.internal.monitor.QmpClient;
 import org.hvkit.kvm.internal.monitor.QmpException;
+import org.hvkit.kvm.internal.process.QemuProcesses;
 import org.hvkit.kvm.internal.runtime.SafeFiles;
 import org.hvkit.netdev.FdMapping;
 import org.hvkit.netdev.NativeException;
@@ -43,10 +44,12 @@ final class QmpProbe {
     private static final Duration EXIT = Duration.ofSeconds(5);
 
     private final ProcessSpawner spawner;
+    private final QemuProcesses processes;
     private final Path workDir;
 
-    QmpProbe(ProcessSpawner spawner, Path workDir) {
+    QmpProbe(ProcessSpawner spawner, QemuProcesses processes, Path workDir) {
         this.spawner = spawner;
+        this.processes = processes;
         this.workDir = workDir;
     }
 
@@ -77,7 +80,7 @@ final class QmpProbe {
                         + r.output().strip() + ")");
             }
             pid = readPid(pidFile);
-            if (!running(pid)) {
+            if (processes.isZombieOrGone(pid)) {
                 throw new HypervisorException("Probing " + binary + " over QMP failed: it exited right after start ("
                         + r.output().strip() + ")");
             }
@@ -125,37 +128,10 @@ final class QmpProbe {
     }
 
     /** Waits (bounded) for the probe process to go, then kills it by its pid. */
-    private static void reap(long pid) {
-        if (pid <= 0) {
-            return;
-        }
-        long deadline = System.nanoTime() + EXIT.toNanos();
-        while (running(pid) && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (running(pid)) {
+    private void reap(long pid) {
+        if (pid > 0 && !processes.waitGone(pid, EXIT, () -> false)) {
             LOG.warn("The QMP probe (pid {}) did not quit within {}; killing it", pid, EXIT);
-            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        }
-    }
-
-    /**
-     * Whether {@code pid} still runs. A daemonized QEMU is nobody's child here: once it exits it
-     * may stay a zombie until its reaper (init, or a namespace's first process) collects it, and
-     * a zombie has quit — {@link ProcessHandle#isAlive} would still say alive.
-     */
-    static boolean running(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String state = stat.substring(stat.lastIndexOf(')') + 2);
-            return !state.startsWith("Z") && !state.startsWith("X");
-        } catch (IOException | RuntimeException e) {
-            return false;
+            processes.kill(pid, Duration.ofSeconds(1));
         }
     }
 

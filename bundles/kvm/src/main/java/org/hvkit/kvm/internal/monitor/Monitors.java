@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.hypervisor.InstanceState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -136,6 +137,19 @@ public final class Monitors implements AutoCloseable {
 
     /** What {@link #status} says when another user holds the monitor. */
     public static final String BUSY = "(busy)";
+
+    /**
+     * The run state an instance is reported in: a stopped (SIGSTOP) process or a silent monitor
+     * is unresponsive; a busy monitor means another operation works on a live, scheduled process;
+     * otherwise QEMU's {@code query-status} answer decides.
+     */
+    public static InstanceState runState(boolean processStopped, String status) {
+        if (processStopped || status == null) {
+            return InstanceState.UNRESPONSIVE;
+        }
+        return BUSY.equals(status) || "running".equals(status) ? InstanceState.RUNNING
+                : "shutdown".equals(status) ? InstanceState.SHUTDOWN : InstanceState.PAUSED;
+    }
 
     /**
      * QEMU's run state ({@code running}, {@code paused}, {@code shutdown}, {@code inmigrate} …)

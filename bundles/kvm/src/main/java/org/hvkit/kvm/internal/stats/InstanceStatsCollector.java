@@ -324,11 +324,7 @@ public final class InstanceStatsCollector implements AutoCloseable {
 
     /** The run state as {@code hv:list} tells it: stopped or silent is unresponsive, a busy monitor running. */
     static InstanceState state(ProcFigures.Stat stat, String status) {
-        if (stat.stopped() || status == null) {
-            return InstanceState.UNRESPONSIVE;
-        }
-        return Monitors.BUSY.equals(status) || "running".equals(status) ? InstanceState.RUNNING
-                : "shutdown".equals(status) ? InstanceState.SHUTDOWN : InstanceState.PAUSED;
+        return Monitors.runState(stat.stopped(), status);
     }
 
     private List<InstanceStats.NicStats> nics(String name, Map<String, LinkStatistics> links, long systemUptime) {
