@@ -242,6 +242,51 @@ final class FileFaults {
                         .hvparam("vnc_password_file", pw.toString()).build(), true);
                 assertTrue(KvmTestNode.qmp(b.node, name, "query-vnc").path("auth").asText().equals("vnc"),
                         KvmTestNode.qmp(b.node, name, "query-vnc").toString());
+            }),
+            of("F14", "runtime state", "a password file that is a FIFO or /dev/zero: refused, nothing hangs", b -> {
+                Path dir = Files.createDirectories(b.tmp.resolve("vncpw2"));
+                Path pipe = fifo(b.tmp.resolve("vnc-fifo"));
+                b.defer(() -> deleteTree(dir));
+                b.defer(() -> Files.deleteIfExists(pipe));
+                for (Path pw : List.of(pipe, Path.of("/dev/zero"))) {
+                    String name = b.name();
+                    String msg = error(() -> b.node.startInstance(b.guest(name).hvparam("vnc_bind_address",
+                            dir.toString()).hvparam("vnc_password_file", pw.toString()).build(), true));
+                    // refused at the boundary (the parameter check); the launcher's own bounded read is the
+                    // second line, for a file swapped after the check (PasswordFileTest)
+                    assertTrue(msg.contains("Parameter 'vnc_password_file' fails validation: not found or not a file"),
+                            msg);
+                }
+            }),
+            of("F15", "runtime state", "a capability cache file replaced by a FIFO or a link: not read, probed again", b -> {
+                Path root = b.tmp.resolve("capsroot");
+                b.defer(() -> deleteTree(root));
+                KvmSettings settings = KvmTestNode.settings("node-caps", root, KvmTestNode.QEMU, false, null);
+                KvmHypervisor first = b.node(settings);
+                first.verify(); // probes and saves the capabilities
+                first.close();
+                Path cache;
+                try (Stream<Path> s = Files.list(root.resolve("caps"))) {
+                    cache = s.filter(p -> p.toString().endsWith(".json")).findFirst().orElseThrow();
+                }
+                Path secret = Files.writeString(b.tmp.resolve("not-for-qemu"), "{\"format\": 1}");
+                b.defer(() -> Files.deleteIfExists(secret));
+                for (boolean link : new boolean[] {false, true}) {
+                    Files.delete(cache);
+                    if (link) {
+                        Files.createSymbolicLink(cache, secret);
+                    } else {
+                        fifo(cache);
+                    }
+                    KvmHypervisor next = b.node(settings);
+                    try {
+                        assertEquals(List.of(), next.verify(), "the node works: capabilities probed again");
+                        assertTrue(Files.isRegularFile(cache, LinkOption.NOFOLLOW_LINKS), "rewritten as a file");
+                        assertEquals("{\"format\": 1}", Files.readString(secret), "the link's target untouched");
+                    } finally {
+                        next.close();
+                    }
+                }
             })
         );
     }

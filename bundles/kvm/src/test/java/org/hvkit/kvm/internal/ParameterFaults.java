@@ -1,6 +1,7 @@
 package org.hvkit.kvm.internal;
 
 import static org.hvkit.kvm.internal.FaultBench.expectError;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -92,6 +93,14 @@ final class ParameterFaults {
             expectError("Failed to start instance " + name + ": security_model is pool but no uid pool is configured"
                     + " (etc/org.hvkit.uidpool.cfg)", () -> hv.startInstance(KvmTestNode.guest(name, null, null)
                     .memory(64).hvparam("security_model", "pool").build(), true));
+        }));
+        out.add(FaultCase.of("P34", "parameters", "an instance uuid that is no UUID (commas, control characters)", b -> {
+            for (String uuid : List.of("x,id=evil", "2d9f6b7e-3c1a-4e8b-9a5f-0c7d1e2f3a4b\u0007", "../../etc")) {
+                String name = b.name();
+                String msg = FaultBench.error(() -> b.node.startInstance(b.guest(name).uuid(uuid).build(), true));
+                assertTrue(msg.contains("uuid must be a UUID (8-4-4-4-12 hexadecimal digits)") && !msg.contains("\u0007"),
+                        msg);
+            }
         }));
         return out;
     }
