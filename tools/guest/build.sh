@@ -5,9 +5,13 @@
 # disk guest.disk= (a raw ext4 image from make-disk.sh on a virtio drive, e.g. /dev/vda),
 # optionally pings guest.ping=, powers off on the ACPI button (GUEST-POWERDOWN) and prints
 # HEARTBEAT n every second (with a disk, also appended to /mnt/heartbeat and synced).
+# With guest.dirty=N (1-64), a background loop keeps rewriting N MiB of its RAM with
+# alternating random contents, as a busy guest does: the load that a pre-copy migration under a
+# bandwidth limit cannot converge on (#15, Ganeti #950).
 # Console lines, in this order:
 #   GUEST-UP ip=<ip|none> kernel=<release>
 #   GUEST-QUEUES <entries of /sys/class/net/eth0/queues>   (only with guest.queues=1: rx-0 … tx-0 …)
+#   GUEST-DIRTY <N> MiB | GUEST-DIRTY-FAIL <reason>         (only with guest.dirty=N)
 #   GUEST-DISK-READ <last line of /mnt/heartbeat|empty>   } only with guest.disk=; or
 #   GUEST-DISK-OK <dev>                                    } GUEST-DISK-FAIL <dev>: <reason>
 #   GUEST-PING-OK <ip> | GUEST-PING-FAIL <ip>               (only with guest.ping=)
@@ -133,6 +137,26 @@ echo "GUEST-UP ip=${ip:-none} kernel=$(uname -r)"
 # guest.queues=1: the queues virtio-net gave eth0 (one rx and one tx a queue pair in use)
 if [ -n "$(arg guest.queues)" ]; then
   echo "GUEST-QUEUES $(ls /sys/class/net/eth0/queues 2>/dev/null | tr '\n' ' ')"
+fi
+# guest.dirty=N: rewrite N MiB of RAM (a tmpfs file) over and over from two random patterns in
+# turn, so that every round changes every page's contents (xbzrle cannot shrink it either)
+dirty=$(arg guest.dirty)
+if [ -n "$dirty" ]; then
+  case "$dirty" in
+    [1-9]|[1-5][0-9]|6[0-4])
+      mkdir -p /dirty && mount -t tmpfs -o size=$((dirty * 3 + 1))m tmpfs /dirty
+      if dd if=/dev/urandom of=/dirty/a bs=1M count=$dirty 2>/dev/null \
+          && dd if=/dev/urandom of=/dirty/b bs=1M count=$dirty 2>/dev/null \
+          && cp /dirty/a /dirty/pages; then
+        ( while true; do
+            for src in /dirty/b /dirty/a; do dd if=$src of=/dirty/pages bs=64k conv=notrunc 2>/dev/null; done
+          done ) &
+        echo "GUEST-DIRTY $dirty MiB"
+      else
+        echo "GUEST-DIRTY-FAIL no room for 3 x $dirty MiB in RAM"
+      fi ;;
+    *) echo "GUEST-DIRTY-FAIL guest.dirty=$dirty: a whole number of MiB from 1 to 64" ;;
+  esac
 fi
 # guest.disk=<dev>: mount it on /mnt (synchronous writes), show what the last boot left there
 hbfile=

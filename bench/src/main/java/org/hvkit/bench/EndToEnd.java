@@ -122,6 +122,7 @@ public final class EndToEnd {
             capabilityProbe();
             monitorRoundTrip();
             migrationNoticed();
+            convergingMigrations();
             concurrentStarts();
             stopNoticed();
             listAtScaleAndFootprint();
@@ -146,7 +147,7 @@ public final class EndToEnd {
         return t.toString();
     }
 
-    private static void progress(String what) {
+    static void progress(String what) {
         System.out.println("[bench] " + what);
         System.out.flush();
     }
@@ -435,6 +436,18 @@ public final class EndToEnd {
                 + " guest, live; whole migration " + f(median(total)) + " ms)", msSummary(events),
                 "seed: `info migrate` every 2 s: " + msSummary(polling), f(median(events) / median(polling)), "≤ 50 ms",
                 median(events) <= 50 ? "yes" : "no"));
+    }
+
+    /** Pre-copy only vs auto-converge vs post-copy on a guest that dirties its memory ({@link ConvergingMigrations}). */
+    private void convergingMigrations() throws Exception {
+        Map<String, String> defaults = Map.of("hvparam.migration_port", Integer.toString(freePort()),
+                "hvparam.migration_bandwidth", "16");
+        Hypervisor a = node("conva", null, defaults);
+        Hypervisor b = node("convb", null, defaults);
+        ConvergingMigrations c = new ConvergingMigrations(guest, ADDRESS, reps);
+        c.run(a, b, root(a));
+        rows.addAll(c.rows());
+        notes.addAll(c.notes());
     }
 
     /**
