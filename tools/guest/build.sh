@@ -8,10 +8,16 @@
 # With guest.dirty=N (1-64), a background loop keeps rewriting N MiB of its RAM with
 # alternating random contents, as a busy guest does: the load that a pre-copy migration under a
 # bandwidth limit cannot converge on (#15, Ganeti #950).
+# With guest.hotplug=1, NICs and virtio disks that appear or go while it runs are reported; a
+# new NIC gets guest.hotip= (when no link holds it yet) and pings guest.hotping= over it.
 # Console lines, in this order:
 #   GUEST-UP ip=<ip|none> kernel=<release>
 #   GUEST-QUEUES <entries of /sys/class/net/eth0/queues>   (only with guest.queues=1: rx-0 … tx-0 …)
 #   GUEST-DIRTY <N> MiB | GUEST-DIRTY-FAIL <reason>         (only with guest.dirty=N)
+#   GUEST-HOTPLUG nics=<links> disks=<vd*>                   (only with guest.hotplug=1), then at any time:
+#     GUEST-NIC-ADDED <link> <mac> / GUEST-NIC-REMOVED <link>
+#     GUEST-PING-OK <ip> via <link> | GUEST-PING-FAIL <ip> via <link>   (with guest.hotip/hotping)
+#     GUEST-DISK-ADDED <vd*> sectors=<n> head=<its first 32 bytes, printable> / GUEST-DISK-REMOVED <vd*>
 #   GUEST-DISK-READ <last line of /mnt/heartbeat|empty>   } only with guest.disk=; or
 #   GUEST-DISK-OK <dev>                                    } GUEST-DISK-FAIL <dev>: <reason>
 #   GUEST-PING-OK <ip> | GUEST-PING-FAIL <ip>               (only with guest.ping=)
@@ -157,6 +163,41 @@ if [ -n "$dirty" ]; then
       fi ;;
     *) echo "GUEST-DIRTY-FAIL guest.dirty=$dirty: a whole number of MiB from 1 to 64" ;;
   esac
+fi
+# guest.hotplug=1: a watcher (every 0.2 s) of /sys/class/net and /sys/block
+if [ -n "$(arg guest.hotplug)" ]; then
+  hotip=$(arg guest.hotip); hotping=$(arg guest.hotping)
+  links() { ls /sys/class/net | tr '\n' ' '; }
+  disks() { ls /sys/block | grep '^vd' | tr '\n' ' '; }
+  echo "GUEST-HOTPLUG nics=$(links)disks=$(disks)"
+  ( nets=" $(links)"; blks=" $(disks)"
+    while true; do
+      sleep 0.2
+      now=" $(links)"
+      for n in $now; do
+        case "$nets" in *" $n "*) continue ;; esac
+        echo "GUEST-NIC-ADDED $n $(cat /sys/class/net/$n/address 2>/dev/null)"
+        [ -n "$hotip" ] || continue
+        ip link set "$n" up
+        ip addr show | grep -q " ${hotip%/*}/" || ip addr add "$hotip" dev "$n"
+        if [ -n "$hotping" ]; then
+          if ping -c 3 -W 2 -I "$n" "$hotping" >/dev/null 2>&1; then
+            echo "GUEST-PING-OK $hotping via $n"
+          else
+            echo "GUEST-PING-FAIL $hotping via $n"
+          fi
+        fi
+      done
+      for n in $nets; do case "$now" in *" $n "*) ;; *) echo "GUEST-NIC-REMOVED $n" ;; esac; done
+      nets=$now
+      now=" $(disks)"
+      for d in $now; do
+        case "$blks" in *" $d "*) continue ;; esac
+        echo "GUEST-DISK-ADDED $d sectors=$(cat /sys/block/$d/size 2>/dev/null) head=$(head -c 32 /dev/$d 2>/dev/null | tr -c 'A-Za-z0-9_.:=-' '.')"
+      done
+      for d in $blks; do case "$now" in *" $d "*) ;; *) echo "GUEST-DISK-REMOVED $d" ;; esac; done
+      blks=$now
+    done ) &
 fi
 # guest.disk=<dev>: mount it on /mnt (synchronous writes), show what the last boot left there
 hbfile=
