@@ -25,6 +25,7 @@ import org.hvkit.hypervisor.SerialConsole;
 import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
 import org.hvkit.kvm.internal.caps.QemuCapabilities;
 import org.hvkit.kvm.internal.monitor.SocketChannelAdapter;
+import org.hvkit.kvm.internal.params.BinaryChecks;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.params.SecurityModel;
 import org.hvkit.netdev.NativeException;
@@ -300,6 +301,17 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     @Override
     public void validateParameters(Map<String, ?> hvparams) throws ParameterException {
         KvmParameters.validate(hvparams, nodeFacts());
+        QemuCapabilities caps;
+        try {
+            caps = core.capabilities().of(settings.kvmPath());
+        } catch (HypervisorException e) {
+            // the start says why the binary cannot be used; hv:verify reports it too
+            LOG.debug("Parameter checks against {} skipped: {}", settings.kvmPath(), e.getMessage());
+            caps = null;
+        }
+        if (caps != null) {
+            BinaryChecks.validate(hvparams, caps);
+        }
         if ("enabled".equals(KvmParameters.str(hvparams, KvmParameters.KVM_FLAG))
                 && Files.exists(Path.of("/sys/module/kvm_pvm"))) {
             throw new ParameterException(KvmParameters.KVM_FLAG, "kvm_flag enabled, but /dev/kvm on this node is"

@@ -19,8 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Ganeti 3.0's parameters seen from a real guest and its QEMU 7.2 (TCG): the CPU topology the
- * guest counts, the pinned machine type, the keymap, the guest agent channel, and a reboot that
- * ends the instance under reboot_behavior=exit.
+ * guest counts, the pinned machine type, the keymap, the guest agent channel, a reboot that
+ * ends the instance under reboot_behavior=exit, a disk on io_uring (Ganeti 3.1's disk_aio value)
+ * and a machine_version the binary does not have.
  */
 class Ganeti30GuestTest {
 
@@ -103,6 +104,48 @@ class Ganeti30GuestTest {
             assertEquals(List.of(), kvm.listInstances(), "-no-reboot: the reset ended QEMU (pid " + pid + ")");
         } finally {
             cleanup("g31");
+            kvm.close();
+        }
+    }
+
+    @Test
+    void aDiskOnIoUringIsWrittenByTheGuest() throws Exception {
+        kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
+        assertTrue(KvmTestNode.core(kvm).capabilities().of(KvmTestNode.QEMU).qmp().aioModes().contains("io_uring"),
+                "Debian 12's QEMU 7.2 is built with liburing");
+        Path image = tmp.resolve("disk.img");
+        Path repo = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().resolve("../..").normalize();
+        KvmTestNode.run("bash", repo.resolve("tools/guest/make-disk.sh").toString(), image.toString(), "16");
+        Instance g = KvmTestNode.guest("gio", null, null).build();
+        Instance guest = g.toBuilder().diskTemplate("plain")
+                .disk(new org.hvkit.hypervisor.Disk(image.toString(), org.hvkit.hypervisor.DiskMode.RW, 16))
+                .hvparam("disk_aio", "io_uring").hvparam("disk_cache", "none")
+                .hvparam("kernel_args", g.hvparams().get("kernel_args") + " guest.disk=/dev/vda").build();
+        try {
+            kvm.startInstance(guest, false);
+            awaitLog(root, "gio", "DISK-HEARTBEAT 2", Duration.ofSeconds(60));
+            String argv = String.join(" ", Files.readString(Path.of("/proc/" + kvm.instanceInfo("gio").orElseThrow()
+                    .pid() + "/cmdline")).split("\0"));
+            assertTrue(argv.contains(",aio=io_uring"), argv);
+        } finally {
+            cleanup("gio");
+            kvm.close();
+        }
+    }
+
+    @Test
+    void aMachineVersionTheBinaryLacksIsRefusedBeforeAnythingRuns() throws Exception {
+        kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
+        try {
+            Instance guest = KvmTestNode.guest("gmv", null, null).hvparam("machine_version", "pc-i440fx-99.0").build();
+            org.hvkit.hypervisor.ParameterException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    org.hvkit.hypervisor.ParameterException.class, () -> kvm.startInstance(guest, false));
+            assertEquals("machine_version", e.parameter());
+            assertTrue(e.getMessage().startsWith("Unsupported machine version: pc-i440fx-99.0 (this QEMU has: ")
+                    && e.getMessage().contains("pc-i440fx-7.2"), e.getMessage());
+            assertEquals(List.of(), kvm.knownInstances(), "nothing was started or written");
+        } finally {
+            cleanup("gmv");
             kvm.close();
         }
     }

@@ -150,15 +150,19 @@ final class DriveArgs {
         }
     }
 
-    /** {@code disk_aio}: {@code native} as {@code ,aio=native}; threads is QEMU's default and stays unsaid. */
+    /**
+     * {@code disk_aio}: {@code native} and {@code io_uring} as {@code ,aio=…} (whether the binary
+     * has io_uring is a parameter check: params.BinaryChecks); threads is QEMU's default and stays unsaid.
+     */
     private String aioOption() throws HypervisorException {
-        if (!"native".equals(a.str(DISK_AIO))) {
+        String aio = a.str(DISK_AIO);
+        if (!"native".equals(aio) && !"io_uring".equals(aio)) {
             return "";
         }
         if (!a.caps.has(DRIVE_AIO)) {
-            throw new HypervisorException("disk_aio native: this QEMU's -drive has no aio option");
+            throw new HypervisorException("disk_aio " + aio + ": this QEMU's -drive has no aio option");
         }
-        return ",aio=native";
+        return ",aio=" + aio;
     }
 
     /** {@code disk_discard} other than {@code default}: {@code ,discard=ignore|unmap}. */

@@ -44,7 +44,8 @@ public final class CapabilityCache {
 
     private static final Logger LOG = LoggerFactory.getLogger(CapabilityCache.class);
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final int FORMAT = 1;
+    /** 2: QMP facts with {@code aioModes}; a file of another format is probed again. */
+    private static final int FORMAT = 2;
     private static final int MAX_FILE_BYTES = 4 << 20;
     /** Liveness as the driver judges it (a zombie nobody reaped yet has quit). */
     private static final QemuProcesses PROCESSES = new QemuProcesses();

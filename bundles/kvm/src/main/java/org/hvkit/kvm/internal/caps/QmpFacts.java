@@ -31,10 +31,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param devices        {@code qom-list-types} implementing {@code device}, not abstract
  * @param options        {@code query-command-line-options}: option → its parameter names
  * @param kvmPresent     {@code query-kvm}'s {@code present}
+ * @param aioModes       the block layer's {@code aio=} modes ({@code query-qmp-schema}: the one enum
+ *                       that lists {@code threads} and {@code native}; {@code io_uring} only where
+ *                       QEMU was built with liburing), empty when not known
  */
 public record QmpFacts(int major, int minor, int micro, String packageText, Set<String> commands,
                        Map<String, String> machines, String defaultMachine, Set<String> devices,
-                       Map<String, Set<String>> options, boolean kvmPresent) {
+                       Map<String, Set<String>> options, boolean kvmPresent, Set<String> aioModes) {
 
     /** Upper bound of names in any one answer (QEMU 7.2 has ~60 machines, ~500 devices, ~220 commands). */
     static final int MAX_NAMES = 10_000;
@@ -49,6 +52,20 @@ public record QmpFacts(int major, int minor, int micro, String packageText, Set<
         TreeMap<String, Set<String>> o = new TreeMap<>();
         options.forEach((k, v) -> o.put(k, Collections.unmodifiableSet(new TreeSet<>(v))));
         options = Collections.unmodifiableMap(o);
+        aioModes = Collections.unmodifiableSet(new TreeSet<>(aioModes));
+    }
+
+    /** Facts without the {@code aio=} modes (not known). */
+    public QmpFacts(int major, int minor, int micro, String packageText, Set<String> commands,
+                    Map<String, String> machines, String defaultMachine, Set<String> devices,
+                    Map<String, Set<String>> options, boolean kvmPresent) {
+        this(major, minor, micro, packageText, commands, machines, defaultMachine, devices, options, kvmPresent,
+                Set.of());
+    }
+
+    /** Whether {@code machine} is one of the binary's machine types or aliases ({@code query-machines}). */
+    public boolean hasMachine(String machine) {
+        return machines.containsKey(machine);
     }
 
     /** Whether the command-line option exists and has a parameter list (QEMU's QemuOpts options). */
@@ -61,7 +78,13 @@ public record QmpFacts(int major, int minor, int micro, String packageText, Set<
         return options.getOrDefault(option, Set.of()).contains(param);
     }
 
-    /** The facts from the answers of the five queries (QMP {@code return} values). */
+    /** These facts with the {@code aio=} modes {@link #aioModes(JsonNode)} found. */
+    QmpFacts withAioModes(Set<String> modes) {
+        return new QmpFacts(major, minor, micro, packageText, commands, machines, defaultMachine, devices, options,
+                kvmPresent, modes);
+    }
+
+    /** The facts from the answers of the six queries (QMP {@code return} values). */
     static QmpFacts from(JsonNode version, JsonNode commands, JsonNode machines, JsonNode devices, JsonNode options,
                          JsonNode kvm) {
         JsonNode q = version.path("qemu");
@@ -99,6 +122,48 @@ public record QmpFacts(int major, int minor, int micro, String packageText, Set<
                 kvm.path("present").asBoolean(false));
     }
 
+    /**
+     * The members of the schema's one enum that lists both {@code threads} and {@code native}
+     * (QEMU's {@code BlockdevAioOptions}; the schema masks type names, so it is found by its
+     * members). None or more than one such enum: not known (empty).
+     */
+    static Set<String> aioModes(JsonNode schema) {
+        if (!schema.isArray() || schema.size() > 20 * MAX_NAMES) {
+            throw new IllegalArgumentException("query-qmp-schema: expected a list of at most " + 20 * MAX_NAMES
+                    + " entities, got " + abbreviated(schema));
+        }
+        JsonNode found = null;
+        for (JsonNode t : schema) {
+            if (!"enum".equals(t.path("meta-type").asText())) {
+                continue;
+            }
+            // "values" until it was deprecated in QEMU 6.0 for "members" ({"name": …}); only the
+            // one enum taken is checked name by name (other enums' names are none of hvkit's business)
+            JsonNode values = t.path("values");
+            if (!values.isArray() && t.path("members").isArray()) {
+                ArrayNode names = MAPPER.createArrayNode();
+                t.path("members").forEach(m -> names.add(m.path("name")));
+                values = names;
+            }
+            boolean threads = false;
+            boolean nativeAio = false;
+            for (JsonNode v : values) {
+                threads |= "threads".equals(v.asText());
+                nativeAio |= "native".equals(v.asText());
+            }
+            if (threads && nativeAio) {
+                if (found != null) {
+                    return Set.of();
+                }
+                found = values;
+            }
+        }
+        if (found == null) {
+            return Set.of();
+        }
+        return strings(found, "query-qmp-schema aio modes");
+    }
+
     /** The facts as a JSON tree (the on-disk capability cache). */
     ObjectNode toTree() {
         ObjectNode n = MAPPER.createObjectNode();
@@ -113,6 +178,7 @@ public record QmpFacts(int major, int minor, int micro, String packageText, Set<
         options.forEach((k, v) -> v.forEach(o.withArray(k)::add));
         options.keySet().forEach(k -> o.withArray(k));
         n.put("kvmPresent", kvmPresent);
+        aioModes.forEach(n.putArray("aioModes")::add);
         return n;
     }
 
@@ -133,7 +199,8 @@ public record QmpFacts(int major, int minor, int micro, String packageText, Set<
         }
         return new QmpFacts(number(n, "major"), number(n, "minor"), number(n, "micro"), text(n.path("package")),
                 strings(n.path("commands"), "commands"), machineMap, def, strings(n.path("devices"), "devices"), opts,
-                n.path("kvmPresent").asBoolean(false));
+                n.path("kvmPresent").asBoolean(false),
+                n.has("aioModes") ? strings(n.path("aioModes"), "aioModes") : Set.of());
     }
 
     private static int number(JsonNode n, String field) {

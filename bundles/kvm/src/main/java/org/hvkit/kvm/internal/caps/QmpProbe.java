@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Asks a QEMU binary about itself over QMP, as libvirt's capability probing does: the binary
  * runs once with {@code -machine none -S} (no guest, no devices, no disks), daemonized, with its
- * QMP monitor on a socket this class binds and hands over; {@link QmpFacts} are read from five
- * queries, then the process is told to {@code quit} and, if it does not go within a bound,
+ * QMP monitor on a socket this class binds and hands over; {@link QmpFacts} are read from six
+ * queries (seven where the binary has {@code query-qmp-schema}), then the process is told to {@code quit} and, if it does not go within a bound,
  * killed by its pid. Nothing of the probe is left in the work directory.
  */
 final class QmpProbe {
@@ -90,6 +90,9 @@ final class QmpProbe {
                         qmp.execute("qom-list-types", Map.of("implements", "device", "abstract", false)),
                         qmp.execute("query-command-line-options", Map.of()),
                         qmp.execute("query-kvm", Map.of()));
+                if (facts.commands().contains("query-qmp-schema")) { // QEMU 2.5 and later
+                    facts = facts.withAioModes(QmpFacts.aioModes(qmp.execute("query-qmp-schema", Map.of())));
+                }
                 quit(qmp);
                 return facts;
             }

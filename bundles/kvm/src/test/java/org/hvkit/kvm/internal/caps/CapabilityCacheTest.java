@@ -61,6 +61,8 @@ class CapabilityCacheTest {
         assertEquals(facts.defaultMachine(), facts.machines().get("pc"));
         assertTrue(facts.devices().containsAll(List.of("virtio-net-pci", "e1000", "usb-tablet")), "devices");
         assertTrue(facts.commands().containsAll(List.of("migrate", "device_add", "netdev_add", "getfd")), "commands");
+        assertTrue(facts.aioModes().containsAll(List.of("threads", "native")), "aio modes from query-qmp-schema: "
+                + facts.aioModes());
         // why --help is still read: QMP lists no argument-less options
         assertFalse(facts.hasOption("no-acpi") || facts.hasOption("runas") || facts.hasOption("enable-kvm")
                 || facts.hasOption("daemonize"), facts.options().keySet().toString());
@@ -89,7 +91,9 @@ class CapabilityCacheTest {
         new CapabilityCache(new PosixSpawner(), dir).of(QEMU);
         Path file = leftIn(dir).get(0);
         String good = Files.readString(file);
-        for (String bad : List.of("", "{", "[1,2]", good.replace("\"format\":1", "\"format\":99"),
+        for (String bad : List.of("", "{", "[1,2]", good.replaceFirst("\"format\":\\d+", "\"format\":99"),
+                // a file of format 1 (before the aio modes were asked) is probed again
+                good.replaceFirst("\"format\":\\d+", "\"format\":1"),
                 good.replaceFirst("\"size\":\\d+", "\"size\":1"), good.replace("\"defaultMachine\":\"pc-i440fx",
                         "\"defaultMachine\":\"pc i440fx"), "\u0000".repeat(100))) {
             Files.writeString(file, bad, StandardCharsets.ISO_8859_1);

@@ -45,6 +45,32 @@ class QmpFactsTest {
     }
 
     @Test
+    void theAioModesAreTheOneEnumWithThreadsAndNative() throws Exception {
+        // the schema masks type names; other enums' odd names are not looked at
+        JsonNode schema = j("[{\"name\": \"1\", \"meta-type\": \"enum\", \"values\": [\"a b\", \"\\u0007\"]},"
+                + " {\"name\": \"523\", \"meta-type\": \"enum\", \"members\": [{\"name\": \"threads\"},"
+                + " {\"name\": \"native\"}, {\"name\": \"io_uring\"}], \"values\": [\"threads\", \"native\", \"io_uring\"]},"
+                + " {\"name\": \"9\", \"meta-type\": \"object\", \"members\": [{\"name\": \"threads\"}]}]");
+        assertEquals(Set.of("threads", "native", "io_uring"), QmpFacts.aioModes(schema));
+        // "members" only (no deprecated "values"): read from there
+        assertEquals(Set.of("threads", "native"), QmpFacts.aioModes(j("[{\"meta-type\": \"enum\", \"members\":"
+                + " [{\"name\": \"threads\"}, {\"name\": \"native\"}]}]")));
+        // none, or two candidates: not known
+        assertEquals(Set.of(), QmpFacts.aioModes(j("[]")));
+        assertEquals(Set.of(), QmpFacts.aioModes(j("[{\"meta-type\": \"enum\", \"values\": [\"threads\", \"native\"]},"
+                + " {\"meta-type\": \"enum\", \"values\": [\"native\", \"threads\", \"x\"]}]")));
+        // the enum taken is hostile input like the rest
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QmpFacts.aioModes(
+                j("[{\"meta-type\": \"enum\", \"values\": [\"threads\", \"native\", \"$(reboot)\"]}]")));
+        assertTrue(e.getMessage().contains("query-qmp-schema aio modes"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> QmpFacts.aioModes(j("{}")));
+        // and it survives the cache form; facts from before it was asked have none
+        QmpFacts f = facts("[]").withAioModes(Set.of("threads", "native"));
+        assertEquals(f, QmpFacts.fromTree(M.readTree(M.writeValueAsString(f.toTree()))));
+        assertEquals(Set.of(), facts("[]").aioModes());
+    }
+
+    @Test
     void qmpDecidesWhatItCanTellAndHelpTheRest() throws Exception {
         QmpFacts f = facts("[{\"option\": \"drive\", \"parameters\": [{\"name\": \"auto-read-only\"}]}]");
         // --help claimed -netdev and -device; QMP lists neither: QMP wins. -no-acpi is a flag: --help decides

@@ -87,7 +87,7 @@ class KvmParameters30Test {
                         + " pflash, scsi, sd, scsi-generic, scsi-block, scsi-hd, scsi-cd"),
                 new Bad("keymap", "../../../etc/shadow", SYNTAX + "must be a keyboard layout name"),
                 new Bad("use_guest_agent", "true", "must be of type bool"),
-                new Bad("disk_aio", "io_uring", SYNTAX + "The value must be one of: threads, native"),
+                new Bad("disk_aio", "posix", SYNTAX + "The value must be one of: threads, native, io_uring"),
                 new Bad("virtio_net_queues", 9L, SYNTAX + "invalid number of queues"),
                 new Bad("user_shutdown", 1L, "must be of type bool"),
                 new Bad("reboot_behavior", "halt", SYNTAX + "The value must be one of: reboot, exit"),
