@@ -126,7 +126,7 @@ final class ConvergingMigrations {
         ExecutorService worker = Executors.newSingleThreadExecutor();
         try {
             awaitSerial(rootA, "GUEST-DIRTY " + DIRTY_MIB + " MiB", Duration.ofSeconds(60));
-            Instance inst = a.runningInstance("conv").orElseThrow();
+            Instance inst = java.util.Objects.requireNonNull(a.runningInstance("conv"), "running");
             MigrationInfo info = a.migrationInfo(inst);
             b.acceptInstance(inst, info, address);
             long t0 = System.nanoTime();
@@ -145,7 +145,7 @@ final class ConvergingMigrations {
                 } catch (ExecutionException failed) {
                     // expected: the source reports the failed migration and runs on
                 }
-                if (a.runningInstance("conv").isEmpty()) {
+                if (a.runningInstance("conv") == null) {
                     throw new IllegalStateException(label + ": the source did not run on after the aborted migration");
                 }
                 stop(a);
@@ -167,7 +167,7 @@ final class ConvergingMigrations {
     }
 
     private static void stop(Hypervisor hv) throws HypervisorException {
-        Instance i = hv.runningInstance("conv").orElse(null);
+        Instance i = hv.runningInstance("conv");
         if (i != null) {
             hv.stopInstance(i, true, Duration.ofSeconds(10));
         }

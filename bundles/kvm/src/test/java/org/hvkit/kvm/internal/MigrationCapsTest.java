@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -90,7 +91,7 @@ class MigrationCapsTest {
      */
     private List<MigrationStatus.Phase> migrate(Instance guest) throws Exception {
         List<MigrationStatus.Phase> phases = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-        Instance running = a.runningInstance(guest.name()).orElseThrow();
+        Instance running = Optional.ofNullable(a.runningInstance(guest.name())).orElseThrow();
         java.util.function.Consumer<MigrationStatus> seen = status -> {
             synchronized (phases) {
                 if (phases.isEmpty() || phases.get(phases.size() - 1) != status.phase()) {
