@@ -71,8 +71,9 @@ final class KvmMigrator {
         }
         def = def.toBuilder().primaryNode(settings.node()).build();
         QemuCapabilities caps = core.capabilities().of(settings.kvmPath());
+        // the source's device layout: the guest keeps its PCI addresses (or the legacy placement) here
         return new Incoming(def, core.launcher().builder().generate(def,
-                new LinkedHashMap<>(saved.runtime().hvparams()), caps), caps);
+                new LinkedHashMap<>(saved.runtime().hvparams()), caps, saved.runtime().layout()), caps);
     }
 
     void accept(Instance instance, MigrationInfo info, String targetAddress) throws HypervisorException {
