@@ -11,16 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.InstanceStats;
-import org.hvkit.kvm.internal.argv.DeviceLayout;
-import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
-import org.hvkit.kvm.internal.runtime.RuntimeStore;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -133,16 +128,8 @@ class BalloonTest {
         try {
             kvm.startInstance(guest, false);
             awaitLog(root, "old1", "HEARTBEAT 1", Duration.ofSeconds(60));
-            // what an older hvkit saved: the same instance in layout 1 (no "layout" in the file)
             KvmInstances core = KvmTestNode.core(kvm);
-            Map<String, Object> hv = new LinkedHashMap<>(core.filled(guest));
-            KvmArgvBuilder.Generated old = core.launcher().builder().generate(guest, hv,
-                    core.capabilities().of(KvmTestNode.QEMU), DeviceLayout.legacy());
-            String text = RuntimeStore.serialize(old.runtime(), guest).replace("\"layout\" : 1,", "");
-            assertFalse(text.contains("layout"), text);
-            core.store().saveText("old1", text);
-
-            kvm.rebootInstance(kvm.runningInstance("old1").orElseThrow());
+            String text = KvmTestNode.rebootInLayout1(kvm, guest);
             long pid = kvm.instanceInfo("old1").orElseThrow().pid();
             List<String> argv = cmdline(pid);
             assertFalse(String.join(" ", argv).contains("balloon") || argv.contains("-D")
