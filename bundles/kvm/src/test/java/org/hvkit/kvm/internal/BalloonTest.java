@@ -48,26 +48,45 @@ class BalloonTest {
 
     /** Waits (bounded) until the guest's balloon reports {@code mib}; the TCG guest gives memory back in its own time. */
     private static void awaitActual(KvmHypervisor kvm, String name, long mib, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long started = System.nanoTime();
+        long deadline = started + timeout.toNanos();
         long seen = actual(kvm, name);
         while (seen != mib * MIB && System.nanoTime() < deadline) {
             Thread.sleep(100);
             seen = actual(kvm, name);
         }
         assertEquals(mib * MIB, seen, "query-balloon actual " + timeout + " after the balloon target " + mib + " MiB");
+        System.out.println("  " + name + ": the guest holds " + mib + " MiB (query-balloon) "
+                + (System.nanoTime() - started) / 1_000_000 + " ms after the balloon command");
     }
 
     private static List<String> cmdline(long pid) throws Exception {
         return Arrays.asList(Files.readString(Path.of("/proc/" + pid + "/cmdline"), StandardCharsets.UTF_8).split("\0"));
     }
 
+    /** Starts the test guest {@code name} on {@code kvm} and waits (bounded) until it runs. */
+    private Instance startGuest(KvmHypervisor kvm, String name) throws Exception {
+        Instance guest = KvmTestNode.guest(name, null, null).build();
+        kvm.startInstance(guest, false);
+        awaitLog(root, name, "HEARTBEAT 1", Duration.ofSeconds(60));
+        return guest;
+    }
+
+    /** Kills and cleans up what the test started, then closes the node. */
+    private static void tearDown(KvmHypervisor kvm, String name) throws HypervisorException {
+        kvm.stopInstanceByName(name);
+        if (kvm.knownInstances().contains(name)) {
+            kvm.cleanupInstance(name);
+        }
+        kvm.close();
+    }
+
     @Test
     void theGuestFollowsTheBalloonAndBadTargetsChangeNothing() throws Exception {
         KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
-        Instance guest = KvmTestNode.guest("bal1", null, null).build();
+        Instance guest = null;
         try {
-            kvm.startInstance(guest, false);
-            awaitLog(root, "bal1", "HEARTBEAT 1", Duration.ofSeconds(60));
+            guest = startGuest(kvm, "bal1");
             long pid = kvm.instanceInfo("bal1").orElseThrow().pid();
             assertTrue(cmdline(pid).contains("virtio-balloon-pci,id=balloon0,addr=0xc"), cmdline(pid).toString());
             assertEquals(128 * MIB, actual(kvm, "bal1"));
@@ -99,16 +118,13 @@ class BalloonTest {
             awaitActual(kvm, "bal1", 128, Duration.ofSeconds(60));
             assertTrue(KvmTestNode.serialLog(root, "bal1").contains("HEARTBEAT"), "the guest lives on");
         } finally {
-            kvm.stopInstanceByName("bal1");
-            if (kvm.knownInstances().contains("bal1")) {
-                kvm.cleanupInstance("bal1");
-            }
-            kvm.close();
+            tearDown(kvm, "bal1");
         }
+        Instance gone = guest;
         HypervisorException stopped = assertThrows(HypervisorException.class, () -> {
             KvmHypervisor again = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
             try {
-                again.balloonInstanceMemory(guest, 64);
+                again.balloonInstanceMemory(gone, 64);
             } finally {
                 again.close();
             }
@@ -124,10 +140,8 @@ class BalloonTest {
     @Test
     void aRuntimeOfLayout1RebootsInLayout1() throws Exception {
         KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
-        Instance guest = KvmTestNode.guest("old1", null, null).build();
         try {
-            kvm.startInstance(guest, false);
-            awaitLog(root, "old1", "HEARTBEAT 1", Duration.ofSeconds(60));
+            Instance guest = startGuest(kvm, "old1");
             KvmInstances core = KvmTestNode.core(kvm);
             String text = KvmTestNode.rebootInLayout1(kvm, guest);
             long pid = kvm.instanceInfo("old1").orElseThrow().pid();
@@ -141,11 +155,7 @@ class BalloonTest {
                     + " by an hvkit without one, device layout 1); it gets one at its next start (a stop and a start,"
                     + " not a reboot)", e.getMessage());
         } finally {
-            kvm.stopInstanceByName("old1");
-            if (kvm.knownInstances().contains("old1")) {
-                kvm.cleanupInstance("old1");
-            }
-            kvm.close();
+            tearDown(kvm, "old1");
         }
     }
 
