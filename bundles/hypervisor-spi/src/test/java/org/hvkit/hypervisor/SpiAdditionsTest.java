@@ -15,7 +15,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-/** The 1.2 additions that existing providers get by default. */
+/** The additions (1.2, 1.4) that existing providers get by default. */
 class SpiAdditionsTest {
 
     @Test
@@ -39,6 +39,26 @@ class SpiAdditionsTest {
         Hypervisor hv = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {Hypervisor.class}, handler);
         assertEquals(alive, hv.knownInstances());
+    }
+
+    /** 1.4: a provider without a balloon refuses, naming the instance and its type. */
+    @Test
+    void balloonDefaultsToARefusal() {
+        InvocationHandler handler = (proxy, method, args) -> {
+            if (method.getName().equals("type")) {
+                return "fake";
+            }
+            if (method.isDefault()) {
+                return InvocationHandler.invokeDefault(proxy, method, args);
+            }
+            throw new UnsupportedOperationException(method.getName());
+        };
+        Hypervisor hv = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {Hypervisor.class}, handler);
+        HypervisorException e = assertThrows(HypervisorException.class,
+                () -> hv.balloonInstanceMemory(Instance.builder("web1").build(), 64));
+        assertEquals("Cannot balloon the memory of instance web1: the fake hypervisor has no memory balloon",
+                e.getMessage());
     }
 
     @Test

@@ -132,8 +132,10 @@ class KvmFailurePathsTest {
                 Files.write(tmp.resolve("d.img"), new byte[1 << 20]).toString(), org.hvkit.hypervisor.DiskMode.RW, 1))
                 .diskTemplate("plain").hvparam("disk_type", "sd").build();
         HypervisorException e = assertThrows(HypervisorException.class, () -> kvm.startInstance(bad, false));
-        assertTrue(e.getMessage().startsWith("Failed to start instance failing: exited with exit code 1 (qemu-system-x86_64:"),
-                e.getMessage());
+        // QEMU's stderr is its -D log from the start (device layout 2): the error shows the log's end
+        assertTrue(e.getMessage().startsWith("Failed to start instance failing: exited with exit code 1 ();"
+                + " QEMU's log " + root.resolve("ctrl/failing.qemu.log") + " ends with:\nqemu-system-x86_64: -drive ")
+                && e.getMessage().contains("machine type does not support if=sd"), e.getMessage());
         assertNothingLeft(kvm, fds);
     }
 

@@ -260,6 +260,9 @@ class KvmMigrationTest {
         Instance guest = KvmTestNode.guest("mig1", null, null).build();
         a.startInstance(guest, false);
         awaitLog(rootA, "mig1", "HEARTBEAT 1", Duration.ofSeconds(30));
+        // Ganeti's 3 elements carry no device layout (layout 1): the source runs that layout, as it would have
+        KvmTestNode.rebootInLayout1(a, guest);
+        awaitLog(rootA, "mig1", "HEARTBEAT 1", Duration.ofSeconds(30));
         // what a legacy-capability node would have saved: Ganeti's 3 elements, with -localtime
         // and boot=on that QEMU 7.2 refuses
         var mapper = new com.fasterxml.jackson.databind.ObjectMapper();

@@ -55,7 +55,7 @@ final class KvmTestNode {
     /** The lifecycle core behind each node a test opened, and the uid pool it gives that core. */
     private static final Map<KvmHypervisor, Opened> OPENED = java.util.Collections.synchronizedMap(new WeakHashMap<>());
 
-    private record Opened(KvmInstances core, AtomicReference<UidPool> pool) {
+    private record Opened(KvmInstances core, AtomicReference<UidPool> pool, Path kvmPath) {
     }
 
     /** A node without a uid pool ({@link #pool} gives it one), opened the way {@link KvmNode} opens it. */
@@ -82,7 +82,7 @@ final class KvmTestNode {
         AtomicReference<UidPool> ref = new AtomicReference<>(pool);
         KvmInstances core = new KvmInstances(settings, natives, ref::get);
         KvmHypervisor hv = new KvmHypervisor(settings, core);
-        OPENED.put(hv, new Opened(core, ref));
+        OPENED.put(hv, new Opened(core, ref, settings.kvmPath()));
         return hv;
     }
 
@@ -102,6 +102,27 @@ final class KvmTestNode {
         long pid = core.alive(name).orElseThrow(() -> new HypervisorException("Instance " + name + " is not running"))
                 .pid();
         return core.onMonitor(name, pid, q -> q.execute(command, Map.of()));
+    }
+
+    /**
+     * Makes a running instance run as an hvkit before device layouts started it: its runtime file
+     * rewritten in layout 1 as that hvkit wrote it (no "layout"), then a reboot, which executes it.
+     *
+     * @return the runtime file's text
+     */
+    static String rebootInLayout1(KvmHypervisor hv, Instance instance) throws Exception {
+        KvmInstances core = core(hv);
+        Map<String, Object> filled = new java.util.LinkedHashMap<>(core.filled(instance));
+        var old = core.launcher().builder().generate(instance, filled, core.capabilities().of(opened(hv).kvmPath()),
+                org.hvkit.kvm.internal.argv.DeviceLayout.legacy());
+        String text = org.hvkit.kvm.internal.runtime.RuntimeStore.serialize(old.runtime(), instance)
+                .replace("\"layout\" : 1,", "");
+        if (text.contains("layout")) {
+            throw new AssertionError("not a runtime file of layout 1: " + text);
+        }
+        core.store().saveText(instance.name(), text);
+        hv.rebootInstance(java.util.Objects.requireNonNull(hv.runningInstance(instance.name())));
+        return text;
     }
 
     private static Opened opened(KvmHypervisor hv) {

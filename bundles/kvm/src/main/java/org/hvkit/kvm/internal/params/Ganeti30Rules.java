@@ -106,8 +106,11 @@ final class Ganeti30Rules {
                     + " neither checks nor escapes: " + str(hv, KVM_EXTRA));
         }
         Object pci = hv.get(KVM_PCI_RESERVATIONS);
-        if (pci instanceof Number && ((Number) pci).longValue() != 12) {
-            w.add("kvm_pci_reservations " + pci + " has no effect: hvkit does not hotplug devices");
+        if (pci instanceof Number && ((Number) pci).longValue() < 3) {
+            // slots 0-2: host bridge, ISA bridge, VGA (Ganeti 3.0's comment on _DEFAULT_PCI_RESERVATIONS)
+            w.add("kvm_pci_reservations " + pci + " leaves QEMU fewer than 3 PCI slots: its host bridge, ISA bridge"
+                    + " and VGA card (slots 0-2) collide with the slots hvkit gives disks, NICs and the balloon, and"
+                    + " QEMU refuses the start");
         }
     }
 

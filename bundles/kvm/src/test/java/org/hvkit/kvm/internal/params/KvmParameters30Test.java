@@ -217,8 +217,11 @@ class KvmParameters30Test {
         assertEquals(List.of("-device", "pci-testdev", "$(reboot)", "'a", "b'"),
                 KvmParameters.kvmExtra(hv("kvm_extra", "  -device\tpci-testdev  $(reboot) 'a b' ")));
         assertEquals(List.of(), KvmParameters.kvmExtra(hv()));
-        List<String> w = KvmParameters.assess(hv("kvm_extra", "-device pci-testdev", "kvm_pci_reservations", 16L));
+        List<String> w = KvmParameters.assess(hv("kvm_extra", "-device pci-testdev", "kvm_pci_reservations", 2L));
         assertEquals(List.of("kvm_extra passes 2 raw argument(s) to QEMU that hvkit neither checks nor escapes:"
-                + " -device pci-testdev", "kvm_pci_reservations 16 has no effect: hvkit does not hotplug devices"), w);
+                + " -device pci-testdev", "kvm_pci_reservations 2 leaves QEMU fewer than 3 PCI slots: its host bridge,"
+                + " ISA bridge and VGA card (slots 0-2) collide with the slots hvkit gives disks, NICs and the balloon,"
+                + " and QEMU refuses the start"), w);
+        assertEquals(List.of(), KvmParameters.assess(hv("kvm_pci_reservations", 16L)), "more reserved slots are fine");
     }
 }
