@@ -62,12 +62,13 @@ mkdir -p $root/bin $root/dev $root/proc $root/sys $root/mnt $root/etc/acpi/PWRF 
 cp pkg/bin/busybox $root/bin/busybox
 
 # What the guest needs: the ACPI button (+ evdev) for acpid, virtio-pci, virtio-net, virtio-blk
-# for guest.disk= and ext4 to mount it (ext4 also mounts ext2). Each is either built into this
-# kernel (modules.builtin) or a module that is shipped together with its dependencies, read
+# for guest.disk= and ext4 to mount it (ext4 also mounts ext2), virtio_balloon for the balloon
+# device hvkit gives every instance (hv:balloon, Ganeti's BalloonInstanceMemory). Each is either
+# built into this kernel (modules.builtin) or a module that is shipped together with its dependencies, read
 # from the depends= field of the .ko files themselves and recursively; /init loads them in
 # that order with busybox insmod (no modules.dep in the initramfs). A kernel where one is
 # missing, or where a needed module names a soft dependency (modprobe-only), fails the build.
-needed="button evdev virtio_pci virtio_net virtio_blk ext4"
+needed="button evdev virtio_pci virtio_net virtio_blk virtio_balloon ext4"
 fail() { echo "guest: $*" >&2; exit 1; }
 [ -s "$kmods/modules.builtin" ] || fail "no modules.builtin in $kpkg"
 declare -A kofile=() builtin=() state=()

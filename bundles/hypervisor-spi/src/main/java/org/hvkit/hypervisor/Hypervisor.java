@@ -149,6 +149,22 @@ public interface Hypervisor {
     /** Soft reboot: clean stop, then start again from the saved runtime. */
     void rebootInstance(Instance instance) throws HypervisorException;
 
+    /**
+     * Ganeti's {@code BalloonInstanceMemory}: asks the running guest to give memory back (or take
+     * it again) until it holds {@code memoryMiB}, through its balloon device. Returns once the
+     * hypervisor accepted the target; the guest reaches it in its own time (see
+     * {@link InstanceStats#balloonBytes}). A target above the instance's memory or below what a
+     * guest can live on is refused and changes nothing. The default refuses: a hypervisor
+     * without a balloon. Since 1.4.
+     *
+     * @throws HypervisorException when the instance is not running, the value is out of bounds,
+     *                             the guest has no balloon device, or this hypervisor cannot balloon
+     */
+    default void balloonInstanceMemory(Instance instance, int memoryMiB) throws HypervisorException {
+        throw new HypervisorException("Cannot balloon the memory of instance " + instance.name() + ": the " + type()
+                + " hypervisor has no memory balloon");
+    }
+
     /** Source side: what the target needs to accept the instance. */
     MigrationInfo migrationInfo(Instance instance) throws HypervisorException;
 

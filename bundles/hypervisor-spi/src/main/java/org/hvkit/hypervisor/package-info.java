@@ -28,7 +28,9 @@
  * {@link java.io.Serializable} (records with a {@code serialVersionUID}; a
  * {@link org.hvkit.hypervisor.ParameterCheck} travels as data, never as code); a
  * {@link org.hvkit.hypervisor.HypervisorException} is written with SPI classes only, its causes'
- * messages kept. Consumers import {@code [2.0,3)}.
+ * messages kept. Consumers import {@code [2.0,3)}. Added in 2.0 too:
+ * {@link org.hvkit.hypervisor.Hypervisor#balloonInstanceMemory}, Ganeti's
+ * {@code BalloonInstanceMemory} (a default method that refuses).
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("2.0.0")

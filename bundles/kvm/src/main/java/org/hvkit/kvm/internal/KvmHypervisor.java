@@ -48,6 +48,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     private final KvmSettings settings;
     private final KvmInstances core;
     private final KvmMigrator migrator;
+    private final KvmBalloon balloon;
     private final org.hvkit.kvm.internal.stats.InstanceStatsCollector stats;
 
     /**
@@ -59,6 +60,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         this.settings = settings;
         this.core = core;
         this.migrator = new KvmMigrator(core, settings);
+        this.balloon = new KvmBalloon(core);
         this.stats = new org.hvkit.kvm.internal.stats.InstanceStatsCollector(settings.node(), core.paths(),
                 core.store()::knownNames, core::alive, core.monitors(), core.netlink());
         LOG.info("KVM hypervisor for node {}: {} in {}, NIC setup {}", settings.node(), settings.kvmPath(),
@@ -204,6 +206,12 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     @Override
     public void rebootInstance(Instance instance) throws HypervisorException {
         core.reboot(checkName(instance.name()), core.filled(instance));
+    }
+
+    /** Ganeti's {@code BalloonInstanceMemory} over QMP {@code balloon} ({@link KvmBalloon}). */
+    @Override
+    public void balloonInstanceMemory(Instance instance, int memoryMiB) throws HypervisorException {
+        balloon.balloon(checkName(instance.name()), memoryMiB);
     }
 
     @Override

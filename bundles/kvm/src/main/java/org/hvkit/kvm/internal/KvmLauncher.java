@@ -163,7 +163,12 @@ final class KvmLauncher {
                 afterLaunch(name, l.pid, confHv, caps, argv.contains("-spice"), pin, incoming != null || startPaused);
                 LOG.info("Instance {} started, pid {}", name, l.pid);
                 return l.pid;
-            } catch (HypervisorException | RuntimeException e) {
+            } catch (HypervisorException e) {
+                monitors.forget(name);
+                HypervisorException shown = withQemuLog(name, e);
+                undo(name, l.pid, l.uid);
+                throw shown;
+            } catch (RuntimeException e) {
                 monitors.forget(name);
                 undo(name, l.pid, l.uid);
                 throw e;
@@ -269,8 +274,37 @@ final class KvmLauncher {
         }
     }
 
+    /** How much of QEMU's {@code -D} log a failed start shows: its last lines, from its last bytes. */
+    static final int LOG_TAIL_BYTES = 4096;
+    static final int LOG_TAIL_LINES = 12;
+
+    /**
+     * A failed start's error with the last lines of QEMU's own log: a daemonized QEMU writes its
+     * stderr there, so what it said after forking (e.g. "invalid kernel header") is nowhere else.
+     * The log lies in a directory another uid may write to: read without following links, bounded.
+     */
+    private HypervisorException withQemuLog(String name, HypervisorException e) {
+        String tail;
+        try {
+            tail = org.hvkit.kvm.internal.runtime.SafeFiles.tail(paths.qemuLog(name), LOG_TAIL_BYTES, LOG_TAIL_LINES)
+                    .strip();
+        } catch (java.nio.file.NoSuchFileException none) {
+            return e;
+        } catch (IOException | RuntimeException r) {
+            LOG.debug("Reading the QEMU log of {}: {}", name, r.toString());
+            return e;
+        }
+        if (tail.isEmpty()) {
+            return e;
+        }
+        return new HypervisorException(e.getMessage() + "; QEMU's log " + paths.qemuLog(name) + " ends with:\n" + tail,
+                e);
+    }
+
     /** Spawns QEMU with the descriptors, waits for it to daemonize, returns the daemon's pid. */
     private long spawn(Launch l, String name, List<String> argv) throws HypervisorException {
+        // QEMU (root, before -runas) opens its -D log by name: nothing planted there may be followed
+        step("remove the old QEMU log", () -> Files.deleteIfExists(paths.confined(paths.qemuLog(name))));
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
         env.put("LC_ALL", "C");
         ArgvLimits.check(name, argv, env);
@@ -381,6 +415,7 @@ final class KvmLauncher {
             Files.deleteIfExists(paths.confined(paths.uidFile(name)));
             cleaner.releaseResources(name, null);
             cleaner.removeSockets(name);
+            Files.deleteIfExists(paths.confined(paths.qemuLog(name)));
             Files.deleteIfExists(paths.confined(paths.pidFile(name)));
             Files.deleteIfExists(paths.confined(paths.chrootDir(name)));
         } catch (IOException | HypervisorException e) {

@@ -60,19 +60,29 @@ final class KvmMigrator {
     }
 
     /** The migrated instance, its saved hvparams, and the runtime re-rendered for this node (Ganeti #1852). */
-    private record Incoming(Instance instance, KvmArgvBuilder.Generated generated, QemuCapabilities caps) {
+    record Incoming(Instance instance, KvmArgvBuilder.Generated generated, QemuCapabilities caps) {
     }
 
     private Incoming incoming(Instance instance, MigrationInfo info) throws HypervisorException {
+        QemuCapabilities caps = core.capabilities().of(settings.kvmPath());
+        return incoming(core.launcher().builder(), instance, info, settings.node(), caps);
+    }
+
+    /**
+     * The target's runtime for a source's migration info: the saved instance and hvparams
+     * re-rendered for this node's QEMU and paths, in the source's device layout — the guest keeps
+     * its PCI addresses (or the legacy placement of a runtime an older hvkit wrote).
+     */
+    static Incoming incoming(KvmArgvBuilder builder, Instance instance, MigrationInfo info, String node,
+                             QemuCapabilities caps) throws HypervisorException {
         RuntimeStore.Saved saved = RuntimeStore.parse(info.data(), "migration info of " + instance.name());
         Instance def = saved.instance().orElse(instance).withHvparams(saved.runtime().hvparams());
         if (!def.name().equals(instance.name())) {
             throw new HypervisorException("Migration info names instance " + def.name() + ", not " + instance.name());
         }
-        def = def.toBuilder().primaryNode(settings.node()).build();
-        QemuCapabilities caps = core.capabilities().of(settings.kvmPath());
-        return new Incoming(def, core.launcher().builder().generate(def,
-                new LinkedHashMap<>(saved.runtime().hvparams()), caps), caps);
+        def = def.toBuilder().primaryNode(node).build();
+        return new Incoming(def, builder.generate(def, new LinkedHashMap<>(saved.runtime().hvparams()), caps,
+                saved.runtime().layout()), caps);
     }
 
     void accept(Instance instance, MigrationInfo info, String targetAddress) throws HypervisorException {

@@ -25,6 +25,7 @@ public final class InfoCommand extends InstanceAction {
         line("State", StateLabels.of(info.state()));
         line("PID", info.pid() < 0 ? "-" : Long.toString(info.pid()));
         line("Memory", info.memoryMiB() + " MiB");
+        actualMemory(entry.hypervisor(), name).ifPresent(m -> line("Memory (actual)", m + " (balloon)"));
         line("VCPUs", Integer.toString(info.vcpus()));
         line("CPU time", String.format("%.1f s", info.cpuTimeSeconds()));
         Instance def = entry.hypervisor().runningInstance(name);
@@ -45,6 +46,24 @@ public final class InfoCommand extends InstanceAction {
             line("Console", entry.hypervisor().instanceConsole(def).describe());
         }
         return null;
+    }
+
+    /**
+     * What the guest holds now by its balloon device ({@code query-balloon}, from the statistics
+     * of a hypervisor that reports them), e.g. {@code "96 MiB"}; empty when unknown (no balloon
+     * device, no statistics).
+     */
+    static java.util.Optional<String> actualMemory(org.hvkit.hypervisor.Hypervisor hv, String name) {
+        if (!(hv instanceof org.hvkit.hypervisor.InstanceStatistics stats)) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return stats.instanceStatistics(name).map(org.hvkit.hypervisor.InstanceStats::balloonBytes)
+                    .filter(b -> b != org.hvkit.hypervisor.InstanceStats.UNKNOWN)
+                    .map(b -> String.format("%.1f MiB", b / 1048576.0).replace(".0 ", " "));
+        } catch (org.hvkit.hypervisor.HypervisorException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     private static void line(String key, String value) {

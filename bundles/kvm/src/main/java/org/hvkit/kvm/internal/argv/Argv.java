@@ -21,6 +21,8 @@ final class Argv {
     final Map<String, Object> hv;
     final QemuCapabilities caps;
     final RuntimePaths paths;
+    /** The PCI slots of the {@link DeviceLayout#SLOTTED} layout, null where QEMU places the devices itself. */
+    PciSlots slots;
     private final List<String> args;
     private final List<String> warnings = new ArrayList<>();
 

@@ -26,7 +26,9 @@ import org.hvkit.kvm.internal.params.KvmParameters;
 /**
  * The disks, the cdroms and the floppy ({@code -drive}, and {@code -device scsi-hd/scsi-cd}
  * behind an explicit {@code scsi_controller_type} controller where QEMU needs one), with Ganeti
- * 3.0's {@code disk_aio}, {@code disk_discard} and {@code cdrom_disk_type}. Every path goes
+ * 3.0's {@code disk_aio}, {@code disk_discard} and {@code cdrom_disk_type}. In the
+ * {@link DeviceLayout#SLOTTED} layout a virtio disk is {@code -drive if=none} plus
+ * {@code -device virtio-blk-pci} at its PCI slot (Ganeti 3.0's {@code hvinfo}). Every path goes
  * through {@link QemuOpts#escape}: a comma in a {@code dev_path} must not add options of its own.
  */
 final class DriveArgs {
@@ -105,6 +107,12 @@ final class DriveArgs {
                 a.add("-drive", file + ",if=none,id=disk" + i + cacheVal);
                 a.add("-device", "scsi-hd,bus=scsi0.0,scsi-id=" + scsiId++ + ",drive=disk" + i
                         + (firstBoot ? ",bootindex=0" : ""));
+            } else if (a.slots != null && KvmParameters.paravirtual(a.hv, DISK_TYPE) && !boot.bootOn()) {
+                // the SLOTTED layout: the same virtio disk as if=virtio, at its PCI slot
+                String id = DeviceLayout.disk(i);
+                a.add("-drive", file + ",if=none,id=" + id + cacheVal);
+                a.add("-device", "virtio-blk-pci,id=virtio-" + id + ",drive=" + id + ",addr="
+                        + PciSlots.addr(a.slots.allocate(id)));
             } else {
                 a.add("-drive", file + ifVal + bootVal + cacheVal);
             }

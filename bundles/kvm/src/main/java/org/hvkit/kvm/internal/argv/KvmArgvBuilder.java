@@ -46,28 +46,45 @@ public final class KvmArgvBuilder {
      */
     public Generated generate(Instance instance, Map<String, Object> hv, QemuCapabilities caps)
             throws HypervisorException {
+        return generate(instance, hv, caps, null);
+    }
+
+    /**
+     * {@link #generate(Instance, Map, QemuCapabilities)} in a given device layout: {@code saved}
+     * is the layout of the runtime the guest runs with (a migration target renders what its
+     * source runs, a {@link DeviceLayout#LEGACY} runtime stays legacy, saved slots stay where
+     * they are); null for a new start, which gets {@link DeviceLayout#CURRENT}.
+     */
+    public Generated generate(Instance instance, Map<String, Object> hv, QemuCapabilities caps, DeviceLayout saved)
+            throws HypervisorException {
         hv = MachineArgs.pinned(hv, caps);
         Argv a = new Argv(instance, hv, caps, paths, List.of());
+        int version = saved == null ? DeviceLayout.CURRENT : saved.version();
+        a.slots = LayoutArgs.of(a, saved);
         NotYetSupported.check(a);
         MachineArgs.render(a, kvmBinary);
         BootOrder boot = BootOrder.of(a);
         boot.renderNetwork(a);
         DriveArgs.render(a, boot);
+        LayoutArgs.nics(a);
         GuestArgs.kernel(a, boot);
         GuestArgs.memory(a);
         DisplayArgs.render(a);
         PeripheralArgs.render(a);
+        LayoutArgs.balloon(a, version);
         // the monitor, QMP, serial and guest agent sockets belong to the node (descriptors it binds)
         ConsoleArgs.serialNone(a);
         GuestArgs.clock(a);
         SecurityArgs.chroot(a);
         // Ganeti 3.0's escape hatch, last, as it is: hvkit neither checks nor escapes it (assess warns)
         KvmParameters.kvmExtra(hv).forEach(a::add);
-        return new Generated(new KvmRuntime(a.args(), instance.nics(), new LinkedHashMap<>(hv)), a.warnings());
+        DeviceLayout layout = new DeviceLayout(version, a.slots == null ? Map.of() : a.slots.assigned());
+        return new Generated(new KvmRuntime(a.args(), instance.nics(), new LinkedHashMap<>(hv), layout), a.warnings());
     }
 
     /**
-     * The saved command plus what this node adds: the monitor, QMP and serial sockets,
+     * The saved command plus what this node adds: the monitor, QMP and serial sockets, QEMU's
+     * log ({@code -D}, layout {@link DeviceLayout#SLOTTED}),
      * {@code -runas}/{@code -run-with}, the NICs on the given descriptor numbers,
      * {@code -incoming}, {@code -S}.
      *
@@ -82,7 +99,8 @@ public final class KvmArgvBuilder {
         Argv a = new Argv(null, up, caps, paths, runtime.argv());
         ConsoleArgs.sockets(a, name, ctx.control());
         String chroot = SecurityArgs.beforeNics(a, name, confHv);
-        NicArgs.render(a, runtime.nics(), ctx.nicFds());
+        NicArgs.render(a, runtime.nics(), ctx.nicFds(), runtime.layout().pciSlots());
+        LayoutArgs.qemuLog(a, name, runtime.layout());
         NicArgs.startMode(a, ctx);
         SecurityArgs.pool(a, confHv, ctx.poolUser(), chroot);
         return a.args();

@@ -33,7 +33,9 @@ public final class NicArgs {
     private NicArgs() {
     }
 
-    static void render(Argv a, List<Nic> nics, List<List<Integer>> fds) throws HypervisorException {
+    /** @param pciSlots the runtime's slots ({@link DeviceLayout}): a NIC with one gets {@code id=nic<i>,addr=} */
+    static void render(Argv a, List<Nic> nics, List<List<Integer>> fds, Map<String, Integer> pciSlots)
+            throws HypervisorException {
         if (fds.size() != nics.size()) {
             throw new IllegalArgumentException(nics.size() + " NICs but " + fds.size() + " tap descriptors");
         }
@@ -58,7 +60,9 @@ public final class NicArgs {
                         : "fds=" + String.join(":", queues.stream().map(String::valueOf).toList());
                 String mq = queues.size() == 1 ? "" : ",mq=on,vectors=" + (2 * queues.size() + 2);
                 a.add("-netdev", "type=tap,id=netdev" + i + "," + tapFds + vhost);
-                a.add("-device", model + ",mac=" + mac + ",netdev=netdev" + i + mq);
+                Integer slot = pciSlots.get(DeviceLayout.nic(i));
+                String at = slot == null ? "" : ",id=" + DeviceLayout.nic(i) + ",addr=" + PciSlots.addr(slot);
+                a.add("-device", model + ",mac=" + mac + ",netdev=netdev" + i + at + mq);
             } else {
                 if (queues.size() != 1) {
                     throw new IllegalArgumentException("legacy -net NICs have one queue, not " + queues.size());

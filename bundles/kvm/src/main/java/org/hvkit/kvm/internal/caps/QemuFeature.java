@@ -74,7 +74,12 @@ public enum QemuFeature {
     /** {@code -uuid} (the guest's SMBIOS system UUID; Ganeti 3.0 passes the instance's uuid). */
     UUID("-uuid", ""),
     /** {@code -chardev} (virtio-serial channels: guest agent, SPICE agent). */
-    CHARDEV("-chardev", "", Qmp.option("chardev"));
+    CHARDEV("-chardev", "", Qmp.option("chardev")),
+    /**
+     * {@code -D logfile} (QEMU's own log; Ganeti 3.0 passes it): a daemonized QEMU writes its
+     * stderr there, so a start QEMU rejects after forking keeps its reason. A flag QMP does not list.
+     */
+    LOG_FILE("-D", "");
 
     private final String option;
     private final String qualifier;

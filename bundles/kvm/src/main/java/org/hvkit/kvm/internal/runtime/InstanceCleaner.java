@@ -48,6 +48,7 @@ public final class InstanceCleaner {
         remove(paths.pidFile(name));
         removeSockets(name);
         remove(paths.serialLog(name));
+        remove(paths.qemuLog(name));
         if (vncDir != null) {
             removeVncSocket(RuntimePaths.vncSocket(vncDir, name));
         }

@@ -50,6 +50,8 @@ public record RuntimePaths(Path root) {
     public Path qmpSocket(String name) { return ctrlDir().resolve(checked(name) + ".qmp"); }
     public Path serialSocket(String name) { return ctrlDir().resolve(checked(name) + ".serial"); }
     public Path serialLog(String name) { return ctrlDir().resolve(checked(name) + ".serial.log"); }
+    /** QEMU's own log ({@code -D}; a daemonized QEMU's stderr), shown in a failed start's error. */
+    public Path qemuLog(String name) { return ctrlDir().resolve(checked(name) + ".qemu.log"); }
     /** The QEMU guest agent's socket ({@code use_guest_agent}; Ganeti's {@code <name>.qga}). */
     public Path guestAgentSocket(String name) { return ctrlDir().resolve(checked(name) + ".qga"); }
     public Path nicDir(String name) { return nicDir().resolve(checked(name)); }

@@ -25,7 +25,9 @@ import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.InstanceJson;
 import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.ParameterException;
+import org.hvkit.kvm.internal.argv.DeviceLayout;
 import org.hvkit.kvm.internal.argv.KvmRuntime;
+import org.hvkit.kvm.internal.argv.PciSlots;
 import org.hvkit.kvm.internal.runtime.RuntimePaths;
 
 /**
@@ -39,6 +41,10 @@ import org.hvkit.kvm.internal.runtime.RuntimePaths;
  * execution (as descriptors where QEMU takes them). Older files (format 1, Ganeti's) carry
  * them in the command; loading strips them, so an instance started by an older hvkit reboots
  * and migrates under this one.
+ *
+ * <p>{@code "layout"} and {@code "pci_slots"} in the fourth element are the device layout the
+ * command was generated with ({@link DeviceLayout}); files without them are
+ * {@link DeviceLayout#LEGACY} and keep rendering as they always did.
  */
 public final class RuntimeStore {
 
@@ -95,6 +101,11 @@ public final class RuntimeStore {
         top.add(MAPPER.valueToTree(runtime.hvparams()));
         ObjectNode extra = top.addObject().putObject("hvkit");
         extra.put("version", FORMAT_VERSION);
+        extra.put("layout", runtime.layout().version());
+        if (!runtime.layout().pciSlots().isEmpty()) {
+            ObjectNode slots = extra.putObject("pci_slots");
+            runtime.layout().pciSlots().forEach(slots::put);
+        }
         extra.set("instance", InstanceJson.toTree(instance));
         try {
             return MAPPER.writeValueAsString(top) + "\n";
@@ -145,7 +156,53 @@ public final class RuntimeStore {
         } catch (ParameterException e) {
             throw new HypervisorException("Failed to load KVM runtime file " + source + ": " + e.getMessage(), e);
         }
-        return new Saved(new KvmRuntime(argv, nics, hv), instance, text);
+        return new Saved(new KvmRuntime(argv, nics, hv, layout(extra, source)), instance, text);
+    }
+
+    /** A device id in {@code pci_slots}: {@code disk<i>}, {@code nic<i>}, {@code balloon0} and the like. */
+    private static final java.util.regex.Pattern DEVICE_ID = java.util.regex.Pattern.compile("[a-z][a-z-]{0,15}[0-9]{1,4}");
+
+    /**
+     * The device layout of a runtime file: none saved (Ganeti's files, hvkit's before layouts)
+     * is {@link DeviceLayout#LEGACY}; a layout newer than this hvkit knows, or slots that are not
+     * slots of one bus, are refused rather than rendered as something else.
+     */
+    static DeviceLayout layout(JsonNode extra, String source) throws HypervisorException {
+        if (extra == null || extra.path("layout").isMissingNode()) {
+            return DeviceLayout.legacy();
+        }
+        JsonNode v = extra.get("layout");
+        if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < DeviceLayout.LEGACY
+                || v.asInt() > DeviceLayout.CURRENT) {
+            throw new HypervisorException("Failed to load KVM runtime file " + source + ": device layout " + v
+                    + " is not one this hvkit renders (" + DeviceLayout.LEGACY + ".." + DeviceLayout.CURRENT
+                    + "; a newer hvkit wrote it?)");
+        }
+        Map<String, Integer> slots = new java.util.LinkedHashMap<>();
+        JsonNode saved = extra.path("pci_slots");
+        if (!saved.isMissingNode() && !saved.isObject()) {
+            throw new HypervisorException("Failed to load KVM runtime file " + source + ": pci_slots is not an object");
+        }
+        for (var it = saved.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (!DEVICE_ID.matcher(e.getKey()).matches() || !e.getValue().isIntegralNumber()
+                    || !e.getValue().canConvertToInt()) {
+                throw new HypervisorException("Failed to load KVM runtime file " + source + ": pci_slots holds "
+                        + printable(e.getKey()) + ": " + e.getValue() + " (a device id and a slot number expected)");
+            }
+            slots.put(e.getKey(), e.getValue().asInt());
+        }
+        try {
+            PciSlots.restore(0, slots);
+        } catch (HypervisorException e) {
+            throw new HypervisorException("Failed to load KVM runtime file " + source + ": " + e.getMessage(), e);
+        }
+        return new DeviceLayout(v.asInt(), slots);
+    }
+
+    /** A name from a hostile file, fit for an error message: quoted, at most 40 characters, no control characters. */
+    private static String printable(String s) {
+        return "'" + (s.length() > 40 ? s.substring(0, 40) + "…" : s).replaceAll("\\p{Cntrl}", "?") + "'";
     }
 
     /** A format-1 command without the sockets execution now adds ({@code -serial none} stays). */
@@ -232,7 +289,7 @@ public final class RuntimeStore {
     public boolean hasState(String name) {
         for (Path p : List.of(paths.runtimeFile(name), paths.pidFile(name), paths.uidFile(name), paths.nicDir(name),
                 paths.chrootDir(name), paths.qmpSocket(name), paths.monitorSocket(name), paths.serialSocket(name),
-                paths.serialLog(name))) {
+                paths.serialLog(name), paths.qemuLog(name))) {
             if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                 return true;
             }

@@ -75,7 +75,9 @@ class Ganeti30ArgsTest {
     void defaultsOfTheLaterParametersAddNothing() throws HypervisorException {
         assertEquals(List.of("/usr/bin/kvm", "-name", Scenario.INSTANCE, "-m", "128", "-smp", "2", "-pidfile",
                 GoldenArgvTest.PATHS.pidFile(Scenario.INSTANCE).toString(), "-daemonize", "-boot", "c", "-drive",
-                "file=/srv/disk0,format=raw,if=virtio,auto-read-only=off", "-display", "none"), argv(hv()));
+                "file=/srv/disk0,format=raw,if=none,id=disk0,auto-read-only=off", "-device",
+                "virtio-blk-pci,id=virtio-disk0,drive=disk0,addr=0xc", "-display", "none", "-device",
+                "virtio-balloon-pci,id=balloon0,addr=0xd"), argv(hv()));
         assertEquals(argv(hv()), argv(hv("kvm_path", "/usr/bin/kvm", "cpu_mask", "all", "disk_aio", "threads",
                 "disk_discard", "default", "virtio_net_queues", 1L)), "the node's binary and Ganeti's defaults");
     }

@@ -72,7 +72,7 @@ class GoldenArgvTest {
         KvmParameters.checkSyntax(hv);
         List<String> lines = new ArrayList<>();
         try {
-            KvmArgvBuilder.Generated g = builder.generate(instance, hv, caps);
+            KvmArgvBuilder.Generated g = builder.generate(instance, hv, caps, s.savedLayout());
             lines.addAll(builder.renderForNode(g.runtime(), hv, caps, s.executionContext(instance, hv, caps)));
             g.warnings().forEach(w -> lines.add("# warning: " + w));
         } catch (HypervisorException e) {

@@ -156,7 +156,7 @@ class RealQemuLaunchTest {
         try {
             KvmArgvBuilder.Generated g;
             try {
-                g = m.builder().generate(instance, hv, m.caps());
+                g = m.builder().generate(instance, hv, m.caps(), s.savedLayout());
             } catch (HypervisorException e) {
                 // refused before QEMU runs: right only where the golden file says so for this QEMU
                 List<String> golden = Files.readAllLines(s.file().resolveSibling("qemu-7.2.22.args"));
@@ -194,7 +194,11 @@ class RealQemuLaunchTest {
             SpawnResult r = m.spawner().run(new SpawnRequest(argv, Map.of("LC_ALL", "C", "PATH", "/usr/bin:/bin"),
                     Path.of("/"), mappings), Duration.ofSeconds(60));
             if (!r.succeeded()) {
-                return "QEMU refused: " + r.failReason() + ": " + r.output() + "\n    argv: " + argv;
+                // a daemonized QEMU writes what it says after forking to its -D log (layout 2), as the launcher shows
+                Path log = paths.qemuLog(Scenario.INSTANCE);
+                String logged = Files.exists(log) ? " log: " + org.hvkit.kvm.internal.runtime.SafeFiles.tail(log, 4096, 12)
+                        : "";
+                return "QEMU refused: " + r.failReason() + ": " + r.output() + logged + "\n    argv: " + argv;
             }
             pid = Long.parseLong(Files.readString(paths.pidFile(Scenario.INSTANCE)).trim());
             try (QmpClient qmp = QmpClient.connect(paths.qmpSocket(Scenario.INSTANCE), Duration.ofSeconds(10))) {

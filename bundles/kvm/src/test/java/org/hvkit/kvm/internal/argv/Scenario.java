@@ -40,9 +40,11 @@ import org.hvkit.kvm.internal.params.KvmParameters;
  * @param poolUser    the uid pool's user ({@code node.pool_user}), or null
  * @param incoming    the address a migration target listens on ({@code node.incoming}), or null
  * @param startPaused whether the node starts the instance paused ({@code node.start_paused})
+ * @param layout      the device layout of the saved runtime being rendered ({@code node.layout}, e.g. 1 for a
+ *                    runtime an older hvkit wrote), or 0 for a new start (the current layout)
  */
 record Scenario(String name, String about, JsonNode instance, String poolUser, String incoming,
-                boolean startPaused) {
+                boolean startPaused, int layout) {
 
     static final String INSTANCE = "inst1.example.com";
     static final String FILE = "scenario.json";
@@ -51,7 +53,7 @@ record Scenario(String name, String about, JsonNode instance, String poolUser, S
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final Pattern PLACEHOLDER = Pattern.compile("@[A-Z0-9_]+@");
     private static final Set<String> TOP_KEYS = Set.of("about", "instance", "node");
-    private static final Set<String> NODE_KEYS = Set.of("pool_user", "incoming", "start_paused");
+    private static final Set<String> NODE_KEYS = Set.of("pool_user", "incoming", "start_paused", "layout");
 
     /** {@code src/test/resources/golden} of this module. */
     static Path root() {
@@ -83,7 +85,7 @@ record Scenario(String name, String about, JsonNode instance, String poolUser, S
         onlyKnown(file, "node.", node, NODE_KEYS);
         return new Scenario(dir.getFileName().toString(), top.path("about").asText(""), top.get("instance"),
                 node.path("pool_user").asText(null), node.path("incoming").asText(null),
-                node.path("start_paused").asBoolean(false));
+                node.path("start_paused").asBoolean(false), node.path("layout").asInt(0));
     }
 
     private static void onlyKnown(Path file, String prefix, JsonNode node, Set<String> known) {
@@ -93,6 +95,11 @@ record Scenario(String name, String about, JsonNode instance, String poolUser, S
                 throw new IllegalArgumentException(file + ": unknown field " + prefix + k + " (known: " + known + ")");
             }
         }
+    }
+
+    /** The saved layout to render in, null for a new start. */
+    DeviceLayout savedLayout() {
+        return layout == 0 ? null : new DeviceLayout(layout, java.util.Map.of());
     }
 
     /** This scenario's file. */
