@@ -21,8 +21,11 @@ public final class BalloonCommand extends InstanceAction {
     Object run(HypervisorRegistry.Entry entry) throws Exception {
         int target = parse(mib);
         Hypervisor hv = entry.hypervisor();
-        Instance instance = hv.runningInstance(name).orElseThrow(() -> new HypervisorException(
-                "Cannot balloon the memory of instance " + name + ": not running (or its definition is unreadable)"));
+        Instance instance = hv.runningInstance(name);
+        if (instance == null) {
+            throw new HypervisorException("Cannot balloon the memory of instance " + name
+                    + ": not running (or its definition is unreadable)");
+        }
         hv.balloonInstanceMemory(instance, target);
         System.out.println("Instance " + name + " on " + entry.label() + ": balloon target " + target + " MiB"
                 + InfoCommand.actualMemory(hv, name).map(m -> " (the guest holds " + m + " now)").orElse(""));
