@@ -170,9 +170,10 @@ if [ -n "$(arg guest.hotplug)" ]; then
   hotip=$(arg guest.hotip); hotping=$(arg guest.hotping)
   links() { ls /sys/class/net | tr '\n' ' '; }
   disks() { ls /sys/block | grep '^vd' | tr '\n' ' '; }
-  echo "GUEST-HOTPLUG nics=$(links)disks=$(disks)"
-  ( nets=" $(links)"; blks=" $(disks)"
-    while true; do
+  # one snapshot, printed and watched from: a device that goes right after the line is reported
+  nets=" $(links)"; blks=" $(disks)"
+  echo "GUEST-HOTPLUG nics=${nets# }disks=${blks# }"
+  ( while true; do
       sleep 0.2
       now=" $(links)"
       for n in $now; do

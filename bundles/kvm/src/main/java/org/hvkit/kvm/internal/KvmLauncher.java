@@ -33,6 +33,7 @@ import org.hvkit.kvm.internal.process.Accounts;
 import org.hvkit.kvm.internal.process.CpuPinning;
 import org.hvkit.kvm.internal.process.QemuProcesses;
 import org.hvkit.netdev.FdMapping;
+import org.hvkit.netdev.NativeException;
 import org.hvkit.netdev.NativeFd;
 import org.hvkit.netdev.ProcessSpawner;
 import org.hvkit.netdev.SpawnRequest;
@@ -97,6 +98,11 @@ final class KvmLauncher {
     /** Configures one NIC (used for the NICs a migration target deferred to finalize). */
     void configureNic(Instance instance, int seq, Nic nic, String tap) throws HypervisorException {
         nics.configure(instance, seq, nic, tap);
+    }
+
+    /** The queues of one NIC's tap, as {@link #execute} opens them (a hot-added NIC, {@code KvmHotplug}). */
+    List<Tap> openTaps(boolean vnetHdr, int queues) throws NativeException {
+        return taps.openMultiQueue(null, vnetHdr, queues);
     }
 
     /** The final argv without running anything (taps and sockets at the numbers they would get). */
