@@ -46,14 +46,26 @@ class KvmHotplugTest {
         kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
     }
 
+    KvmHypervisor target;
+
     @AfterEach
     void tearDown() throws Exception {
-        kvm.stopInstanceByName("hp1");
-        if (kvm.knownInstances().contains("hp1")) {
-            kvm.cleanupInstance("hp1");
+        for (KvmHypervisor n : new KvmHypervisor[] {kvm, target}) {
+            if (n != null) {
+                n.stopInstanceByName("hp1");
+                if (n.knownInstances().contains("hp1")) {
+                    n.cleanupInstance("hp1");
+                }
+                n.close();
+            }
         }
-        kvm.close();
         KvmTestNode.removeBridge(BRIDGE);
+    }
+
+    private static List<String> taps() throws Exception {
+        try (var s = Files.list(Path.of("/sys/class/net"))) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("tap")).sorted().toList();
+        }
     }
 
     private Instance running() throws HypervisorException {
@@ -138,5 +150,94 @@ class KvmHotplugTest {
         assertEquals(2, KvmTestNode.count(serialLog(root, "hp1"), "GUEST-NIC-REMOVED"), serialLog(root, "hp1"));
         assertEquals(List.of(), bridgePorts());
         assertEquals(List.of(), runtime().nics());
+    }
+
+    @Test
+    void aHotAddThatFailsHalfwayLeavesNothingAndAStoppedInstanceIsRefused() throws Exception {
+        Nic nic = new Nic("aa:00:00:00:78:03", "10.78.0.60", NicMode.ROUTED, "not-a-table");
+        HypervisorException stopped = assertThrows(HypervisorException.class,
+                () -> kvm.hotAddNic(KvmTestNode.guest("hp1", null, null).build(), nic));
+        assertTrue(stopped.getMessage().contains("hp1: not running"), stopped.getMessage());
+        assertEquals(List.of(), kvm.knownInstances(), "nothing written for a stopped instance");
+
+        kvm.startInstance(KvmTestNode.guest("hp1", null, null)
+                .hvparam("kernel_args", "panic=-1 guest.hotplug=1").build(), false);
+        awaitLog(root, "hp1", "GUEST-HOTPLUG", Duration.ofSeconds(60));
+        List<String> tapsBefore = taps();
+        String runtimeBefore = KvmTestNode.core(kvm).store().load("hp1").orElseThrow().text();
+        // the tap is opened, handed over and plugged; configuring it (routing table 'not-a-table') fails
+        HypervisorException e = assertThrows(HypervisorException.class, () -> kvm.hotAddNic(running(), nic));
+        assertTrue(e.getMessage().startsWith("Cannot hot-add NIC aa:00:00:00:78:03 to instance hp1: ")
+                && e.getMessage().contains("Failed to configure interface"), e.getMessage());
+        assertEquals(tapsBefore, taps(), "QEMU dropped the backend: no tap is left");
+        assertEquals(runtimeBefore, KvmTestNode.core(kvm).store().load("hp1").orElseThrow().text(),
+                "the runtime is as it was");
+        assertFalse(Files.exists(KvmTestNode.core(kvm).paths().nicDir("hp1").resolve("0")), "no nic file");
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        String pci;
+        do {
+            pci = KvmTestNode.qmp(kvm, "hp1", "query-pci").toString();
+        } while (pci.contains("hotnic") && System.nanoTime() < deadline && sleep(100));
+        assertFalse(pci.contains("hotnic"), "the device went too (the guest released it): " + pci);
+        assertFalse(KvmTestNode.qmp(kvm, "hp1", "query-fdsets").toString().contains("hotnet"), "no fd left in QEMU");
+        // and the instance takes a good NIC afterwards
+        kvm.hotAddNic(running(), new Nic("aa:00:00:00:78:04", null, NicMode.BRIDGED, BRIDGE));
+        assertEquals(1, runtime().nics().size());
+    }
+
+    private static boolean sleep(long ms) throws InterruptedException {
+        Thread.sleep(ms);
+        return true;
+    }
+
+    @Test
+    void aLiveMigrationKeepsAHotAddedNicAtItsSlot() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        java.util.Map<String, Object> defaults = KvmSettings.hvparamDefaults(java.util.Map.of(
+                "hvparam.migration_bandwidth", "1000", "hvparam.migration_port", Integer.toString(port)));
+        kvm.close();
+        kvm = KvmTestNode.node(withDefaults(KvmTestNode.settings("node-a", root, KvmTestNode.QEMU, false, null),
+                defaults));
+        Path rootB = tmp.resolve("b");
+        target = KvmTestNode.node(withDefaults(KvmTestNode.settings("node-b", rootB, KvmTestNode.QEMU, false, null),
+                defaults));
+        kvm.startInstance(KvmTestNode.guest("hp1", null, null)
+                .hvparam("kernel_args", "panic=-1 guest.hotplug=1").build(), false);
+        awaitLog(root, "hp1", "GUEST-HOTPLUG nics=lo", Duration.ofSeconds(60));
+        Nic nic = new Nic("aa:00:00:00:78:05", null, NicMode.BRIDGED, BRIDGE);
+        kvm.hotAddNic(running(), nic);
+        awaitLog(root, "hp1", "GUEST-NIC-ADDED eth0 aa:00:00:00:78:05", Duration.ofSeconds(30));
+        int slot = runtime().layout().pciSlots().get("nic0");
+
+        org.hvkit.hypervisor.MigrationCoordinator.migrate(kvm, target, running(), "127.0.0.1", true,
+                new org.hvkit.hypervisor.MigrationCoordinator.Listener() {
+                    @Override
+                    public void accepted() {
+                    }
+
+                    @Override
+                    public void status(org.hvkit.hypervisor.MigrationStatus status) {
+                    }
+                });
+        Instance moved = Objects.requireNonNull(target.runningInstance("hp1"), "hp1 runs on node-b");
+        assertEquals(List.of(nic), moved.nics(), "the target's definition has the NIC");
+        long pid = Objects.requireNonNull(target.instanceInfo("hp1")).pid();
+        String argv = String.join(" ", Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+        assertTrue(argv.contains("mac=aa:00:00:00:78:05,netdev=netdev0,id=nic0,addr=0x" + Integer.toHexString(slot)),
+                "the target's QEMU has the NIC on its command line at the same slot: " + argv);
+        assertEquals(List.of(KvmTestNode.core(target).store().tap("hp1", 0)), bridgePorts(),
+                "the target's tap is on the bridge, the source's is gone");
+        // the guest on the target has the NIC: removing it there is seen by the guest
+        target.hotRemoveNic(moved, nic.mac());
+        awaitLog(rootB, "hp1", "GUEST-NIC-REMOVED eth0", Duration.ofSeconds(30));
+        assertEquals(List.of(), bridgePorts());
+    }
+
+    private static KvmSettings withDefaults(KvmSettings s, java.util.Map<String, Object> defaults) {
+        return new KvmSettings(s.node(), s.rootDir(), s.kvmPath(), s.scriptNicSetup(), s.ifupScript(), s.ifupTimeout(),
+                s.socatPath(), s.stopTimeout(), s.migrationTimeout(), defaults);
     }
 }
