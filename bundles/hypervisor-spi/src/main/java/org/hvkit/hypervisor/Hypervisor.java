@@ -189,6 +189,16 @@ public interface Hypervisor {
     }
 
     /**
+     * Ganeti's {@code HotModDevice} for a NIC: the NIC with {@code nic}'s MAC keeps its place in
+     * the guest while its host side moves to {@code nic}'s mode, link and IP (another bridge, or
+     * routed); a failure restores the old connection. The default refuses. Since 2.0.
+     */
+    default void hotModifyNic(Instance instance, Nic nic) throws HypervisorException {
+        throw new HypervisorException("Cannot modify a NIC of instance " + instance.name() + ": the " + type()
+                + " hypervisor has no device hotplug");
+    }
+
+    /**
      * Ganeti's {@code HotDelDevice} for a NIC: the running guest lets go of its NIC with MAC
      * {@code mac} (the hypervisor waits a bounded time for it), then the NIC's host side goes and
      * the instance's definition no longer has it. The default refuses. Since 2.0.

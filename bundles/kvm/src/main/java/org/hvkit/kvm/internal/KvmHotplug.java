@@ -191,13 +191,18 @@ final class KvmHotplug {
         }
     }
 
-    /** MAC unique in the instance, a bridge that exists for a bridged NIC, an IP for a routed one. */
+    /** MAC unique in the instance, and {@link #checkLink}. */
     private void checkNewNic(Live l, Nic nic, String fail) throws HypervisorException {
         for (Nic n : l.runtime().nics()) {
             if (n.mac().equals(nic.mac())) {
                 throw new HypervisorException(fail + "the instance has a NIC with this MAC already");
             }
         }
+        checkLink(nic, fail);
+    }
+
+    /** A bridge that exists for a bridged NIC, an IP for a routed one. */
+    private void checkLink(Nic nic, String fail) throws HypervisorException {
         if (nic.mode() == NicMode.BRIDGED) {
             if (nic.link() == null || nic.link().isEmpty()) {
                 throw new HypervisorException(fail + "a bridged NIC needs a link (the bridge)");
@@ -212,6 +217,50 @@ final class KvmHotplug {
             }
         } else if (nic.ip() == null || nic.ip().isEmpty()) {
             throw new HypervisorException(fail + "a routed NIC needs an IP address");
+        }
+    }
+
+    // ------------------------------------------------------------------ modify
+
+    /**
+     * Ganeti's {@code HotModDevice} for a NIC: the NIC with {@code nic}'s MAC keeps its tap and its
+     * place in the guest; its host side moves to {@code nic}'s mode and link (and IP). The old
+     * configuration is taken back first; when the new one fails, the old one is restored.
+     */
+    void modifyNic(String name, Nic nic) throws HypervisorException {
+        try (KvmInstances.Operation op = core.begin(name, "modify a NIC of")) {
+            Live l = live(name, "modify a NIC");
+            String fail = "Cannot modify NIC " + nic.mac() + " of instance " + name + ": ";
+            List<Nic> nics = l.runtime().nics();
+            int index = indexOf(nics, nic.mac(), fail);
+            Nic old = nics.get(index);
+            if (old.equals(nic)) {
+                return;
+            }
+            checkLink(nic, fail);
+            String tap = core.store().tap(name, index);
+            core.launcher().unconfigureNic(l.instance(), index, old, tap);
+            try {
+                core.launcher().configureNic(l.instance(), index, nic, tap);
+            } catch (HypervisorException e) {
+                try {
+                    core.launcher().unconfigureNic(l.instance(), index, nic, tap);
+                } catch (HypervisorException partial) {
+                    e.addSuppressed(partial);
+                }
+                try {
+                    core.launcher().configureNic(l.instance(), index, old, tap);
+                } catch (HypervisorException restore) {
+                    e.addSuppressed(restore);
+                }
+                throw new HypervisorException(fail + e.getMessage() + " (the NIC is back as it was: " + old.mode()
+                        .ganetiName() + (old.link().isEmpty() ? "" : " " + old.link()) + ")", e);
+            }
+            List<Nic> newNics = new ArrayList<>(nics);
+            newNics.set(index, nic);
+            save(l, newNics, l.runtime().layout().pciSlots());
+            LOG.info("Instance {}: NIC {} (tap {}) moved from {} {} to {} {}", name, nic.mac(), tap,
+                    old.mode().ganetiName(), old.link(), nic.mode().ganetiName(), nic.link());
         }
     }
 

@@ -223,6 +223,12 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         hotplug.addNic(checkName(instance.name()), java.util.Objects.requireNonNull(nic, "nic"));
     }
 
+    /** Ganeti's {@code HotModDevice} for a NIC: its host side moves ({@link KvmHotplug}). */
+    @Override
+    public void hotModifyNic(Instance instance, Nic nic) throws HypervisorException {
+        hotplug.modifyNic(checkName(instance.name()), java.util.Objects.requireNonNull(nic, "nic"));
+    }
+
     /** Ganeti's {@code HotDelDevice} for a NIC over QMP ({@link KvmHotplug}). */
     @Override
     public void hotRemoveNic(Instance instance, String mac) throws HypervisorException {

@@ -95,6 +95,11 @@ final class KvmLauncher {
         return builder;
     }
 
+    /** Takes back one NIC's host configuration (a hot modification, {@code KvmHotplug}). */
+    void unconfigureNic(Instance instance, int seq, Nic nic, String tap) throws HypervisorException {
+        nics.unconfigure(instance, seq, nic, tap);
+    }
+
     /** Configures one NIC (used for the NICs a migration target deferred to finalize). */
     void configureNic(Instance instance, int seq, Nic nic, String tap) throws HypervisorException {
         nics.configure(instance, seq, nic, tap);

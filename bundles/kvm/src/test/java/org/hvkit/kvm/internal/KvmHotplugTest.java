@@ -120,6 +120,27 @@ class KvmHotplugTest {
         assertEquals(List.of(nic), runtime().nics());
         assertEquals(List.of(tap), bridgePorts());
 
+        // a modification moves the tap to another bridge; a bridge that does not exist changes nothing
+        KvmTestNode.ensureBridge("brhp2", "10.79.0.1/24");
+        try {
+            HypervisorException noSuch = assertThrows(HypervisorException.class, () -> kvm.hotModifyNic(running(),
+                    new Nic(nic.mac(), null, NicMode.BRIDGED, "br-none")));
+            assertTrue(noSuch.getMessage().contains("bridge br-none does not exist"), noSuch.getMessage());
+            assertEquals(List.of(tap), bridgePorts());
+            Nic moved = new Nic(nic.mac(), null, NicMode.BRIDGED, "brhp2");
+            kvm.hotModifyNic(running(), moved);
+            assertEquals(List.of(), bridgePorts());
+            try (var ports = Files.list(Path.of("/sys/class/net/brhp2/brif"))) {
+                assertEquals(List.of(tap), ports.map(p -> p.getFileName().toString()).toList());
+            }
+            assertEquals(List.of(moved), runtime().nics());
+            kvm.hotModifyNic(running(), nic);
+            assertEquals(List.of(tap), bridgePorts(), "and back");
+            assertEquals(List.of(nic), runtime().nics());
+        } finally {
+            KvmTestNode.removeBridge("brhp2");
+        }
+
         // a reboot: the NIC is on the command line now, at the same slot
         kvm.rebootInstance(running());
         awaitLog(root, "hp1", "GUEST-HOTPLUG nics=eth0 lo", Duration.ofSeconds(60));
