@@ -155,7 +155,7 @@ public interface Hypervisor {
      * hypervisor accepted the target; the guest reaches it in its own time (see
      * {@link InstanceStats#balloonBytes}). A target above the instance's memory or below what a
      * guest can live on is refused and changes nothing. The default refuses: a hypervisor
-     * without a balloon. Since 1.4.
+     * without a balloon. Since 2.0.
      *
      * @throws HypervisorException when the instance is not running, the value is out of bounds,
      *                             the guest has no balloon device, or this hypervisor cannot balloon
@@ -163,6 +163,52 @@ public interface Hypervisor {
     default void balloonInstanceMemory(Instance instance, int memoryMiB) throws HypervisorException {
         throw new HypervisorException("Cannot balloon the memory of instance " + instance.name() + ": the " + type()
                 + " hypervisor has no memory balloon");
+    }
+
+    /**
+     * Ganeti's {@code HotplugSupported}: returns when the running instance can take hot-plugged
+     * devices now, else throws saying why (not running, a hypervisor or binary without hotplug,
+     * an instance started without explicit device slots). The default: no hotplug. Since 2.0.
+     *
+     * @throws HypervisorException naming the reason
+     */
+    default void checkHotplugSupport(Instance instance) throws HypervisorException {
+        throw new HypervisorException("Cannot hotplug on instance " + instance.name() + ": the " + type()
+                + " hypervisor has no device hotplug");
+    }
+
+    /**
+     * Ganeti's {@code HotAddDevice} for a NIC: the running guest gets {@code nic} (a MAC it has
+     * not, a bridge that exists or a routed IP), connected like a NIC at start, and keeps it
+     * across a reboot and a migration. A failure leaves nothing behind (no tap, no device, no
+     * changed file). The default refuses. Since 2.0.
+     */
+    default void hotAddNic(Instance instance, Nic nic) throws HypervisorException {
+        throw new HypervisorException("Cannot hot-add a NIC to instance " + instance.name() + ": the " + type()
+                + " hypervisor has no device hotplug");
+    }
+
+    /**
+     * Ganeti's {@code HotModDevice} for a NIC: the NIC with {@code nic}'s MAC keeps its place in
+     * the guest while its host side moves to {@code nic}'s mode, link and IP (another bridge, or
+     * routed); a failure restores the old connection. The default refuses. Since 2.0.
+     */
+    default void hotModifyNic(Instance instance, Nic nic) throws HypervisorException {
+        throw new HypervisorException("Cannot modify a NIC of instance " + instance.name() + ": the " + type()
+                + " hypervisor has no device hotplug");
+    }
+
+    /**
+     * Ganeti's {@code HotDelDevice} for a NIC: the running guest lets go of its NIC with MAC
+     * {@code mac} (the hypervisor waits a bounded time for it), then the NIC's host side goes and
+     * the instance's definition no longer has it. The default refuses. Since 2.0.
+     *
+     * @throws HypervisorException also when the instance has no such NIC or the guest does not
+     *                             release it in time (the NIC then stays)
+     */
+    default void hotRemoveNic(Instance instance, String mac) throws HypervisorException {
+        throw new HypervisorException("Cannot hot-remove a NIC from instance " + instance.name() + ": the " + type()
+                + " hypervisor has no device hotplug");
     }
 
     /** Source side: what the target needs to accept the instance. */

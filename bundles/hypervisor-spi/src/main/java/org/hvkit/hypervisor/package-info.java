@@ -30,7 +30,10 @@
  * {@link org.hvkit.hypervisor.HypervisorException} is written with SPI classes only, its causes'
  * messages kept. Consumers import {@code [2.0,3)}. Added in 2.0 too:
  * {@link org.hvkit.hypervisor.Hypervisor#balloonInstanceMemory}, Ganeti's
- * {@code BalloonInstanceMemory} (a default method that refuses).
+ * {@code BalloonInstanceMemory}, and NIC hotplug ({@link org.hvkit.hypervisor.Hypervisor#checkHotplugSupport},
+ * {@link org.hvkit.hypervisor.Hypervisor#hotAddNic}, {@link org.hvkit.hypervisor.Hypervisor#hotModifyNic},
+ * {@link org.hvkit.hypervisor.Hypervisor#hotRemoveNic}, Ganeti's {@code HotplugSupported}/{@code HotAddDevice}/
+ * {@code HotModDevice}/{@code HotDelDevice}): default methods that refuse.
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("2.0.0")

@@ -15,6 +15,7 @@ import org.hvkit.hypervisor.CommandLinePreview;
 import org.hvkit.hypervisor.Hypervisor;
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.InstanceConsole;
 import org.hvkit.hypervisor.InstanceInfo;
 import org.hvkit.hypervisor.MigrationInfo;
@@ -49,6 +50,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     private final KvmInstances core;
     private final KvmMigrator migrator;
     private final KvmBalloon balloon;
+    private final KvmHotplug hotplug;
     private final org.hvkit.kvm.internal.stats.InstanceStatsCollector stats;
 
     /**
@@ -61,6 +63,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         this.core = core;
         this.migrator = new KvmMigrator(core, settings);
         this.balloon = new KvmBalloon(core);
+        this.hotplug = new KvmHotplug(core, settings);
         this.stats = new org.hvkit.kvm.internal.stats.InstanceStatsCollector(settings.node(), core.paths(),
                 core.store()::knownNames, core::alive, core.monitors(), core.netlink());
         LOG.info("KVM hypervisor for node {}: {} in {}, NIC setup {}", settings.node(), settings.kvmPath(),
@@ -206,6 +209,36 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     @Override
     public void rebootInstance(Instance instance) throws HypervisorException {
         core.reboot(checkName(instance.name()), core.filled(instance));
+    }
+
+    /** Ganeti's {@code HotplugSupported} ({@link KvmHotplug}). */
+    @Override
+    public void checkHotplugSupport(Instance instance) throws HypervisorException {
+        hotplug.checkSupport(checkName(instance.name()));
+    }
+
+    /** Ganeti's {@code HotAddDevice} for a NIC over QMP ({@link KvmHotplug}). */
+    @Override
+    public void hotAddNic(Instance instance, Nic nic) throws HypervisorException {
+        hotplug.addNic(checkName(instance.name()), java.util.Objects.requireNonNull(nic, "nic"));
+    }
+
+    /** Ganeti's {@code HotModDevice} for a NIC: its host side moves ({@link KvmHotplug}). */
+    @Override
+    public void hotModifyNic(Instance instance, Nic nic) throws HypervisorException {
+        hotplug.modifyNic(checkName(instance.name()), java.util.Objects.requireNonNull(nic, "nic"));
+    }
+
+    /** Ganeti's {@code HotDelDevice} for a NIC over QMP ({@link KvmHotplug}). */
+    @Override
+    public void hotRemoveNic(Instance instance, String mac) throws HypervisorException {
+        String m = mac == null ? "" : mac.strip().toLowerCase(java.util.Locale.ROOT);
+        if (!Nic.isValidMac(m)) {
+            throw new HypervisorException("Cannot hot-remove a NIC from instance " + instance.name() + ": "
+                    + "'" + (m.length() > 40 ? m.substring(0, 40) + "…" : m).replaceAll("\\p{Cntrl}", "?")
+                    + "' is not a MAC address (six colon-separated hexadecimal bytes)");
+        }
+        hotplug.removeNic(checkName(instance.name()), m);
     }
 
     /** Ganeti's {@code BalloonInstanceMemory} over QMP {@code balloon} ({@link KvmBalloon}). */

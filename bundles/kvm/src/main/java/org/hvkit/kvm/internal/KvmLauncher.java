@@ -33,6 +33,7 @@ import org.hvkit.kvm.internal.process.Accounts;
 import org.hvkit.kvm.internal.process.CpuPinning;
 import org.hvkit.kvm.internal.process.QemuProcesses;
 import org.hvkit.netdev.FdMapping;
+import org.hvkit.netdev.NativeException;
 import org.hvkit.netdev.NativeFd;
 import org.hvkit.netdev.ProcessSpawner;
 import org.hvkit.netdev.SpawnRequest;
@@ -94,9 +95,19 @@ final class KvmLauncher {
         return builder;
     }
 
+    /** Takes back one NIC's host configuration (a hot modification, {@code KvmHotplug}). */
+    void unconfigureNic(Instance instance, int seq, Nic nic, String tap) throws HypervisorException {
+        nics.unconfigure(instance, seq, nic, tap);
+    }
+
     /** Configures one NIC (used for the NICs a migration target deferred to finalize). */
     void configureNic(Instance instance, int seq, Nic nic, String tap) throws HypervisorException {
         nics.configure(instance, seq, nic, tap);
+    }
+
+    /** The queues of one NIC's tap, as {@link #execute} opens them (a hot-added NIC, {@code KvmHotplug}). */
+    List<Tap> openTaps(boolean vnetHdr, int queues) throws NativeException {
+        return taps.openMultiQueue(null, vnetHdr, queues);
     }
 
     /** The final argv without running anything (taps and sockets at the numbers they would get). */

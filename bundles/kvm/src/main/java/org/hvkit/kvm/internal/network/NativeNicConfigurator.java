@@ -68,4 +68,36 @@ public final class NativeNicConfigurator implements NicConfigurator {
             throw new HypervisorException("Failed to configure interface " + tap + ": bad ip or routing table in " + nic, e);
         }
     }
+
+    /** Bridged: off the bridge, down. Routed: the host route, the rule, proxy ARP/NDP and forwarding off. */
+    @Override
+    public void unconfigure(Instance instance, int seq, Nic nic, String tap) throws HypervisorException {
+        try {
+            if (nic.mode() == NicMode.BRIDGED) {
+                netlink.setNoMaster(tap);
+                netlink.setDown(tap);
+                return;
+            }
+            InetAddress ip = InetAddress.getByName(nic.ip());
+            boolean v6 = ip instanceof Inet6Address;
+            int table = Route.MAIN_TABLE;
+            if (!nic.link().isEmpty()) {
+                table = Integer.parseInt(nic.link());
+                netlink.deleteRule(v6, tap, table);
+            }
+            netlink.deleteRoute(Route.host(ip, tap, table));
+            if (v6) {
+                netlink.setProxyNdp(tap, false);
+            } else {
+                netlink.setProxyArp(tap, false);
+            }
+            netlink.setForwarding(v6, tap, false);
+            netlink.setDown(tap);
+        } catch (NativeException e) {
+            throw new HypervisorException("Failed to unconfigure interface " + tap + ": " + e.getMessage(), e);
+        } catch (UnknownHostException | NumberFormatException | NullPointerException e) {
+            throw new HypervisorException("Failed to unconfigure interface " + tap + ": bad ip or routing table in "
+                    + nic, e);
+        }
+    }
 }

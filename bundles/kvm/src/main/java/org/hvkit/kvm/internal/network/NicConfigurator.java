@@ -16,4 +16,12 @@ public interface NicConfigurator {
      * @throws HypervisorException "Failed to configure interface <tap>: …"
      */
     void configure(Instance instance, int seq, Nic nic, String tap) throws HypervisorException;
+
+    /**
+     * Takes back what {@link #configure} did for {@code nic} on {@code tap}, so that the tap can be
+     * configured for another NIC definition (a hot modification). The default does nothing: an
+     * ifup script has no counterpart (Ganeti's {@code HotModDevice} runs ifup again).
+     */
+    default void unconfigure(Instance instance, int seq, Nic nic, String tap) throws HypervisorException {
+    }
 }

@@ -262,6 +262,19 @@ public final class RuntimeStore {
         }
     }
 
+    /**
+     * The nic files after a NIC was hot-removed: {@link #saveTaps}, then the file of the index
+     * that no longer exists goes.
+     */
+    public void replaceTaps(String name, List<String> taps) throws HypervisorException {
+        saveTaps(name, taps);
+        try {
+            Files.deleteIfExists(paths.confined(paths.nicDir(name).resolve(Integer.toString(taps.size()))));
+        } catch (IOException e) {
+            throw new HypervisorException("Failed to remove a nic file of " + name + ": " + e, e);
+        }
+    }
+
     /** The host interface of NIC {@code index} as its nic file names it (a bounded read, no link followed). */
     public String tap(String name, int index) throws HypervisorException {
         Path file = paths.nicDir(name).resolve(Integer.toString(index));

@@ -1,0 +1,458 @@
+package org.hvkit.kvm.internal;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.hvkit.hypervisor.HypervisorException;
+import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.Nic;
+import org.hvkit.hypervisor.NicMode;
+import org.hvkit.kvm.internal.argv.DeviceLayout;
+import org.hvkit.kvm.internal.argv.KvmRuntime;
+import org.hvkit.kvm.internal.argv.NicArgs;
+import org.hvkit.kvm.internal.argv.PciSlots;
+import org.hvkit.kvm.internal.caps.QemuCapabilities;
+import org.hvkit.kvm.internal.caps.QemuFeature;
+import org.hvkit.kvm.internal.monitor.QmpException;
+import org.hvkit.kvm.internal.params.KvmParameters;
+import org.hvkit.kvm.internal.process.QemuProcess;
+import org.hvkit.kvm.internal.runtime.RuntimeStore;
+import org.hvkit.netdev.NativeException;
+import org.hvkit.netdev.NativeFd;
+import org.hvkit.netdev.Tap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * NIC hotplug over QMP: Ganeti's {@code HotAddDevice} / {@code HotDelDevice} / {@code HotModDevice}
+ * for NICs and {@code HotplugSupported} ({@code lib/hypervisor/hv_kvm/__init__.py}). A hot-added
+ * NIC gets a tap this node opens (vnet_hdr and queues as at start), handed to the running QEMU
+ * with {@code getfd} over {@code SCM_RIGHTS}, then {@code netdev_add} and {@code device_add} at
+ * the lowest free PCI slot above {@code kvm_pci_reservations} ({@link PciSlots}); the tap is
+ * configured like a NIC at start, and the nic files and the saved runtime (NIC list and slots)
+ * are rewritten, so a reboot and a migration give the guest the same NIC at the same address.
+ * Hot-removal asks the guest to let go ({@code device_del}), waits (bounded) until the device
+ * has left the bus, drops the backend ({@code netdev_del}, which closes the tap) and rewrites
+ * the files. Every step is undone when a later one fails. Everything runs under the instance's
+ * lock; the instance must have been started with device layout 2 (explicit slots).
+ *
+ * <p>Device ids: NICs of the command line are {@code nic<i>}/{@code netdev<i>} (their index);
+ * hot-added ones {@code hotnic<slot>}/{@code hotnet<slot>} — a slot is never held by two present
+ * devices, so these never clash with the ids of NICs that moved down the list after a removal.
+ * Removal finds the device by its slot ({@code query-pci}), whatever its id.
+ */
+final class KvmHotplug {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KvmHotplug.class);
+    /** How long a guest gets to release a device after {@code device_del} (ACPI eject). */
+    static final Duration RELEASE_WAIT = Duration.ofSeconds(15);
+    private static final Duration POLL = Duration.ofMillis(100);
+
+    private final KvmInstances core;
+    private final KvmSettings settings;
+
+    KvmHotplug(KvmInstances core, KvmSettings settings) {
+        this.core = core;
+        this.settings = settings;
+    }
+
+    /** What an operation works on: the running QEMU, its saved runtime and the binary's capabilities. */
+    private record Live(String name, QemuProcess process, RuntimeStore.Saved saved, Instance instance,
+                        QemuCapabilities caps, Map<String, Object> up) {
+        KvmRuntime runtime() {
+            return saved.runtime();
+        }
+    }
+
+    /** Ganeti's {@code HotplugSupported}: throws, saying why, when {@code name} cannot take hotplug now. */
+    void checkSupport(String name) throws HypervisorException {
+        try (KvmInstances.Operation op = core.begin(name, "check hotplug of")) {
+            live(name, "hotplug");
+        }
+    }
+
+    private Live live(String name, String what) throws HypervisorException {
+        QemuProcess p = core.alive(name).orElseThrow(() -> new HypervisorException("Cannot " + what + " on instance "
+                + name + ": not running"));
+        RuntimeStore.Saved saved = core.store().load(name).orElseThrow(() -> new HypervisorException("Cannot " + what
+                + " on instance " + name + ": no saved runtime (" + core.paths().runtimeFile(name) + ")"));
+        QemuCapabilities caps = core.capabilities().of(settings.kvmPath());
+        for (QemuFeature f : new QemuFeature[] {QemuFeature.QMP, QemuFeature.NETDEV, QemuFeature.DEVICE}) {
+            if (!caps.has(f)) {
+                throw new HypervisorException("Cannot " + what + " on instance " + name + ": this QEMU "
+                        + caps.versionText() + " has no " + f.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+                        + " (hotplug needs QMP, -netdev and -device)");
+            }
+        }
+        if (caps.qmp() != null && !caps.qmp().commands().containsAll(List.of("getfd", "netdev_add", "device_add",
+                "device_del", "netdev_del", "query-pci"))) {
+            throw new HypervisorException("Cannot " + what + " on instance " + name + ": this QEMU " + caps.versionText()
+                    + " lacks a QMP command hotplug needs (getfd, netdev_add, device_add, device_del, netdev_del,"
+                    + " query-pci)");
+        }
+        DeviceLayout layout = saved.runtime().layout();
+        if (!layout.slotted() || layout.pciSlots().isEmpty()) {
+            throw new HypervisorException("Cannot " + what + " on instance " + name + ": it runs with device layout "
+                    + layout.version() + " (started by an hvkit without explicit PCI slots); it gets layout "
+                    + DeviceLayout.CURRENT + " at its next start (a stop and a start, not a reboot)");
+        }
+        Instance inst = saved.instance().orElse(Instance.builder(name).primaryNode(settings.node())
+                .nics(saved.runtime().nics()).build());
+        Map<String, Object> up = new LinkedHashMap<>(saved.runtime().hvparams());
+        return new Live(name, p, saved, inst, caps, up);
+    }
+
+    // ------------------------------------------------------------------ add
+
+    void addNic(String name, Nic nic) throws HypervisorException {
+        try (KvmInstances.Operation op = core.begin(name, "hot-add a NIC")) {
+            Live l = live(name, "hot-add a NIC");
+            String fail = "Cannot hot-add NIC " + nic.mac() + " to instance " + name + ": ";
+            checkNewNic(l, nic, fail);
+            List<Nic> nics = l.runtime().nics();
+            int index = nics.size();
+            PciSlots slots = restore(l);
+            int slot = slots.allocate("nic" + index);
+            String dev = "hotnic" + slot;
+            String net = "hotnet" + slot;
+            int queues = NicArgs.queues(l.up(), l.caps());
+            boolean vnetHdr = NicArgs.vnetHdr(l.up(), l.caps());
+            List<Tap> taps;
+            try {
+                taps = core.launcher().openTaps(vnetHdr, queues);
+            } catch (NativeException e) {
+                throw new HypervisorException(fail + "opening a tap failed: " + e.getMessage(), e);
+            }
+            String tap = taps.get(0).name();
+            Undo undo = new Undo(name, l.process().pid());
+            try {
+                List<String> fdNames = new ArrayList<>();
+                for (int q = 0; q < taps.size(); q++) {
+                    String fdName = net + "-q" + q;
+                    Tap t = taps.get(q);
+                    core.onMonitor(name, l.process().pid(), qmp -> qmp.execute("getfd", Map.of("fdname", fdName),
+                            List.<NativeFd>of(t.fd())));
+                    undo.fds.add(fdName);
+                    fdNames.add(fdName);
+                }
+                Map<String, Object> netdev = new LinkedHashMap<>();
+                netdev.put("type", "tap");
+                netdev.put("id", net);
+                if (fdNames.size() == 1) {
+                    netdev.put("fd", fdNames.get(0));
+                } else {
+                    netdev.put("fds", String.join(":", fdNames));
+                }
+                if (KvmParameters.paravirtual(l.up(), KvmParameters.NIC_TYPE) && KvmParameters.bool(l.up(),
+                        KvmParameters.VHOST_NET)) {
+                    netdev.put("vhost", true);
+                }
+                command(l, "netdev_add", netdev, fail);
+                undo.netdev = net;
+                // QEMU owns its copies now (getfd dup'ed them and netdev_add took them over)
+                undo.fds.clear();
+                Map<String, Object> device = new LinkedHashMap<>();
+                device.put("driver", KvmParameters.paravirtual(l.up(), KvmParameters.NIC_TYPE)
+                        ? l.caps().paravirtualNicModel() : KvmParameters.str(l.up(), KvmParameters.NIC_TYPE));
+                device.put("id", dev);
+                device.put("netdev", net);
+                device.put("mac", nic.mac());
+                device.put("addr", PciSlots.addr(slot));
+                if (queues > 1) {
+                    device.put("mq", true);
+                    device.put("vectors", 2 * queues + 2);
+                }
+                command(l, "device_add", device, fail);
+                undo.device = dev;
+                core.launcher().configureNic(l.instance(), index, nic, tap);
+                // the files: the nic file of the new index, then the runtime (NIC list and slots)
+                List<String> tapNames = tapNames(name, index);
+                tapNames.add(tap);
+                core.store().saveTaps(name, tapNames);
+                undo.nicFile = index;
+                List<Nic> newNics = new ArrayList<>(nics);
+                newNics.add(nic);
+                save(l, newNics, slots.assigned());
+                undo.done();
+                LOG.info("Instance {}: NIC {} hot-added on tap {} at PCI slot {}", name, nic.mac(), tap,
+                        PciSlots.addr(slot));
+            } catch (HypervisorException | RuntimeException e) {
+                undo.run(e);
+                throw e instanceof HypervisorException h && h.getMessage().startsWith(fail) ? h
+                        : new HypervisorException(fail + e.getMessage(), e);
+            } finally {
+                taps.forEach(Tap::close);
+            }
+        }
+    }
+
+    /** MAC unique in the instance, and {@link #checkLink}. */
+    private void checkNewNic(Live l, Nic nic, String fail) throws HypervisorException {
+        for (Nic n : l.runtime().nics()) {
+            if (n.mac().equals(nic.mac())) {
+                throw new HypervisorException(fail + "the instance has a NIC with this MAC already");
+            }
+        }
+        checkLink(nic, fail);
+    }
+
+    /** A bridge that exists for a bridged NIC, an IP for a routed one. */
+    private void checkLink(Nic nic, String fail) throws HypervisorException {
+        if (nic.mode() == NicMode.BRIDGED) {
+            if (nic.link() == null || nic.link().isEmpty()) {
+                throw new HypervisorException(fail + "a bridged NIC needs a link (the bridge)");
+            }
+            try {
+                if (core.netlink().findLink(nic.link()).isEmpty()) {
+                    throw new HypervisorException(fail + "bridge " + nic.link() + " does not exist on node "
+                            + settings.node());
+                }
+            } catch (NativeException e) {
+                throw new HypervisorException(fail + "cannot look up bridge " + nic.link() + ": " + e.getMessage(), e);
+            }
+        } else if (nic.ip() == null || nic.ip().isEmpty()) {
+            throw new HypervisorException(fail + "a routed NIC needs an IP address");
+        }
+    }
+
+    // ------------------------------------------------------------------ modify
+
+    /**
+     * Ganeti's {@code HotModDevice} for a NIC: the NIC with {@code nic}'s MAC keeps its tap and its
+     * place in the guest; its host side moves to {@code nic}'s mode and link (and IP). The old
+     * configuration is taken back first; when the new one fails, the old one is restored.
+     */
+    void modifyNic(String name, Nic nic) throws HypervisorException {
+        try (KvmInstances.Operation op = core.begin(name, "modify a NIC of")) {
+            Live l = live(name, "modify a NIC");
+            String fail = "Cannot modify NIC " + nic.mac() + " of instance " + name + ": ";
+            List<Nic> nics = l.runtime().nics();
+            int index = indexOf(nics, nic.mac(), fail);
+            Nic old = nics.get(index);
+            if (old.equals(nic)) {
+                return;
+            }
+            checkLink(nic, fail);
+            String tap = core.store().tap(name, index);
+            core.launcher().unconfigureNic(l.instance(), index, old, tap);
+            try {
+                core.launcher().configureNic(l.instance(), index, nic, tap);
+            } catch (HypervisorException e) {
+                try {
+                    core.launcher().unconfigureNic(l.instance(), index, nic, tap);
+                } catch (HypervisorException partial) {
+                    e.addSuppressed(partial);
+                }
+                try {
+                    core.launcher().configureNic(l.instance(), index, old, tap);
+                } catch (HypervisorException restore) {
+                    e.addSuppressed(restore);
+                }
+                throw new HypervisorException(fail + e.getMessage() + " (the NIC is back as it was: " + old.mode()
+                        .ganetiName() + (old.link().isEmpty() ? "" : " " + old.link()) + ")", e);
+            }
+            List<Nic> newNics = new ArrayList<>(nics);
+            newNics.set(index, nic);
+            save(l, newNics, l.runtime().layout().pciSlots());
+            LOG.info("Instance {}: NIC {} (tap {}) moved from {} {} to {} {}", name, nic.mac(), tap,
+                    old.mode().ganetiName(), old.link(), nic.mode().ganetiName(), nic.link());
+        }
+    }
+
+    // ------------------------------------------------------------------ remove
+
+    void removeNic(String name, String mac) throws HypervisorException {
+        try (KvmInstances.Operation op = core.begin(name, "hot-remove a NIC")) {
+            Live l = live(name, "hot-remove a NIC");
+            String fail = "Cannot hot-remove NIC " + mac + " from instance " + name + ": ";
+            List<Nic> nics = l.runtime().nics();
+            int index = indexOf(nics, mac, fail);
+            PciSlots slots = restore(l);
+            int slot = slots.slotOf("nic" + index).orElseThrow(() -> new HypervisorException(fail
+                    + "it has no PCI slot of its own (an ISA NIC) and cannot be unplugged"));
+            String dev = deviceAt(l, slot, fail);
+            String net = netdevOf(l, dev, fail);
+            String tap = core.store().tap(name, index);
+            command(l, "device_del", Map.of("id", dev), fail);
+            awaitGone(l, slot, dev, fail);
+            command(l, "netdev_del", Map.of("id", net), fail);
+            // the files: NICs after this one move down one index (their slots go with them)
+            List<Nic> newNics = new ArrayList<>(nics);
+            newNics.remove(index);
+            List<String> tapNames = tapNames(name, nics.size());
+            tapNames.remove(index);
+            core.store().replaceTaps(name, tapNames);
+            Map<String, Integer> assigned = new LinkedHashMap<>();
+            for (Map.Entry<String, Integer> e : slots.assigned().entrySet()) {
+                String key = e.getKey();
+                if (key.startsWith("nic")) {
+                    int i = Integer.parseInt(key.substring(3));
+                    if (i == index) {
+                        continue;
+                    }
+                    key = "nic" + (i > index ? i - 1 : i);
+                }
+                assigned.put(key, e.getValue());
+            }
+            save(l, newNics, assigned);
+            LOG.info("Instance {}: NIC {} (tap {}, PCI slot {}) hot-removed", name, mac, tap, PciSlots.addr(slot));
+        }
+    }
+
+    private static int indexOf(List<Nic> nics, String mac, String fail) throws HypervisorException {
+        for (int i = 0; i < nics.size(); i++) {
+            if (nics.get(i).mac().equals(mac)) {
+                return i;
+            }
+        }
+        List<String> macs = nics.stream().map(Nic::mac).toList();
+        throw new HypervisorException(fail + "the instance has no NIC with this MAC; its NICs: "
+                + (macs.isEmpty() ? "none" : String.join(", ", macs)));
+    }
+
+    /** The id of the device QEMU has at {@code slot} of bus 0 ({@code query-pci}). */
+    private String deviceAt(Live l, int slot, String fail) throws HypervisorException {
+        JsonNode buses = core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute("query-pci", Map.of()));
+        String id = idAt(buses, slot);
+        if (id == null) {
+            throw new HypervisorException(fail + "QEMU has no device at PCI slot " + PciSlots.addr(slot)
+                    + ", where the saved runtime says it is");
+        }
+        return id;
+    }
+
+    /** The qdev id of the device at {@code slot} on bus 0 in a {@code query-pci} answer, null when there is none. */
+    static String idAt(JsonNode buses, int slot) {
+        for (JsonNode bus : buses) {
+            if (bus.path("bus").asInt(-1) != 0) {
+                continue;
+            }
+            for (JsonNode d : bus.path("devices")) {
+                if (d.path("slot").asInt(-1) == slot && d.path("function").asInt(0) == 0) {
+                    String id = d.path("qdev_id").asText("");
+                    return id.isEmpty() ? null : id;
+                }
+            }
+        }
+        return null;
+    }
+
+    private String netdevOf(Live l, String dev, String fail) throws HypervisorException {
+        JsonNode v = core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute("qom-get",
+                Map.of("path", "/machine/peripheral/" + dev, "property", "netdev")));
+        String net = v.asText("");
+        if (!net.matches("[A-Za-z][A-Za-z0-9_.-]{0,63}")) {
+            throw new HypervisorException(fail + "device " + dev + " names no network backend (" + v + ")");
+        }
+        return net;
+    }
+
+    /** Waits until {@code dev} has left slot {@code slot}: the guest acknowledged the ACPI eject. */
+    private void awaitGone(Live l, int slot, String dev, String fail) throws HypervisorException {
+        long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
+        while (true) {
+            JsonNode buses = core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute("query-pci", Map.of()));
+            if (!dev.equals(idAt(buses, slot))) {
+                return;
+            }
+            if (System.nanoTime() > deadline || core.closing()) {
+                throw new HypervisorException(fail + "the guest did not release device " + dev + " within "
+                        + RELEASE_WAIT.toSeconds() + " s (a guest without ACPI PCI hotplug ignores the request); the NIC"
+                        + " stays, and QEMU removes it if the guest lets go later");
+            }
+            try {
+                Thread.sleep(POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HypervisorException(fail + "interrupted while waiting for the guest to release " + dev, e);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private PciSlots restore(Live l) throws HypervisorException {
+        Object reserved = l.up().get(KvmParameters.KVM_PCI_RESERVATIONS);
+        int r = reserved instanceof Number ? (int) ((Number) reserved).longValue() : PciSlots.DEFAULT_RESERVATIONS;
+        return PciSlots.restore(r, l.runtime().layout().pciSlots());
+    }
+
+    private List<String> tapNames(String name, int count) throws HypervisorException {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            out.add(core.store().tap(name, i));
+        }
+        return out;
+    }
+
+    private void save(Live l, List<Nic> nics, Map<String, Integer> slots) throws HypervisorException {
+        KvmRuntime r = l.runtime();
+        KvmRuntime updated = new KvmRuntime(r.argv(), nics, r.hvparams(), new DeviceLayout(r.layout().version(), slots));
+        core.store().save(l.name(), updated, l.instance().toBuilder().nics(nics).build());
+    }
+
+    private void command(Live l, String command, Map<String, ?> args, String fail) throws HypervisorException {
+        try {
+            core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute(command, args));
+        } catch (QmpException e) {
+            throw new HypervisorException(fail + command + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** What an unfinished hot-add has done to QEMU and the files, undone in reverse order. */
+    private final class Undo {
+        final String name;
+        final long pid;
+        final List<String> fds = new ArrayList<>();
+        String netdev;
+        String device;
+        int nicFile = -1;
+        boolean finished;
+
+        Undo(String name, long pid) {
+            this.name = name;
+            this.pid = pid;
+        }
+
+        void done() {
+            finished = true;
+        }
+
+        void run(Exception cause) {
+            if (finished) {
+                return;
+            }
+            if (nicFile >= 0) {
+                try {
+                    java.nio.file.Files.deleteIfExists(core.paths().confined(core.paths().nicDir(name)
+                            .resolve(Integer.toString(nicFile))));
+                } catch (java.io.IOException | HypervisorException e) {
+                    cause.addSuppressed(e);
+                }
+            }
+            if (device != null) {
+                quietly(cause, "device_del", Map.of("id", device));
+            }
+            if (netdev != null) {
+                quietly(cause, "netdev_del", Map.of("id", netdev));
+            }
+            for (String fd : fds) {
+                quietly(cause, "closefd", Map.of("fdname", fd));
+            }
+        }
+
+        private void quietly(Exception cause, String command, Map<String, ?> args) {
+            try {
+                core.onMonitor(name, pid, qmp -> qmp.execute(command, args));
+            } catch (HypervisorException | RuntimeException e) {
+                LOG.warn("Undoing a hot-add on {}: {} failed: {}", name, command, e.getMessage());
+                cause.addSuppressed(e);
+            }
+        }
+    }
+}
