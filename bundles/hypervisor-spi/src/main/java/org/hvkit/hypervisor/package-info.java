@@ -21,7 +21,10 @@
  * {@link org.hvkit.hypervisor.ParameterCheck#isUrl} and {@link org.hvkit.hypervisor.CpuMasks}; the
  * optional {@link org.hvkit.hypervisor.InstanceStatistics} capability and its
  * {@link org.hvkit.hypervisor.InstanceStats} figures.
+ *
+ * <p>1.4 (addition): {@link org.hvkit.hypervisor.InstanceEvents}, the EventAdmin topics and
+ * property keys of instance lifecycle events.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.3.0")
+@org.osgi.annotation.versioning.Version("1.4.0")
 package org.hvkit.hypervisor;
