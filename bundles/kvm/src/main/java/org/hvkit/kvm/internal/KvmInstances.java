@@ -119,7 +119,8 @@ final class KvmInstances implements AutoCloseable {
                 alive(name).ifPresent(p -> events.started(name, p.pid(), staysAfterShutdown(name), null));
             }
             this.watcher = new ConnectionWatcher(settings.node(), monitors, events::watched, paths::qmpSocket,
-                    processes::isZombieOrGone, events::vanished);
+                    processes::isZombieOrGone,
+                    pid -> processes.stat(pid).map(QemuProcesses.Stat::stopped).orElse(false), events::vanished);
         } catch (HypervisorException | RuntimeException e) {
             rootLock.close();
             throw e;

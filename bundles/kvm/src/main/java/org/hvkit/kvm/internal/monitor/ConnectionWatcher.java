@@ -25,10 +25,11 @@ import org.slf4j.LoggerFactory;
  * tells its listener. Nothing here looks at processes on a timer.
  *
  * <p>A connection that another user holds is not waited on (that user reads it, and sees the
- * end too); a watched instance without a connection gets one opened, at most once a second
- * while that fails, and only a failed open asks whether the process still exists (a connection
- * dropped for a timeout must not hide a crash). Every wait is bounded: the poll by
- * {@link #IDLE_WAIT}, openings by {@link #OPEN_WAIT}. The thread wakes at once when a
+ * end too); a watched instance without a connection gets one opened — not while its process is
+ * stopped (SIGSTOP: it could not greet), and after failures only every 1, 2, 4 … 30 s, so one
+ * hung QEMU costs the others little — and only then is {@code /proc} asked whether the process
+ * still exists (a connection dropped for a timeout must not hide a crash). Every wait is
+ * bounded: the poll by {@link #IDLE_WAIT}, openings by {@link #OPEN_WAIT}. The thread wakes at once when a
  * connection is dropped or a watch added, so no socket stays held by a poll after its close.
  */
 public final class ConnectionWatcher implements AutoCloseable {
@@ -40,33 +41,39 @@ public final class ConnectionWatcher implements AutoCloseable {
     static final Duration RETRY_WAIT = Duration.ofMillis(100);
     /** How long opening a connection may take. */
     static final Duration OPEN_WAIT = Duration.ofSeconds(2);
-    /** How often a failing opening is retried. */
+    /** The first pause after a failed opening; it doubles up to {@link #REOPEN_AT_MOST}. */
     static final Duration REOPEN_EVERY = Duration.ofSeconds(1);
+    static final Duration REOPEN_AT_MOST = Duration.ofSeconds(30);
 
     private final Monitors monitors;
     private final Supplier<Map<String, Long>> watched;
     private final Function<String, Path> socketOf;
     private final LongPredicate gone;
+    private final LongPredicate stopped;
     private final BiConsumer<String, Long> vanished;
     private final UnixSocket wakeIn;
     private final UnixSocket wakeOut;
     private final Thread thread;
-    private final Map<String, Long> nextOpen = new HashMap<>();
+    /** Per instance without a connection: when to try again and the pause after the next failure. */
+    private final Map<String, long[]> nextOpen = new HashMap<>();
+    private final java.util.concurrent.atomic.AtomicBoolean wakePending = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean closed;
 
     /**
      * @param watched  the instances to watch and the pid of each
      * @param socketOf the QMP socket path of an instance
      * @param gone     whether a pid's process has ended (its leader is a zombie or gone)
+     * @param stopped  whether a pid's process is stopped (SIGSTOP or a tracer)
      * @param vanished told when a watched process ended and its connection could not show it
      */
     public ConnectionWatcher(String node, Monitors monitors, Supplier<Map<String, Long>> watched,
-                             Function<String, Path> socketOf, LongPredicate gone, BiConsumer<String, Long> vanished)
-            throws NativeException {
+                             Function<String, Path> socketOf, LongPredicate gone, LongPredicate stopped,
+                             BiConsumer<String, Long> vanished) throws NativeException {
         this.monitors = monitors;
         this.watched = watched;
         this.socketOf = socketOf;
         this.gone = gone;
+        this.stopped = stopped;
         this.vanished = vanished;
         UnixSocket[] pair = UnixSocket.pair();
         this.wakeIn = pair[0];
@@ -82,8 +89,8 @@ public final class ConnectionWatcher implements AutoCloseable {
 
     /** Makes the thread look again now (a watch was added, a connection dropped). */
     public void wake() {
-        if (closed) {
-            return;
+        if (closed || !wakePending.compareAndSet(false, true)) {
+            return; // one byte in flight wakes it; more would only fill the pair's buffer
         }
         try {
             wakeOut.write(new byte[] {1});
@@ -102,12 +109,13 @@ public final class ConnectionWatcher implements AutoCloseable {
                 nextOpen.keySet().retainAll(now.keySet());
                 for (Map.Entry<String, Long> w : now.entrySet()) {
                     Object state = monitors.watchable(w.getKey(), w.getValue());
+                    if (state == null && open(w.getKey(), w.getValue())) {
+                        state = monitors.watchable(w.getKey(), w.getValue()); // opened: wait on it in this round
+                    }
                     if (state instanceof Monitors.Idle i) {
                         idle.add(i);
-                    } else if (state == null) {
-                        retrySoon |= !open(w.getKey(), w.getValue());
                     } else {
-                        retrySoon = true; // busy: its user reads it; look again soon
+                        retrySoon = true; // busy (its user reads it), or not open yet: look again soon
                     }
                 }
                 List<UnixSocket> sockets = new ArrayList<>(idle.size() + 1);
@@ -115,6 +123,7 @@ public final class ConnectionWatcher implements AutoCloseable {
                 idle.forEach(i -> sockets.add(i.socket()));
                 BitSet ready = UnixSocket.awaitAnyReadable(sockets, retrySoon ? RETRY_WAIT : IDLE_WAIT);
                 if (ready.get(0)) {
+                    wakePending.set(false);
                     while (wakeIn.awaitReadable(Duration.ZERO) && wakeIn.read(sink, Duration.ZERO) > 0) {
                         // drained
                     }
@@ -137,12 +146,12 @@ public final class ConnectionWatcher implements AutoCloseable {
      */
     private boolean open(String name, long pid) {
         long now = System.nanoTime();
-        Long next = nextOpen.get(name);
-        if (next != null && now - next < 0) {
+        long[] next = nextOpen.get(name);
+        if (next != null && now - next[0] < 0) {
             return false;
         }
-        nextOpen.put(name, now + REOPEN_EVERY.toNanos());
-        if (!gone.test(pid) && monitors.status(name, socketOf.apply(name), pid, OPEN_WAIT) != null) {
+        if (!gone.test(pid) && !stopped.test(pid)
+                && monitors.status(name, socketOf.apply(name), pid, OPEN_WAIT) != null) {
             nextOpen.remove(name);
             return true;
         }
@@ -151,6 +160,8 @@ public final class ConnectionWatcher implements AutoCloseable {
             vanished.accept(name, pid);
             return true;
         }
+        long pause = next == null ? REOPEN_EVERY.toNanos() : Math.min(next[1] * 2, REOPEN_AT_MOST.toNanos());
+        nextOpen.put(name, new long[] {System.nanoTime() + pause, pause});
         return false;
     }
 

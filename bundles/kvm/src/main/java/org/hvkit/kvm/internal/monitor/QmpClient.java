@@ -186,6 +186,7 @@ public final class QmpClient implements AutoCloseable {
                 int n = socket.read(buf, Duration.ZERO);
                 if (n < 0) {
                     peerClosed = true;
+                    queuePendingEvents(); // what QEMU said before it went (its SHUTDOWN) still counts
                     throw new QmpException("QEMU closed the QMP connection " + path, (String) null);
                 }
                 received(n);
@@ -194,6 +195,10 @@ public final class QmpClient implements AutoCloseable {
             peerClosed |= e.errno() == ECONNRESET;
             throw new QmpException("Reading QMP from " + path + ": " + e.getMessage(), e);
         }
+        queuePendingEvents();
+    }
+
+    private void queuePendingEvents() throws QmpException {
         for (JsonNode msg = nextPending(); msg != null; msg = nextPending()) {
             if (msg.has("event")) {
                 events.add(msg);
