@@ -229,12 +229,12 @@ public final class LifecycleEvents implements Monitors.Listener {
                 reason = w.hostShutdown ? "qemu-shutdown:" + w.shutdownReason : InstanceEvents.REASON_PROCESS_GONE;
             }
         }
+        publish(topic, name, pid, reason, Map.of()); // first: the log line may wait for its output
         if (topic.equals(InstanceEvents.CRASHED)) {
             LOG.warn("Instance {} crashed: its QEMU (pid {}) ended without being asked to ({})", name, pid, reason);
         } else {
             LOG.info("Instance {} is down: its QEMU (pid {}) ended ({})", name, pid, reason);
         }
-        publish(topic, name, pid, reason, Map.of());
     }
 
     @Override
