@@ -194,6 +194,19 @@ public final class EndToEnd {
         return Long.parseLong(Files.readString(root(hv).resolve("pid").resolve(name)).trim());
     }
 
+    /** A spinning thread that looks at /proc every 20 µs and puts the time {@code pid} exited into {@code at[0]}. */
+    static Thread watchExit(long pid, long[] at) {
+        Thread watcher = new Thread(() -> {
+            while (!exited(pid)) {
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+            }
+            at[0] = System.nanoTime();
+        });
+        watcher.setDaemon(true);
+        watcher.start();
+        return watcher;
+    }
+
     /** Exited: no /proc entry, or a zombie waiting for its reaper. */
     static boolean exited(long pid) {
         try {
@@ -606,14 +619,7 @@ public final class EndToEnd {
             a.startInstance(inst, true);
             long pid = pid(a, "sp");
             long[] exitedAt = {0};
-            Thread watcher = new Thread(() -> {
-                while (!exited(pid)) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(20_000);
-                }
-                exitedAt[0] = System.nanoTime();
-            });
-            watcher.setDaemon(true);
-            watcher.start();
+            Thread watcher = watchExit(pid, exitedAt);
             long t0 = System.nanoTime();
             a.stopInstance(a.runningInstance("sp").orElseThrow(), true, Duration.ofSeconds(10));
             boolean gone = !a.listInstances().contains("sp");
@@ -652,14 +658,7 @@ public final class EndToEnd {
             long pid = pid(a, "cr");
             Thread.sleep(300); // the node's watcher holds the monitor connection by now
             long[] exitedAt = {0};
-            Thread watcher = new Thread(() -> {
-                while (!exited(pid)) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(20_000);
-                }
-                exitedAt[0] = System.nanoTime();
-            });
-            watcher.setDaemon(true);
-            watcher.start();
+            Thread watcher = watchExit(pid, exitedAt);
             long t0 = System.nanoTime();
             ProcessHandle.of(pid).orElseThrow().destroyForcibly();
             Long at = crashes.poll(10, java.util.concurrent.TimeUnit.SECONDS);
