@@ -100,6 +100,7 @@ public final class ConnectionWatcher implements AutoCloseable {
     }
 
     private void loop() {
+        monitors.watcherThread(Thread.currentThread());
         byte[] sink = new byte[256];
         while (!closed) {
             try {

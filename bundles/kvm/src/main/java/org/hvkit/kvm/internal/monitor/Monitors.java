@@ -42,6 +42,8 @@ public final class Monitors implements AutoCloseable {
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     private final Duration timeout;
     private volatile boolean closed;
+    /** The {@link ConnectionWatcher}'s thread: a reader waits for it (briefly) instead of calling the monitor busy. */
+    private volatile Thread watcherThread;
 
     /** A command (or several) on an instance's connection. */
     @FunctionalInterface
@@ -87,6 +89,8 @@ public final class Monitors implements AutoCloseable {
         String status;
         /** Set by {@link #forget} when another user held the connection: that user drops it. */
         volatile boolean forgotten;
+        /** The connection watcher holds the lock (reading an event, opening the connection). */
+        volatile boolean heldByWatcher;
 
         Entry(String name) {
             this.name = name;
@@ -196,9 +200,13 @@ public final class Monitors implements AutoCloseable {
      */
     public String status(String name, Path socket, long pid, Duration wait) {
         Entry e = entry(name);
-        if (!e.lock.tryLock()) {
-            return BUSY;
+        if (!e.lock.tryLock() && !(e.heldByWatcher && lockWithin(e, wait))) {
+            // an operation works on it; the watcher holds it only to read an event or to connect,
+            // which is waited for within the caller's bound (a QEMU it cannot connect to stays
+            // unanswered: null, unresponsive)
+            return e.heldByWatcher ? null : BUSY;
         }
+        e.heldByWatcher = Thread.currentThread() == watcherThread;
         try {
             QmpClient q = open(e, socket, pid, wait);
             e.attached = true;
@@ -219,6 +227,7 @@ public final class Monitors implements AutoCloseable {
             if (e.forgotten || closed) {
                 drop(e);
             }
+            e.heldByWatcher = false;
             e.lock.unlock();
         }
     }
@@ -421,6 +430,7 @@ public final class Monitors implements AutoCloseable {
         if (e == null || !e.lock.tryLock()) {
             return;
         }
+        e.heldByWatcher = true;
         try {
             if (e.qmp != null) {
                 absorbEvents(e);
@@ -432,7 +442,22 @@ public final class Monitors implements AutoCloseable {
             if (e.forgotten || closed) {
                 drop(e);
             }
+            e.heldByWatcher = false;
             e.lock.unlock();
+        }
+    }
+
+    /** The watcher's thread (set by itself when it starts). */
+    void watcherThread(Thread t) {
+        this.watcherThread = t;
+    }
+
+    private static boolean lockWithin(Entry e, Duration wait) {
+        try {
+            return e.lock.tryLock(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException x) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
