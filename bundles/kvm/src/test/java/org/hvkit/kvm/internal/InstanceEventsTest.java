@@ -96,8 +96,11 @@ class InstanceEventsTest {
     }
 
     private KvmHypervisor node() throws Exception {
-        KvmHypervisor kvm = KvmTestNode.open(KvmTestNode.settings("node-a", root, KvmTestNode.QEMU, false, null), null,
-                KvmTestNode.natives(), events);
+        return node(KvmTestNode.settings("node-a", root, KvmTestNode.QEMU, false, null));
+    }
+
+    private KvmHypervisor node(KvmSettings settings) throws Exception {
+        KvmHypervisor kvm = KvmTestNode.open(settings, null, KvmTestNode.natives(), events);
         opened.add(0, kvm);
         return kvm;
     }
@@ -166,6 +169,50 @@ class InstanceEventsTest {
         Thread.sleep(300);
         assertEquals(List.of("STARTED ev3 start", "SHUTDOWN_BY_GUEST ev3 guest-shutdown"), events.lines("ev3"));
         assertEquals(List.of("STARTED ev4 start", "STOPPED ev4 guest-poweroff"), events.lines("ev4"));
+    }
+
+    @Test
+    void aMigrationTellsFailedAndCompletedOnTheSourceAndStartedOnTheTarget() throws Exception {
+        // unthrottled, as KvmMigrationTest (TCG pre-copy at Ganeti's 32 MiB/s is unreliable here)
+        Map<String, Object> fast = KvmSettings.hvparamDefaults(Map.of("hvparam.migration_bandwidth", "1000"));
+        KvmSettings sa = KvmTestNode.settings("node-a", tmp.resolve("a"), KvmTestNode.QEMU, false, null);
+        KvmSettings sb = KvmTestNode.settings("node-b", tmp.resolve("b"), KvmTestNode.QEMU, false, null);
+        KvmHypervisor a = node(new KvmSettings(sa.node(), sa.rootDir(), sa.kvmPath(), false, null, sa.ifupTimeout(),
+                sa.socatPath(), sa.stopTimeout(), sa.migrationTimeout(), fast));
+        KvmHypervisor b = node(new KvmSettings(sb.node(), sb.rootDir(), sb.kvmPath(), false, null, sb.ifupTimeout(),
+                sb.socatPath(), sb.stopTimeout(), sb.migrationTimeout(), fast));
+        Instance guest = KvmTestNode.guest("ev6", null, null).build();
+        a.startInstance(guest, false);
+        long pid = a.instanceInfo("ev6").orElseThrow().pid();
+        awaitLog(tmp.resolve("a"), "ev6", "HEARTBEAT 1", Duration.ofSeconds(60));
+        // nothing listens there: the migration fails and the instance stays
+        org.junit.jupiter.api.Assertions.assertThrows(org.hvkit.hypervisor.HypervisorException.class,
+                () -> a.migrateInstance(guest, "127.0.0.2", false));
+        var info = a.migrationInfo(guest);
+        b.acceptInstance(guest, info, "127.0.0.1");
+        a.migrateInstance(guest, "127.0.0.1", true);
+        b.finalizeMigration(guest, info, true);
+        long target = b.instanceInfo("ev6").orElseThrow().pid();
+        Thread.sleep(500);
+        List<String> onA = onNode("node-a");
+        List<String> onB = onNode("node-b");
+        assertEquals("STARTED ev6 start", onA.get(0), onA.toString());
+        assertTrue(onA.get(1).startsWith("migration/FAILED ev6 "), onA.toString());
+        assertEquals("migration/COMPLETED ev6 completed", onA.get(onA.size() - 1), onA.toString());
+        assertTrue(onA.subList(2, onA.size() - 1).stream().allMatch(l -> l.startsWith("migration/PROGRESS ev6 ")),
+                "between them only progress (no STOPPED, CRASHED or PAUSED for the source): " + onA);
+        assertEquals(List.of("STARTED ev6 migration"), onB);
+        synchronized (events) {
+            assertEquals(pid, events.got.get(0).properties().get(InstanceEvents.PID));
+            assertEquals(target, events.got.get(events.got.size() - 1).properties().get(InstanceEvents.PID));
+        }
+    }
+
+    private List<String> onNode(String node) {
+        synchronized (events) {
+            return events.got.stream().filter(g -> node.equals(g.properties().get(InstanceEvents.NODE)))
+                    .map(Recorder.Got::line).toList();
+        }
     }
 
     @Test

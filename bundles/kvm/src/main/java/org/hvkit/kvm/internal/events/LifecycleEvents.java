@@ -260,8 +260,14 @@ public final class LifecycleEvents implements Monitors.Listener {
         }
     }
 
-    /** Progress of a migration away; published at most once a second per instance. */
+    /**
+     * Progress of a migration away; published at most once a second per instance, and never for
+     * a final state (its COMPLETED or FAILED is the fact).
+     */
     public void migrationProgress(String name, long pid, String target, MigrationStatus st) {
+        if (st.status().isFinal()) {
+            return;
+        }
         long now = System.nanoTime();
         Long last = lastProgress.get(name);
         if (last != null && now - last < PROGRESS_EVERY_NANOS) {
