@@ -222,8 +222,10 @@ public final class LifecycleEvents implements Monitors.Listener {
                 topic = InstanceEvents.STOPPED;
                 reason = w.intent;
             } else if (w.guestShutdown && !w.keepsAfterShutdown) {
+                // QEMU's own reason when it is not a plain poweroff: guest-reset (reboot_behavior=exit), guest-panic
                 topic = InstanceEvents.STOPPED;
-                reason = InstanceEvents.REASON_GUEST_POWEROFF;
+                reason = "guest-shutdown".equals(w.shutdownReason) ? InstanceEvents.REASON_GUEST_POWEROFF
+                        : w.shutdownReason;
             } else {
                 topic = InstanceEvents.CRASHED;
                 reason = w.hostShutdown ? "qemu-shutdown:" + w.shutdownReason : InstanceEvents.REASON_PROCESS_GONE;

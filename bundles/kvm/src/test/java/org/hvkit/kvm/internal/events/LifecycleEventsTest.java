@@ -105,7 +105,11 @@ class LifecycleEventsTest {
         events.started("a", 10, false, InstanceEvents.REASON_START);
         events.event("a", 10, shutdown(true, "guest-shutdown"));
         events.closedByQemu("a", 10);
-        assertEquals(List.of("STARTED start", "STOPPED guest-poweroff"), seen);
+        // reboot_behavior=exit: a guest's reboot ends QEMU (-no-reboot), told with QEMU's reason
+        events.started("b", 11, false, InstanceEvents.REASON_START);
+        events.event("b", 11, shutdown(true, "guest-reset"));
+        events.closedByQemu("b", 11);
+        assertEquals(List.of("STARTED start", "STOPPED guest-poweroff", "STARTED start", "STOPPED guest-reset"), seen);
     }
 
     @Test
