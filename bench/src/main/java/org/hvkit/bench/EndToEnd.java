@@ -60,6 +60,8 @@ public final class EndToEnd {
     private final Path work;
     private final String poolRange;
     private final List<Row> rows = new ArrayList<>();
+    /** The steps to run ({@code --only start,crash,...}); null: all of them. */
+    private java.util.Set<String> only;
     private final List<String> notes = new ArrayList<>();
     /** Every node created, so that the finally block can stop whatever is still running. */
     private final List<Hypervisor> nodes = new ArrayList<>();
@@ -101,6 +103,9 @@ public final class EndToEnd {
                 Integer.parseInt(a.getOrDefault("--reps", "10")), Integer.parseInt(a.getOrDefault("--scale", "200")),
                 a.getOrDefault("--pool", "2100000-2100039"), a.containsKey("--ganeti") ? Path.of(a.get("--ganeti")) : null,
                 a.containsKey("--libvirt") ? Path.of(a.get("--libvirt")) : null);
+        if (a.containsKey("--only")) {
+            e.only = java.util.Set.of(a.get("--only").split(","));
+        }
         String table = e.run();
         Path out = Path.of(req(a, "--table-out"));
         Files.writeString(out, table, StandardCharsets.UTF_8);
@@ -112,22 +117,23 @@ public final class EndToEnd {
         String v = a.get(key);
         if (v == null) {
             throw new IllegalArgumentException("missing " + key + " (usage: --guest DIR --karaf DIR --table-out FILE"
-                    + " [--qemu PATH] [--reps N] [--scale N] [--pool RANGE])");
+                    + " [--qemu PATH] [--reps N] [--scale N] [--pool RANGE] [--only STEP,...])");
         }
         return v;
     }
 
     private String run() throws Exception {
         try {
-            startOverhead();
-            capabilityProbe();
-            monitorRoundTrip();
-            migrationNoticed();
-            convergingMigrations();
-            concurrentStarts();
-            stopNoticed();
-            listAtScaleAndFootprint();
-            alternatives();
+            step("start", this::startOverhead);
+            step("caps", this::capabilityProbe);
+            step("monitor", this::monitorRoundTrip);
+            step("migration", this::migrationNoticed);
+            step("converging", this::convergingMigrations);
+            step("concurrent", this::concurrentStarts);
+            step("stop", this::stopNoticed);
+            step("crash", this::crashNoticed);
+            step("scale", this::listAtScaleAndFootprint);
+            step("alternatives", this::alternatives);
         } finally {
             cleanUp();
         }
@@ -146,6 +152,19 @@ public final class EndToEnd {
             }
         }
         return t.toString();
+    }
+
+    /** One step of the run. */
+    @FunctionalInterface
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code step} unless {@code --only} leaves it out (to measure one row while working on it). */
+    private void step(String name, Step step) throws Exception {
+        if (only == null || only.contains(name)) {
+            step.run();
+        }
     }
 
     static void progress(String what) {
@@ -175,6 +194,19 @@ public final class EndToEnd {
 
     private long pid(Hypervisor hv, String name) throws IOException {
         return Long.parseLong(Files.readString(root(hv).resolve("pid").resolve(name)).trim());
+    }
+
+    /** A spinning thread that looks at /proc every 20 µs and puts the time {@code pid} exited into {@code at[0]}. */
+    static Thread watchExit(long pid, long[] at) {
+        Thread watcher = new Thread(() -> {
+            while (!exited(pid)) {
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+            }
+            at[0] = System.nanoTime();
+        });
+        watcher.setDaemon(true);
+        watcher.start();
+        return watcher;
     }
 
     /** Exited: no /proc entry, or a zombie waiting for its reaper. */
@@ -601,14 +633,7 @@ public final class EndToEnd {
             a.startInstance(inst, true);
             long pid = pid(a, "sp");
             long[] exitedAt = {0};
-            Thread watcher = new Thread(() -> {
-                while (!exited(pid)) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(20_000);
-                }
-                exitedAt[0] = System.nanoTime();
-            });
-            watcher.setDaemon(true);
-            watcher.start();
+            Thread watcher = watchExit(pid, exitedAt);
             long t0 = System.nanoTime();
             a.stopInstance(Objects.requireNonNull(a.runningInstance("sp"), "sp"), true, Duration.ofSeconds(10));
             boolean gone = !a.listInstances().contains("sp");
@@ -625,6 +650,47 @@ public final class EndToEnd {
                 + " `listInstances` no longer shows it", msSummary(afterExit) + " after the exit",
                 "whole force stop: " + msSummary(whole), "—", "≤ 100 ms after exit",
                 median(afterExit) <= 100 ? "yes" : "no"));
+    }
+
+    // ------------------------------------------------------------------ crash noticed
+
+    private void crashNoticed() throws Exception {
+        progress("crash noticed: kill -9 of QEMU until the node publishes CRASHED (its kept QMP connection closes)");
+        java.util.concurrent.BlockingQueue<Long> crashes = new java.util.concurrent.LinkedBlockingQueue<>();
+        Path root = work.resolve("crash");
+        Files.createDirectories(root);
+        Hypervisor a = org.hvkit.kvm.internal.KvmNodeFixture.node("crash", root, qemu, null, Map.of(), (topic, p) -> {
+            if (topic.equals(org.hvkit.hypervisor.InstanceEvents.CRASHED)) {
+                crashes.add(System.nanoTime());
+            }
+        });
+        nodes.add(a);
+        List<Double> toEvent = new ArrayList<>();
+        List<Double> toExit = new ArrayList<>();
+        for (int i = 0; i < reps; i++) {
+            a.startInstance(BenchGuests.guest("cr", guest, 64, true).build(), true);
+            long pid = pid(a, "cr");
+            Thread.sleep(300); // the node's watcher holds the monitor connection by now
+            long[] exitedAt = {0};
+            Thread watcher = watchExit(pid, exitedAt);
+            long t0 = System.nanoTime();
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            Long at = crashes.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+            watcher.join(10_000);
+            if (at == null || exitedAt[0] == 0) {
+                throw new IllegalStateException("no CRASHED event within 10 s of kill -9, or QEMU did not exit");
+            }
+            toEvent.add(ms(at - t0));
+            toExit.add(ms(exitedAt[0] - t0));
+            a.cleanupInstance("cr");
+            if (!crashes.isEmpty()) {
+                throw new IllegalStateException("more than one CRASHED event for one kill");
+            }
+        }
+        rows.add(new Row("crash noticed: `kill -9` of QEMU (64 MiB guest, paused) → the node's `CRASHED` event"
+                + " (its kept QMP connection closes; nothing polls)", msSummary(toEvent),
+                "the process is gone (zombie or no /proc entry, watched every 20 µs): " + msSummary(toExit), "—",
+                "< 20 ms", median(toEvent) < 20 ? "yes" : "no"));
     }
 
     // ------------------------------------------------------------------ 2. list at scale, 7. footprint

@@ -33,7 +33,9 @@
  * {@code BalloonInstanceMemory}, and NIC hotplug ({@link org.hvkit.hypervisor.Hypervisor#checkHotplugSupport},
  * {@link org.hvkit.hypervisor.Hypervisor#hotAddNic}, {@link org.hvkit.hypervisor.Hypervisor#hotModifyNic},
  * {@link org.hvkit.hypervisor.Hypervisor#hotRemoveNic}, Ganeti's {@code HotplugSupported}/{@code HotAddDevice}/
- * {@code HotModDevice}/{@code HotDelDevice}): default methods that refuse.
+ * {@code HotModDevice}/{@code HotDelDevice}): default methods that refuse; and
+ * {@link org.hvkit.hypervisor.InstanceEvents}, the EventAdmin topics and property keys of
+ * instance lifecycle events.
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("2.0.0")

@@ -319,6 +319,44 @@ public final class UnixSocket implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits at most {@code timeout} until one of {@code sockets} can be read (data, the end of
+     * the stream, or a descriptor that is no longer open) and says which: one {@code poll(2)}
+     * over all of them, so one thread can watch many connections and learn at once when a
+     * peer closes one. An empty result means the time ran out.
+     *
+     * @since 1.4
+     */
+    public static java.util.BitSet awaitAnyReadable(List<UnixSocket> sockets, Duration timeout)
+            throws NativeException {
+        java.util.BitSet ready = new java.util.BitSet(sockets.size());
+        if (sockets.isEmpty()) {
+            return ready;
+        }
+        Memory pollfds = new Memory(8L * sockets.size());
+        for (int i = 0; i < sockets.size(); i++) {
+            pollfds.setInt(8L * i, sockets.get(i).fd.fd());
+            pollfds.setShort(8L * i + 4, (short) LibC.POLLIN);
+            pollfds.setShort(8L * i + 6, (short) 0);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            int wait = (int) Math.max(0, Math.min(Integer.MAX_VALUE, (deadline - System.nanoTime()) / 1_000_000));
+            int r = LibC.INSTANCE.poll(pollfds, new NativeLong(sockets.size()), wait);
+            if (r >= 0) {
+                for (int i = 0; i < sockets.size() && r > 0; i++) {
+                    if (pollfds.getShort(8L * i + 6) != 0) {
+                        ready.set(i);
+                    }
+                }
+                return ready;
+            }
+            if (Native.getLastError() != LibC.EINTR) {
+                throw LibC.error("poll", Native.getLastError());
+            }
+        }
+    }
+
     @Override
     public void close() {
         fd.close();

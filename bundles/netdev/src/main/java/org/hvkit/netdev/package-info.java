@@ -9,7 +9,10 @@
  *
  * <p>1.3 (additions): {@link org.hvkit.netdev.Netlink#linkStatistics},
  * {@link org.hvkit.netdev.Netlink#allLinkStatistics} and {@link org.hvkit.netdev.LinkStatistics}.
+ *
+ * <p>1.4 (addition): {@link org.hvkit.netdev.UnixSocket#awaitAnyReadable}, one {@code poll(2)} over
+ * several sockets (the KVM driver's instance watcher).
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.3.0")
+@org.osgi.annotation.versioning.Version("1.4.0")
 package org.hvkit.netdev;

@@ -79,6 +79,37 @@ class UnixSocketTest {
     }
 
     @Test
+    void awaitAnyReadableSaysWhichOfSeveralSockets() throws Exception {
+        UnixSocket[] one = UnixSocket.pair();
+        UnixSocket[] two = UnixSocket.pair();
+        try (UnixSocket a = one[0]; UnixSocket b = one[1]; UnixSocket c = two[0]; UnixSocket d = two[1]) {
+            assertTrue(UnixSocket.awaitAnyReadable(List.of(b, d), Duration.ofMillis(20)).isEmpty(), "nothing yet");
+            assertTrue(UnixSocket.awaitAnyReadable(List.of(), Duration.ZERO).isEmpty());
+            a.write(new byte[] {1});
+            assertEquals(java.util.BitSet.valueOf(new long[] {0b01}),
+                    UnixSocket.awaitAnyReadable(List.of(b, d), Duration.ofSeconds(1)));
+            c.close(); // a peer that closes is readable (the end of the stream)
+            assertEquals(java.util.BitSet.valueOf(new long[] {0b11}),
+                    UnixSocket.awaitAnyReadable(List.of(b, d), Duration.ZERO));
+            long t0 = System.nanoTime();
+            Thread closer = new Thread(() -> {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                a.close();
+            });
+            assertEquals(1, b.read(new byte[4], Duration.ZERO));
+            closer.start();
+            assertEquals(java.util.BitSet.valueOf(new long[] {0b1}),
+                    UnixSocket.awaitAnyReadable(List.of(b), Duration.ofSeconds(10)), "woken by the close");
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(5).toNanos(), "not by the timeout");
+            closer.join();
+        }
+    }
+
+    @Test
     void connectsToAPathAndRefusesLongFileNames(@TempDir Path dir) throws Exception {
         Path missing = dir.resolve("nobody.sock");
         NativeException e = assertThrows(NativeException.class, () -> UnixSocket.connect(missing));

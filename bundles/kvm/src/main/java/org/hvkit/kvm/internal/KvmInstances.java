@@ -18,7 +18,11 @@ import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.InstanceInfo;
 import org.hvkit.hypervisor.ParameterChecks;
 import org.hvkit.hypervisor.ParameterException;
+import org.hvkit.hypervisor.InstanceEvents;
 import org.hvkit.kvm.internal.caps.CapabilityCache;
+import org.hvkit.kvm.internal.events.InstanceEventSink;
+import org.hvkit.kvm.internal.events.LifecycleEvents;
+import org.hvkit.kvm.internal.monitor.ConnectionWatcher;
 import org.hvkit.kvm.internal.monitor.Monitors;
 import org.hvkit.kvm.internal.monitor.QmpException;
 import org.hvkit.kvm.internal.network.NativeNicConfigurator;
@@ -72,10 +76,23 @@ final class KvmInstances implements AutoCloseable {
     private final Netlink netlink;
     private final InstanceLocks.Held rootLock;
     private final InstanceStates states;
+    private final LifecycleEvents events;
+    private final ConnectionWatcher watcher;
     private final Set<Operation> inFlight = ConcurrentHashMap.newKeySet();
     private volatile boolean closing;
 
     KvmInstances(KvmSettings settings, NativeServices natives, Supplier<UidPool> uidPool) throws HypervisorException {
+        this(settings, natives, uidPool, () -> null);
+    }
+
+    /**
+     * Opens the node: its runtime directory, and a watch on every instance an earlier owner
+     * started that still runs (adopted without an event: nothing started).
+     *
+     * @param eventSink where instance events go; null while there is none (no EventAdmin)
+     */
+    KvmInstances(KvmSettings settings, NativeServices natives, Supplier<UidPool> uidPool,
+                 Supplier<InstanceEventSink> eventSink) throws HypervisorException {
         this.settings = settings;
         this.uidPool = uidPool;
         this.netlink = natives.netlink();
@@ -96,10 +113,24 @@ final class KvmInstances implements AutoCloseable {
             this.launcher = new KvmLauncher(settings.kvmPath(), store, natives.spawner(), natives.taps(), nics,
                     processes, accounts, monitors, cleaner, new CpuPinning(natives.affinity()), Duration.ofSeconds(60));
             this.states = new InstanceStates(paths, store, processes, monitors);
+            this.events = new LifecycleEvents(settings.node(), eventSink);
+            monitors.listener(events);
+            for (String name : store.knownNames()) {
+                alive(name).ifPresent(p -> events.started(name, p.pid(), staysAfterShutdown(name), null));
+            }
+            this.watcher = new ConnectionWatcher(settings.node(), monitors, events::watched, paths::qmpSocket,
+                    processes::isZombieOrGone,
+                    pid -> processes.stat(pid).map(QemuProcesses.Stat::stopped).orElse(false), events::vanished);
         } catch (HypervisorException | RuntimeException e) {
             rootLock.close();
             throw e;
+        } catch (org.hvkit.netdev.NativeException e) {
+            rootLock.close();
+            throw new HypervisorException("Cannot watch the instances of node " + settings.node() + ": "
+                    + e.getMessage(), e);
         }
+        events.onWatch(watcher::wake);
+        watcher.start();
     }
 
     RuntimePaths paths() { return paths; }
@@ -117,6 +148,7 @@ final class KvmInstances implements AutoCloseable {
     Accounts accounts() { return accounts; }
     UidPool uidPool() { return uidPool.get(); }
     InstanceStates states() { return states; }
+    LifecycleEvents events() { return events; }
 
     /** The instance's parameters over this node's defaults (Ganeti's cluster-level hvparams). */
     Map<String, Object> filled(Instance instance) throws ParameterException {
@@ -235,7 +267,7 @@ final class KvmInstances implements AutoCloseable {
                 }
                 // user_shutdown: the guest powered off and QEMU waited; a start replaces that QEMU
                 LOG.info("Instance {} was shut down by its guest; its QEMU goes before the new start", name);
-                kill(name);
+                kill(name, LifecycleEvents.SILENT);
             }
             reclaim(name);
             StartChecks.macsUnused(started, name, states.runningDefinitions(name));
@@ -245,7 +277,9 @@ final class KvmInstances implements AutoCloseable {
             generated.warnings().forEach(w -> LOG.warn("{}: {}", name, w));
             store.save(name, generated.runtime(), started);
             try {
-                launcher.execute(started, generated.runtime(), hv, caps, uidPool.get(), null, paused);
+                long pid = launcher.execute(started, generated.runtime(), hv, caps, uidPool.get(), null, paused);
+                events.started(name, pid, generated.runtime().argv().contains("-no-shutdown"),
+                        paused ? InstanceEvents.REASON_START_PAUSED : InstanceEvents.REASON_START);
             } catch (HypervisorException | RuntimeException e) {
                 if (removeQuietly(name)) {
                     op.removeLockFile();
@@ -277,10 +311,11 @@ final class KvmInstances implements AutoCloseable {
                     "Failed to reboot instance " + name + ": no saved runtime (" + paths.runtimeFile(name) + ")"));
             Instance def = saved.instance().orElse(Instance.builder(name).primaryNode(settings.node()).build());
             stopLocked(name, KvmParameters.bool(saved.runtime().hvparams(), KvmParameters.ACPI),
-                    settings.stopTimeout());
+                    settings.stopTimeout(), InstanceEvents.REASON_REBOOT);
             cleaner.releaseResources(name, uidPool.get());
-            launcher.execute(def, saved.runtime(), confHv, capabilities.of(settings.kvmPath()), uidPool.get(), null,
-                    false);
+            long pid = launcher.execute(def, saved.runtime(), confHv, capabilities.of(settings.kvmPath()),
+                    uidPool.get(), null, false);
+            events.started(name, pid, saved.runtime().argv().contains("-no-shutdown"), InstanceEvents.REASON_REBOOT);
             store.saveText(name, saved.text());
         }
     }
@@ -291,11 +326,31 @@ final class KvmInstances implements AutoCloseable {
      * Returns within {@code timeout} plus the kill (at most ~15 s). Caller holds the lock.
      */
     void stopLocked(String name, boolean acpi, Duration timeout) throws HypervisorException {
+        stopLocked(name, acpi, timeout, InstanceEvents.REASON_ADMIN_STOP);
+    }
+
+    /** {@link #stopLocked(String, boolean, Duration)}; {@code reason} goes into the instance's {@code STOPPED} event. */
+    void stopLocked(String name, boolean acpi, Duration timeout, String reason) throws HypervisorException {
         Optional<QemuProcess> p = alive(name);
         if (p.isEmpty()) {
             return;
         }
         long pid = p.get().pid();
+        events.ending(name, pid, reason);
+        boolean ended = false;
+        try {
+            stopLocked(name, pid, acpi, timeout);
+            ended = true;
+        } finally {
+            if (ended) {
+                events.ended(name, pid, reason);
+            } else {
+                events.notEnding(name, pid);
+            }
+        }
+    }
+
+    private void stopLocked(String name, long pid, boolean acpi, Duration timeout) throws HypervisorException {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             boolean stopped = processes.stat(pid).map(QemuProcesses.Stat::stopped).orElse(false);
@@ -381,10 +436,22 @@ final class KvmInstances implements AutoCloseable {
 
     /** Kills the instance's QEMU now; takes no lock, so it overtakes a clean stop that waits. */
     void kill(String name) throws HypervisorException {
+        kill(name, InstanceEvents.REASON_ADMIN_KILL);
+    }
+
+    /** {@link #kill(String)}; {@code reason} for the instance's {@code STOPPED} event, or {@link LifecycleEvents#SILENT}. */
+    void kill(String name, String reason) throws HypervisorException {
         Optional<QemuProcess> p = alive(name);
+        p.ifPresent(q -> events.ending(name, q.pid(), reason));
         monitors.forget(name);
         if (p.isPresent()) {
-            kill(name, p.get().pid());
+            try {
+                kill(name, p.get().pid());
+            } catch (HypervisorException | RuntimeException e) {
+                events.notEnding(name, p.get().pid());
+                throw e;
+            }
+            events.ended(name, p.get().pid(), reason);
         }
     }
 
@@ -434,6 +501,7 @@ final class KvmInstances implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        watcher.close(); // no crash is noticed for a node being handed over: its successor watches
         long deadline = System.nanoTime() + HANDOVER_WAIT.toNanos();
         while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
             try {
@@ -447,6 +515,7 @@ final class KvmInstances implements AutoCloseable {
             LOG.warn("KVM hypervisor of node {}: {} operation(s) still running after {}; their QMP connections close now",
                     settings.node(), inFlight.size(), HANDOVER_WAIT);
         }
+        events.close();
         monitors.close();
         states.close();
         rootLock.close();

@@ -134,18 +134,24 @@ final class KvmMigrator {
             long bandwidth = ((Number) params.getOrDefault(KvmParameters.MIGRATION_BANDWIDTH, 32L)).longValue();
             long downtime = ((Number) params.getOrDefault(KvmParameters.MIGRATION_DOWNTIME, 30L)).longValue();
             migrations.put(name, new MigrationStatus(MigrationStatus.State.SETUP, 0, 0, 0));
+            core.events().migrating(name, p.pid(), true);
             try {
                 core.onMonitor(name, p.pid(), qmp -> {
-                    migrateOn(qmp, name, targetAddress, port, live, bandwidth, downtime, capabilities(params));
+                    migrateOn(qmp, name, p.pid(), targetAddress, port, live, bandwidth, downtime,
+                            capabilities(params));
                     return null;
                 });
             } catch (HypervisorException e) {
                 migrations.put(name, new MigrationStatus(MigrationStatus.State.FAILED, 0, 0, 0));
+                core.events().migrationFailed(name, p.pid(), targetAddress, e.getMessage());
                 throw e;
             }
             // the target runs the guest now: this node's QEMU and files go, its uid is released
+            core.events().migrationCompleted(name, p.pid(), targetAddress, migrations.get(name));
+            core.events().ending(name, p.pid(), org.hvkit.kvm.internal.events.LifecycleEvents.SILENT);
             core.monitors().forget(name);
             core.processes().kill(p.pid(), Duration.ofSeconds(10));
+            core.events().ended(name, p.pid(), org.hvkit.kvm.internal.events.LifecycleEvents.SILENT);
             core.cleaner().removeAll(name, core.uidPool(), core.states().vncDirectory(name));
             op.removeLockFile();
             LOG.info("Instance {} migrated to {}", name, targetAddress);
@@ -158,10 +164,13 @@ final class KvmMigrator {
         return MigrationCapabilities.parse(v == null ? "" : v.toString());
     }
 
-    private void migrateOn(QmpClient qmp, String name, String targetAddress, long port, boolean live, long bandwidth,
-                           long downtime, List<String> caps) throws HypervisorException {
+    private void migrateOn(QmpClient qmp, String name, long pid, String targetAddress, long port, boolean live,
+                           long bandwidth, long downtime, List<String> caps) throws HypervisorException {
         Instant completed = QmpMigration.run(qmp, name, targetAddress, port, live, bandwidth, downtime, caps,
-                settings.migrationTimeout(), st -> migrations.put(name, st),
+                settings.migrationTimeout(), st -> {
+                    migrations.put(name, st);
+                    core.events().migrationProgress(name, pid, targetAddress, st);
+                },
                 () -> core.closing() ? "the KVM hypervisor of node " + settings.node() + " is stopping" : null);
         Duration noticed = completed == null ? null : Duration.between(completed, Instant.now());
         // the completed event can precede query-migrate's own switch to "completed"
@@ -218,6 +227,8 @@ final class KvmMigrator {
                 }
                 return null;
             });
+            core.events().started(name, pid, in.generated().runtime().argv().contains("-no-shutdown"),
+                    org.hvkit.hypervisor.InstanceEvents.REASON_MIGRATION);
         }
     }
 

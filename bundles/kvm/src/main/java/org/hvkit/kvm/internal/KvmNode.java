@@ -56,6 +56,13 @@ public final class KvmNode {
      * aborted because this very bundle stops) and must give their uids back.
      */
     private volatile UidPool windDownPool;
+    /**
+     * Where instance events go: {@link org.hvkit.kvm.internal.events.EventAdminSink}, present
+     * while an EventAdmin is (Karaf's {@code eventadmin} feature); without it the node runs the
+     * same and only logs what it would publish.
+     */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile org.hvkit.kvm.internal.events.InstanceEventSink eventSink;
 
     private final KvmHypervisor hypervisor;
     private final ServiceRegistration<?> registration;
@@ -70,7 +77,7 @@ public final class KvmNode {
         try {
             KvmSettings settings = KvmSettings.from(config, properties);
             hv = new KvmHypervisor(settings, new KvmInstances(settings,
-                    new NativeServices(spawner, taps, netlink, locks, affinity), this::pool));
+                    new NativeServices(spawner, taps, netlink, locks, affinity), this::pool, () -> eventSink));
             reg = context.registerService(new String[] {Hypervisor.class.getName(), CommandLinePreview.class.getName(),
                 org.hvkit.hypervisor.SerialConsole.class.getName(),
                 org.hvkit.hypervisor.InstanceStatistics.class.getName()}, hv, serviceProperties(properties, settings));

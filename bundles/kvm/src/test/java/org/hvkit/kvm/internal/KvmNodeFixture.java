@@ -24,6 +24,21 @@ public final class KvmNodeFixture {
         return KvmTestNode.node(s, pool);
     }
 
+    /**
+     * {@link #node(String, Path, Path, UidPool, Map)} publishing its instance events to
+     * {@code events} (topic, properties), as EventAdmin would get them in Karaf.
+     */
+    public static Hypervisor node(String name, Path root, Path kvm, UidPool pool, Map<String, ?> hvparamDefaults,
+                                  java.util.function.BiConsumer<String, Map<String, Object>> events) {
+        KvmSettings s = new KvmSettings(name, root, kvm, false, null, Duration.ofSeconds(30), Path.of("/usr/bin/socat"),
+                Duration.ofSeconds(30), Duration.ofSeconds(120), KvmSettings.hvparamDefaults(hvparamDefaults));
+        try {
+            return KvmTestNode.open(s, pool, KvmTestNode.natives(), events::accept);
+        } catch (org.hvkit.hypervisor.HypervisorException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** What DS does when the component goes away: its monitor connections close, the instances run on. */
     public static void release(Hypervisor hv) {
         ((KvmHypervisor) hv).close();

@@ -79,8 +79,14 @@ final class KvmTestNode {
 
     /** {@link #open(KvmSettings, UidPool)} on other native services (e.g. one that fails on purpose). */
     static KvmHypervisor open(KvmSettings settings, UidPool pool, NativeServices natives) throws HypervisorException {
+        return open(settings, pool, natives, null);
+    }
+
+    /** A node that publishes its instance events to {@code events} (what EventAdmin gets in Karaf). */
+    static KvmHypervisor open(KvmSettings settings, UidPool pool, NativeServices natives,
+                              org.hvkit.kvm.internal.events.InstanceEventSink events) throws HypervisorException {
         AtomicReference<UidPool> ref = new AtomicReference<>(pool);
-        KvmInstances core = new KvmInstances(settings, natives, ref::get);
+        KvmInstances core = new KvmInstances(settings, natives, ref::get, () -> events);
         KvmHypervisor hv = new KvmHypervisor(settings, core);
         OPENED.put(hv, new Opened(core, ref, settings.kvmPath()));
         return hv;

@@ -42,6 +42,8 @@ public final class Monitors implements AutoCloseable {
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     private final Duration timeout;
     private volatile boolean closed;
+    /** The {@link ConnectionWatcher}'s thread: a reader waits for it (briefly) instead of calling the monitor busy. */
+    private volatile Thread watcherThread;
 
     /** A command (or several) on an instance's connection. */
     @FunctionalInterface
@@ -49,7 +51,35 @@ public final class Monitors implements AutoCloseable {
         T apply(QmpClient qmp) throws HypervisorException;
     }
 
+    /**
+     * Told what the kept connections carry, in the thread that reads it: every QMP event, and the
+     * end of a connection that QEMU closed (its process ends: a crash, a shutdown, a kill).
+     * Implementations must be quick and must not use the monitors.
+     */
+    public interface Listener {
+        /** A QMP event from the QEMU process {@code pid} of {@code name}. */
+        void event(String name, long pid, JsonNode event);
+
+        /** QEMU process {@code pid} of {@code name} closed its monitor connection (nobody here closed it). */
+        void closedByQemu(String name, long pid);
+
+        /** A connection of {@code name} was closed here or there: whoever waits on it must stop. */
+        default void dropped(String name) {
+        }
+    }
+
+    private volatile Listener listener = new Listener() {
+        @Override
+        public void event(String name, long pid, JsonNode event) {
+        }
+
+        @Override
+        public void closedByQemu(String name, long pid) {
+        }
+    };
+
     private static final class Entry {
+        final String name;
         final ReentrantLock lock = new ReentrantLock();
         QmpClient qmp;
         long pid = -1;
@@ -59,6 +89,12 @@ public final class Monitors implements AutoCloseable {
         String status;
         /** Set by {@link #forget} when another user held the connection: that user drops it. */
         volatile boolean forgotten;
+        /** The connection watcher holds the lock (reading an event, opening the connection). */
+        volatile boolean heldByWatcher;
+
+        Entry(String name) {
+            this.name = name;
+        }
     }
 
     /** @param timeout the default for connecting and for each command */
@@ -67,7 +103,12 @@ public final class Monitors implements AutoCloseable {
     }
 
     private Entry entry(String name) {
-        return entries.computeIfAbsent(name, n -> new Entry());
+        return entries.computeIfAbsent(name, Entry::new);
+    }
+
+    /** Sets who hears events and the ends of connections (the instance watcher); set once, before any use. */
+    public void listener(Listener l) {
+        this.listener = l;
     }
 
     /** The instance's lock, for a caller that runs several steps on its monitor. */
@@ -159,9 +200,13 @@ public final class Monitors implements AutoCloseable {
      */
     public String status(String name, Path socket, long pid, Duration wait) {
         Entry e = entry(name);
-        if (!e.lock.tryLock()) {
-            return BUSY;
+        if (!e.lock.tryLock() && !(e.heldByWatcher && lockWithin(e, wait))) {
+            // an operation works on it; the watcher holds it only to read an event or to connect,
+            // which is waited for within the caller's bound (a QEMU it cannot connect to stays
+            // unanswered: null, unresponsive)
+            return e.heldByWatcher ? null : BUSY;
         }
+        e.heldByWatcher = Thread.currentThread() == watcherThread;
         try {
             QmpClient q = open(e, socket, pid, wait);
             e.attached = true;
@@ -182,6 +227,7 @@ public final class Monitors implements AutoCloseable {
             if (e.forgotten || closed) {
                 drop(e);
             }
+            e.heldByWatcher = false;
             e.lock.unlock();
         }
     }
@@ -270,15 +316,36 @@ public final class Monitors implements AutoCloseable {
             e.forgotten = false;
             e.qmp = QmpClient.connect(socket, wait.compareTo(timeout) < 0 ? wait : timeout);
             e.pid = pid;
+            Listener l = listener;
+            String name = e.name;
+            e.qmp.onEvent(ev -> l.event(name, pid, ev));
             e.attached = false;
             e.status = null;
         }
         return e.qmp;
     }
 
-    private static void drop(Entry e) {
+    /**
+     * Closes the entry's connection. What QEMU sent last is read first, without waiting: a
+     * connection dropped because its process is dead (a listing saw the zombie) still tells
+     * the listener that QEMU closed it, and any {@code SHUTDOWN} event before that.
+     */
+    private void drop(Entry e) {
         if (e.qmp != null) {
+            if (!e.qmp.peerClosed() && !closed) {
+                try {
+                    e.qmp.pollEvents();
+                } catch (QmpException x) {
+                    // closed by QEMU (peerClosed says so) or broken: either way it goes
+                }
+            }
+            boolean byQemu = e.qmp.peerClosed() && !closed;
+            long pid = e.pid;
             e.qmp.close();
+            if (byQemu) {
+                listener.closedByQemu(e.name, pid);
+            }
+            listener.dropped(e.name);
         }
         e.qmp = null;
         e.pid = -1;
@@ -312,7 +379,7 @@ public final class Monitors implements AutoCloseable {
     }
 
     /** Drops the connection if its lock is free within {@code millis}; else its current user drops it when done. */
-    private static void dropWhenFree(Entry e, long millis) {
+    private void dropWhenFree(Entry e, long millis) {
         e.forgotten = true;
         boolean locked = false;
         try {
@@ -326,6 +393,71 @@ public final class Monitors implements AutoCloseable {
             } finally {
                 e.lock.unlock();
             }
+        }
+    }
+
+    /** A kept, attached connection that nobody uses right now: the watcher may wait on its socket. */
+    record Idle(String name, long pid, org.hvkit.netdev.UnixSocket socket) {
+    }
+
+    /**
+     * The kept connection of {@code name} to process {@code pid}: {@link Idle} when it is free and
+     * healthy as far as is known, {@link #BUSY} (as a String) when someone uses it, null when
+     * there is none to that process.
+     */
+    Object watchable(String name, long pid) {
+        Entry e = entries.get(name);
+        if (e == null) {
+            return null;
+        }
+        if (!e.lock.tryLock()) {
+            return BUSY;
+        }
+        try {
+            return e.qmp != null && e.attached && e.pid == pid ? new Idle(name, pid, e.qmp.socket()) : null;
+        } finally {
+            e.lock.unlock();
+        }
+    }
+
+    /**
+     * Reads what the connection of {@code name} has received, without waiting: events reach the
+     * listener, a connection QEMU closed is dropped (and the listener told). Does nothing when
+     * another user holds the connection: that user reads it.
+     */
+    void pump(String name) {
+        Entry e = entries.get(name);
+        if (e == null || !e.lock.tryLock()) {
+            return;
+        }
+        e.heldByWatcher = true;
+        try {
+            if (e.qmp != null) {
+                absorbEvents(e);
+            }
+        } catch (HypervisorException x) {
+            LOG.debug("QMP connection of {} ended: {}", name, x.getMessage());
+            drop(e);
+        } finally {
+            if (e.forgotten || closed) {
+                drop(e);
+            }
+            e.heldByWatcher = false;
+            e.lock.unlock();
+        }
+    }
+
+    /** The watcher's thread (set by itself when it starts). */
+    void watcherThread(Thread t) {
+        this.watcherThread = t;
+    }
+
+    private static boolean lockWithin(Entry e, Duration wait) {
+        try {
+            return e.lock.tryLock(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException x) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

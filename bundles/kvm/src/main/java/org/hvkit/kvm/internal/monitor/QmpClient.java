@@ -27,6 +27,8 @@ public final class QmpClient implements AutoCloseable {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     /** QEMU's answers are input too: a peer that never ends a line must not fill the heap. */
     static final int MAX_MESSAGE_BYTES = 16 << 20;
+    private static final int EPIPE = 32;
+    private static final int ECONNRESET = 104;
 
     private final UnixSocket socket;
     private final Path path;
@@ -39,6 +41,10 @@ public final class QmpClient implements AutoCloseable {
     private final byte[] buf = new byte[16384];
     private final JsonNode greeting;
     private long nextId;
+    /** Told of every event as it is read, whoever reads it (the instance watcher); never null. */
+    private volatile java.util.function.Consumer<JsonNode> eventListener = e -> { };
+    /** Whether QEMU ended the connection (end of stream or a reset), as opposed to a timeout or our own close. */
+    private volatile boolean peerClosed;
 
     private QmpClient(UnixSocket socket, Path path, Duration timeout) throws QmpException {
         this.socket = socket;
@@ -78,6 +84,25 @@ public final class QmpClient implements AutoCloseable {
         return before;
     }
 
+    /**
+     * Tells {@code listener} of every event from now on, in the thread that reads it (a command,
+     * a wait for an event, {@link #pollEvents}); events keep their place in the queue as well.
+     * The listener must not use this client.
+     */
+    public void onEvent(java.util.function.Consumer<JsonNode> listener) {
+        this.eventListener = listener;
+    }
+
+    /** Whether QEMU closed the connection (the end of the stream, a reset): its process is ending or gone. */
+    public boolean peerClosed() {
+        return peerClosed;
+    }
+
+    /** The connection's socket, for a watcher that waits on several at once; only this client reads it. */
+    org.hvkit.netdev.UnixSocket socket() {
+        return socket;
+    }
+
     /** QEMU's version from the greeting, e.g. {@code 7.2.22}. */
     public String version() {
         JsonNode q = greeting.path("QMP").path("version").path("qemu");
@@ -101,6 +126,7 @@ public final class QmpClient implements AutoCloseable {
         try {
             socket.send((msg + "\n").getBytes(StandardCharsets.UTF_8), fds);
         } catch (NativeException e) {
+            peerClosed |= e.errno() == EPIPE || e.errno() == ECONNRESET;
             throw new QmpException("QMP " + command + " on " + path + ": " + e.getMessage(), e);
         }
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -159,13 +185,20 @@ public final class QmpClient implements AutoCloseable {
             while (socket.awaitReadable(Duration.ZERO)) {
                 int n = socket.read(buf, Duration.ZERO);
                 if (n < 0) {
+                    peerClosed = true;
+                    queuePendingEvents(); // what QEMU said before it went (its SHUTDOWN) still counts
                     throw new QmpException("QEMU closed the QMP connection " + path, (String) null);
                 }
                 received(n);
             }
         } catch (NativeException e) {
+            peerClosed |= e.errno() == ECONNRESET;
             throw new QmpException("Reading QMP from " + path + ": " + e.getMessage(), e);
         }
+        queuePendingEvents();
+    }
+
+    private void queuePendingEvents() throws QmpException {
         for (JsonNode msg = nextPending(); msg != null; msg = nextPending()) {
             if (msg.has("event")) {
                 events.add(msg);
@@ -209,9 +242,11 @@ public final class QmpClient implements AutoCloseable {
                 if (e.errno() == 11) {
                     throw new QmpTimeout("No QMP message from " + path + " within " + wait);
                 }
+                peerClosed |= e.errno() == ECONNRESET;
                 throw new QmpException("Reading QMP from " + path + ": " + e.getMessage(), e);
             }
             if (n < 0) {
+                peerClosed = true;
                 throw new QmpException("QEMU closed the QMP connection " + path, (String) null);
             }
             received(n);
@@ -234,12 +269,23 @@ public final class QmpClient implements AutoCloseable {
             if (line.isEmpty()) {
                 continue;
             }
+            JsonNode msg;
             try {
-                return MAPPER.readTree(line);
+                msg = MAPPER.readTree(line);
             } catch (Exception e) {
                 throw new QmpException("Malformed QMP message on " + path + ": "
                         + (line.length() > 200 ? line.substring(0, 200) + "…" : line), e);
             }
+            if (msg.has("event")) {
+                try {
+                    eventListener.accept(msg);
+                } catch (RuntimeException e) {
+                    // a listener's fault must not break the conversation with QEMU
+                    org.slf4j.LoggerFactory.getLogger(QmpClient.class).warn("QMP event listener on {}: {}", path,
+                            e.toString());
+                }
+            }
+            return msg;
         }
         return null;
     }

@@ -5,6 +5,7 @@ import static org.hvkit.kvm.internal.monitor.FakeQmpPeer.hangUp;
 import static org.hvkit.kvm.internal.monitor.FakeQmpPeer.ok;
 import static org.hvkit.kvm.internal.monitor.FakeQmpPeer.silence;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -227,6 +228,32 @@ class QmpClientTest {
             assertEquals("QEMU closed the QMP connection " + sock, e.getMessage());
             assertNull(e.errorClass());
         }
+    }
+
+    @Test
+    void theLastEventBeforeTheCloseReachesTheListenerAndTheCloseIsThePeers() throws Exception {
+        try (QmpClient qmp = peer.connect()) {
+            List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+            qmp.onEvent(e -> heard.add(e.path("event").asText()));
+            assertFalse(qmp.peerClosed());
+            // QEMU's last words and its exit arrive in one read: the event still counts
+            peer.push((w, c) -> {
+                w.event("SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
+                w.hangUp();
+            });
+            Thread.sleep(100);
+            assertThrows(QmpException.class, qmp::pollEvents);
+            assertEquals(List.of("SHUTDOWN"), heard);
+            assertEquals(List.of("SHUTDOWN"), qmp.drainEvents().stream().map(e -> e.path("event").asText()).toList());
+            assertTrue(qmp.peerClosed(), "QEMU closed it");
+        }
+    }
+
+    @Test
+    void aCloseHereIsNotThePeers() throws Exception {
+        QmpClient qmp = peer.connect();
+        qmp.close();
+        assertFalse(qmp.peerClosed());
     }
 
     @Test
