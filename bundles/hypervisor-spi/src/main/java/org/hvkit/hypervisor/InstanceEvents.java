@@ -53,6 +53,13 @@ public final class InstanceEvents {
     /** A migration away from this node failed; the instance stays here (see {@link #REASON}). */
     public static final String MIGRATION_FAILED = PREFIX + "migration/FAILED";
 
+    /** A device was hot-plugged into the running guest (see {@link #DEVICE}, {@link #MAC}). */
+    public static final String DEVICE_ADDED = PREFIX + "device/ADDED";
+    /** A hot-plugged or command-line device of the running guest was unplugged. */
+    public static final String DEVICE_REMOVED = PREFIX + "device/REMOVED";
+    /** The host side of a running guest's device changed (a NIC moved to another link or mode). */
+    public static final String DEVICE_MODIFIED = PREFIX + "device/MODIFIED";
+
     /** Property: the instance name (String). */
     public static final String INSTANCE = "instance";
     /** Property: the node that publishes (String, the hypervisor's {@code hypervisor.node}). */
@@ -71,6 +78,12 @@ public final class InstanceEvents {
     public static final String TRANSFERRED = "transferred";
     /** Property of migration events: bytes of guest memory in all (Long). */
     public static final String TOTAL = "total";
+    /** Property of device events: the kind of device ({@code nic}) (String). */
+    public static final String DEVICE = "device";
+    /** Property of NIC device events: the NIC's MAC address (String). */
+    public static final String MAC = "mac";
+    /** Property of NIC device events: what the NIC is connected to, e.g. {@code bridged br0} (String). */
+    public static final String LINK = "link";
     /** Property of migration events: the phase ({@code pre-copy}, {@code post-copy} …) when known (String). */
     public static final String PHASE = "phase";
 

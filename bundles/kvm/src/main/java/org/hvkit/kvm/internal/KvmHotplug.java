@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.InstanceEvents;
 import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;
 import org.hvkit.kvm.internal.argv.DeviceLayout;
@@ -181,6 +182,7 @@ final class KvmHotplug {
                 undo.done();
                 LOG.info("Instance {}: NIC {} hot-added on tap {} at PCI slot {}", name, nic.mac(), tap,
                         PciSlots.addr(slot));
+                published(InstanceEvents.DEVICE_ADDED, l, "hot-add", nic);
             } catch (HypervisorException | RuntimeException e) {
                 undo.run(e);
                 throw e instanceof HypervisorException h && h.getMessage().startsWith(fail) ? h
@@ -261,6 +263,7 @@ final class KvmHotplug {
             save(l, newNics, l.runtime().layout().pciSlots());
             LOG.info("Instance {}: NIC {} (tap {}) moved from {} {} to {} {}", name, nic.mac(), tap,
                     old.mode().ganetiName(), old.link(), nic.mode().ganetiName(), nic.link());
+            published(InstanceEvents.DEVICE_MODIFIED, l, "hot-modify", nic);
         }
     }
 
@@ -301,6 +304,7 @@ final class KvmHotplug {
             }
             save(l, newNics, assigned);
             LOG.info("Instance {}: NIC {} (tap {}, PCI slot {}) hot-removed", name, mac, tap, PciSlots.addr(slot));
+            published(InstanceEvents.DEVICE_REMOVED, l, "hot-remove", nics.get(index));
         }
     }
 
@@ -375,6 +379,13 @@ final class KvmHotplug {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** The event of a NIC change (InstanceEvents' device topics). */
+    private void published(String topic, Live l, String reason, Nic nic) {
+        core.events().device(topic, l.name(), l.process().pid(), reason, Map.of(InstanceEvents.DEVICE, "nic",
+                InstanceEvents.MAC, nic.mac(), InstanceEvents.LINK, nic.mode().ganetiName()
+                        + (nic.link().isEmpty() ? "" : " " + nic.link())));
+    }
 
     private PciSlots restore(Live l) throws HypervisorException {
         Object reserved = l.up().get(KvmParameters.KVM_PCI_RESERVATIONS);

@@ -43,7 +43,19 @@ class KvmHotplugTest {
         KvmTestNode.requireRealQemu();
         KvmTestNode.ensureBridge(BRIDGE, "10.78.0.1/24");
         root = tmp.resolve("kvm");
-        kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
+        kvm = KvmTestNode.open(KvmTestNode.settings("node-a", root, KvmTestNode.QEMU, false, null), null,
+                KvmTestNode.natives(), events);
+    }
+
+    final InstanceEventsTest.Recorder events = new InstanceEventsTest.Recorder();
+
+    /** The device events the node published for hp1, as "device/ADDED hp1 hot-add aa:…". */
+    private List<String> deviceEvents() {
+        synchronized (events) {
+            return events.got.stream().filter(g -> g.topic().contains("/device/"))
+                    .map(g -> g.line() + " " + g.properties().get(org.hvkit.hypervisor.InstanceEvents.MAC) + " "
+                            + g.properties().get(org.hvkit.hypervisor.InstanceEvents.LINK)).toList();
+        }
     }
 
     KvmHypervisor target;
@@ -157,6 +169,12 @@ class KvmHotplugTest {
         assertEquals(List.of(), running().nics());
         assertFalse(runtime().layout().pciSlots().containsKey("nic0"), runtime().layout().pciSlots().toString());
         assertFalse(Files.exists(KvmTestNode.core(kvm).paths().nicDir("hp1").resolve("0")), "no nic file");
+
+        assertEquals(List.of("device/ADDED hp1 hot-add aa:00:00:00:78:01 bridged brhp",
+                "device/MODIFIED hp1 hot-modify aa:00:00:00:78:01 bridged brhp2",
+                "device/MODIFIED hp1 hot-modify aa:00:00:00:78:01 bridged brhp",
+                "device/REMOVED hp1 hot-remove aa:00:00:00:78:01 bridged brhp"), deviceEvents(),
+                "one event per change, none for refused requests");
 
         // a NIC hot-added and hot-removed within one QEMU (device hotnic<slot>, found by its slot)
         Nic second = new Nic("aa:00:00:00:78:02", null, NicMode.BRIDGED, BRIDGE);

@@ -45,7 +45,7 @@ final class EventLines {
 
     /**
      * One event as a line: time, node, type, instance, what (the topic below
-     * {@code org/hvkit/instance/}), then pid, reason and any migration figures. Control
+     * {@code org/hvkit/instance/}), then pid, reason and any migration or device figures. Control
      * characters in values are shown as {@code ?} (an event must not drive the terminal).
      */
     static String line(String topic, Map<String, ?> p) {
@@ -58,7 +58,8 @@ final class EventLines {
                 .append(text(p.get(InstanceEvents.INSTANCE))).append("  ")
                 .append(what);
         for (String key : List.of(InstanceEvents.PID, InstanceEvents.REASON, InstanceEvents.PHASE,
-                InstanceEvents.TRANSFERRED, InstanceEvents.TOTAL, InstanceEvents.TARGET)) {
+                InstanceEvents.TRANSFERRED, InstanceEvents.TOTAL, InstanceEvents.TARGET, InstanceEvents.DEVICE,
+                InstanceEvents.MAC, InstanceEvents.LINK)) {
             if (p.get(key) != null) {
                 b.append("  ").append(key).append('=').append(text(p.get(key)));
             }

@@ -292,6 +292,14 @@ public final class LifecycleEvents implements Monitors.Listener {
         publish(InstanceEvents.MIGRATION_FAILED, name, pid, reason, Map.of(InstanceEvents.TARGET, target));
     }
 
+    /**
+     * A device of the running guest was hot-added, modified or removed ({@code KvmHotplug});
+     * {@code topic} is one of the {@code DEVICE_} topics, {@code reason} the operation.
+     */
+    public void device(String topic, String name, long pid, String reason, Map<String, Object> properties) {
+        publish(topic, name, pid, reason, properties);
+    }
+
     private static Map<String, Object> migrationProperties(String target, MigrationStatus st) {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put(InstanceEvents.TARGET, target);
