@@ -9,7 +9,6 @@ import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,42 +28,34 @@ class CollectorTimingsTest {
     @TempDir
     Path tmp;
 
-    private static Map<String, Object> props(Object... kv) {
-        Map<String, Object> m = new HashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            m.put((String) kv[i], kv[i + 1]);
-        }
-        return m;
-    }
-
     @Test
     void keysLeftOutKeepTheDefaultsOthersAreReadAsTextOrNumbers() {
-        assertEquals(CollectorTimings.DEFAULTS, CollectorTimings.from(props("root.dir", "/x"), "org.hvkit.kvm"));
+        assertEquals(CollectorTimings.DEFAULTS, CollectorTimings.from(Map.of("root.dir", "/x"), "org.hvkit.kvm"));
         assertEquals(new CollectorTimings(Duration.ofMillis(50), Duration.ofMinutes(10), Duration.ofMillis(100)),
-                CollectorTimings.from(props("stats.qmp.wait.millis", " 50", "stats.max.age.millis", 600_000L,
+                CollectorTimings.from(Map.of("stats.qmp.wait.millis", " 50", "stats.max.age.millis", 600_000L,
                         "stats.pass.deadline.millis", 100), "org.hvkit.kvm"));
+    }
+
+    /** The value of {@code key} is refused with a message naming the key, the range and the value. */
+    private static void refused(String key, Object value, long min, long max) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CollectorTimings.from(Map.of(key, value), "org.hvkit.kvm"), key + "=" + value);
+        assertEquals("org.hvkit.kvm: " + key + " must be a whole number of milliseconds from " + min + " to " + max
+                + ", got '" + value + "'", e.getMessage());
     }
 
     @Test
     void aBadValueNamesTheKeyAndTheRange() {
-        Object[][] cases = {
-            {"stats.qmp.wait.millis", "49", "from 50 to 30000"},
-            {"stats.qmp.wait.millis", "30001", "from 50 to 30000"},
-            {"stats.max.age.millis", "99", "from 100 to 600000"},
-            {"stats.max.age.millis", "3s", "from 100 to 600000"},
-            {"stats.max.age.millis", "-3000", "from 100 to 600000"},
-            {"stats.max.age.millis", 3000.5, "from 100 to 600000"},
-            {"stats.pass.deadline.millis", "", "from 100 to 60000"},
-            {"stats.pass.deadline.millis", "1e3", "from 100 to 60000"},
-            {"stats.pass.deadline.millis", "9999999999999", "from 100 to 60000"},
-            {"stats.pass.deadline.millis", 60_001, "from 100 to 60000"},
-        };
-        for (Object[] c : cases) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> CollectorTimings.from(props(c[0], c[1]), "org.hvkit.kvm"), c[0] + "=" + c[1]);
-            assertEquals("org.hvkit.kvm: " + c[0] + " must be a whole number of milliseconds " + c[2] + ", got '"
-                    + c[1] + "'", e.getMessage());
-        }
+        refused("stats.qmp.wait.millis", "49", 50, 30_000);
+        refused("stats.qmp.wait.millis", "30001", 50, 30_000);
+        refused("stats.max.age.millis", "99", 100, 600_000);
+        refused("stats.max.age.millis", "3s", 100, 600_000);
+        refused("stats.max.age.millis", "-3000", 100, 600_000);
+        refused("stats.max.age.millis", 3000.5, 100, 600_000);
+        refused("stats.pass.deadline.millis", "", 100, 60_000);
+        refused("stats.pass.deadline.millis", "1e3", 100, 60_000);
+        refused("stats.pass.deadline.millis", "9999999999999", 100, 60_000);
+        refused("stats.pass.deadline.millis", 60_001, 100, 60_000);
     }
 
     /**
