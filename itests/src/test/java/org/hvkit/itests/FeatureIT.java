@@ -1,10 +1,20 @@
 package org.hvkit.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 import javax.inject.Inject;
 
@@ -26,6 +36,7 @@ public class FeatureIT extends HvkitTestSupport {
     @Inject
     private FeaturesService featuresService;
 
+
     @Test
     public void featuresAreInstalled() throws Exception {
         for (String f : new String[] {"hvkit", "hvkit-spi", "hvkit-fake", "hvkit-shell"}) {
@@ -43,6 +54,66 @@ public class FeatureIT extends HvkitTestSupport {
             "com.fasterxml.jackson.core.jackson-databind"}) {
             assertEquals(bsn + " active", Bundle.ACTIVE, bundle(bsn).getState());
         }
+    }
+
+    /**
+     * Issue #17: the metrics feature is optional; without it no bundle of it runs, there is no HTTP
+     * service, and the JVM listens on no HTTP port (Karaf's default 8181).
+     */
+    @Test
+    public void withoutTheMetricsFeatureNoHttpPortListens() throws Exception {
+        waitFor("feature hvkit-metrics to be known", Duration.ofSeconds(30), () -> {
+            try {
+                return featuresService.getFeature("hvkit-metrics") != null;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertFalse(featuresService.isInstalled(featuresService.getFeature("hvkit-metrics")));
+        for (Bundle b : bundleContext.getBundles()) {
+            assertFalse(b.getSymbolicName() + " is installed", b.getSymbolicName().equals("org.hvkit.metrics")
+                    || b.getSymbolicName().startsWith("org.ops4j.pax.web"));
+        }
+        assertNull(bundleContext.getServiceReference("org.osgi.service.http.HttpService"));
+        assertNull(bundleContext.getServiceReference("org.osgi.service.http.runtime.HttpServiceRuntime"));
+        Set<Integer> listening;
+        // the reading is checked against a socket this test listens on
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            listening = listeningPorts();
+            assertTrue(listening + " has the test's own port " + probe.getLocalPort(),
+                    listening.remove(probe.getLocalPort()));
+        }
+        System.err.println("[hvkit-it] the Karaf JVM listens on TCP ports " + listening);
+        assertFalse("no HTTP port (Karaf's default 8181): " + listening, listening.contains(8181));
+    }
+
+    /** The TCP ports this JVM listens on: its socket inodes matched with /proc/self/net/tcp and tcp6. */
+    private static Set<Integer> listeningPorts() throws IOException {
+        Set<String> inodes = new HashSet<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("socket:[")) {
+                        inodes.add(target.substring(8, target.length() - 1));
+                    }
+                } catch (IOException e) {
+                    // closed meanwhile
+                }
+            }
+        }
+        Set<Integer> ports = new TreeSet<>();
+        for (String table : new String[] {"/proc/self/net/tcp", "/proc/self/net/tcp6"}) {
+            List<String> lines = Files.readAllLines(Path.of(table));
+            for (String line : lines.subList(1, lines.size())) {
+                String[] f = line.trim().split("\\s+");
+                // sl local_address rem_address st ... inode; st 0A is LISTEN
+                if (f.length > 9 && f[3].equals("0A") && inodes.contains(f[9])) {
+                    ports.add(Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16));
+                }
+            }
+        }
+        return ports;
     }
 
     @Test

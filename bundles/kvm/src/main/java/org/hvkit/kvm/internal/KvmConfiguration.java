@@ -49,4 +49,19 @@ import org.osgi.service.metatype.annotations.Option;
     @AttributeDefinition(name = "Migration timeout (s)", description = "Longest a migration may take before it is"
             + " cancelled (the source keeps running).")
     int migration_timeout_seconds() default 600;
+
+    // the statistics collector's bounds: read from the raw properties by CollectorTimings (errors name the key)
+
+    @AttributeDefinition(name = "Statistics: QMP wait (ms)", min = "50", max = "30000",
+            description = "How long one instance's QMP queries for statistics (lock, connect, each command) may take.")
+    int stats_qmp_wait_millis() default 500;
+
+    @AttributeDefinition(name = "Statistics: answer age (ms)", min = "100", max = "600000",
+            description = "How old the last QMP answer (block I/O, balloon) may be and still be given without waiting;"
+                    + " a QEMU that stopped answering is marked stale once its last answer is older.")
+    int stats_max_age_millis() default 3000;
+
+    @AttributeDefinition(name = "Statistics: pass deadline (ms)", min = "100", max = "60000",
+            description = "How long one statistics pass waits for the QMP answers it has to wait for, together.")
+    int stats_pass_deadline_millis() default 1500;
 }

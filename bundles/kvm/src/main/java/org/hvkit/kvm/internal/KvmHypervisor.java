@@ -65,7 +65,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         this.balloon = new KvmBalloon(core);
         this.hotplug = new KvmHotplug(core, settings);
         this.stats = new org.hvkit.kvm.internal.stats.InstanceStatsCollector(settings.node(), core.paths(),
-                core.store()::knownNames, core::alive, core.monitors(), core.netlink());
+                core.store()::knownNames, core::alive, core.monitors(), core.netlink(), settings.statsTimings());
         LOG.info("KVM hypervisor for node {}: {} in {}, NIC setup {}", settings.node(), settings.kvmPath(),
                 settings.rootDir(), settings.scriptNicSetup() ? "script" : "native");
         settings.hvparamDefaults().forEach((k, v) -> {

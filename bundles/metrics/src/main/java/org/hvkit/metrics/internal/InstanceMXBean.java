@@ -2,7 +2,7 @@ package org.hvkit.metrics.internal;
 
 /**
  * The management interface of {@code org.hvkit:type=Instance,node="<node>",name="<name>"}: one
- * running instance's statistics, read on demand (cached for {@link InstanceView#CACHE}). A figure
+ * running instance's statistics, read on demand (cached for {@code jmx.cache.millis}). A figure
  * that is not known reads -1; {@link #isStale} tells that some were not read in time.
  */
 public interface InstanceMXBean {

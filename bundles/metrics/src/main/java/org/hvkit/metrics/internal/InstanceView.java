@@ -13,22 +13,22 @@ import org.hvkit.hypervisor.InstanceStats;
 
 /**
  * {@link InstanceMXBean} over one instance of one hypervisor: the figures are read on the first
- * attribute read and kept for {@link #CACHE}, so that a JMX console reading every attribute
- * makes one statistics call, not one per attribute.
+ * attribute read and kept for the configured cache time ({@code jmx.cache.millis}), so that a JMX
+ * console reading every attribute makes one statistics call, not one per attribute.
  */
 final class InstanceView implements InstanceMXBean {
 
-    /** How long one reading serves attribute reads. */
-    static final Duration CACHE = Duration.ofSeconds(2);
-
     private final Hypervisor hypervisor;
     private final String name;
+    /** How long one reading serves attribute reads. */
+    private final long cacheNanos;
     private Reading cached;
     private long cachedAtNanos;
 
-    InstanceView(Hypervisor hypervisor, String name) {
+    InstanceView(Hypervisor hypervisor, String name, Duration cache) {
         this.hypervisor = hypervisor;
         this.name = name;
+        this.cacheNanos = cache.toNanos();
     }
 
     /** One reading: the figures and the state to show (GONE and UNKNOWN are not SPI states). */
@@ -37,7 +37,7 @@ final class InstanceView implements InstanceMXBean {
 
     private synchronized Reading reading() {
         long now = System.nanoTime();
-        if (cached == null || now - cachedAtNanos > CACHE.toNanos()) {
+        if (cached == null || now - cachedAtNanos >= cacheNanos) {
             cached = read();
             cachedAtNanos = now;
         }

@@ -13,6 +13,7 @@ import javax.management.MBeanServer;
 import org.hvkit.hypervisor.Hypervisor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -23,17 +24,18 @@ import org.slf4j.LoggerFactory;
 /**
  * Registers the MBeans of every {@link Hypervisor} service with Karaf's MBean server (the
  * {@code management} feature's, whose JMX ACLs guard remote access) and refreshes the instance
- * MBeans every {@link #REFRESH_SECONDS} s, so that a stopped instance's MBean goes away even
- * when nobody reads the hypervisor's.
+ * MBeans every {@code jmx.refresh.seconds} ({@value MetricsSettings#PID}), so that a stopped
+ * instance's MBean goes away even when nobody reads the hypervisor's. A bad value in that
+ * configuration keeps the component inactive: no MBeans.
  */
-@Component(service = {}, immediate = true)
+@Component(service = {}, immediate = true, configurationPid = MetricsSettings.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL)
 public final class JmxExporter {
 
     private static final Logger LOG = LoggerFactory.getLogger(JmxExporter.class);
 
-    static final int REFRESH_SECONDS = 5;
-
     private final MBeanServer server;
+    private final MetricsSettings settings;
     private final Map<Hypervisor, NodeMBeans> nodes = new IdentityHashMap<>();
     private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "hvkit-metrics-jmx-refresh");
@@ -42,15 +44,17 @@ public final class JmxExporter {
     });
 
     @Activate
-    public JmxExporter(@Reference MBeanServer server) {
+    public JmxExporter(@Reference MBeanServer server, Map<String, Object> properties) {
+        this.settings = MetricsSettings.forComponent(properties, "JMX exporter");
         this.server = server;
-        refresher.scheduleWithFixedDelay(this::refreshAll, REFRESH_SECONDS, REFRESH_SECONDS, TimeUnit.SECONDS);
+        long every = settings.jmxRefresh().toMillis();
+        refresher.scheduleWithFixedDelay(this::refreshAll, every, every, TimeUnit.MILLISECONDS);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addHypervisor(Hypervisor hypervisor) {
         try {
-            NodeMBeans mbeans = new NodeMBeans(server, hypervisor);
+            NodeMBeans mbeans = new NodeMBeans(server, hypervisor, settings.jmxCache());
             synchronized (nodes) {
                 nodes.put(hypervisor, mbeans);
             }

@@ -15,31 +15,42 @@ import javax.servlet.http.HttpServletResponse;
 
 import org.hvkit.hypervisor.Hypervisor;
 import org.hvkit.hypervisor.InstanceStatistics;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.Designate;
 
 /**
  * {@code GET /metrics}: every node's instance statistics in the Prometheus text format 0.0.4,
  * registered with the OSGi HTTP Whiteboard (Karaf's {@code http} + {@code http-whiteboard}
- * features, Pax Web). A scrape is bounded as a whole by {@link #SCRAPE_BOUND}: what came back
- * by then is served, a node that did not answer is {@code hvkit_node_scrape_complete 0}.
+ * features, Pax Web). A scrape is bounded as a whole by {@code scrape.timeout.seconds} of
+ * {@value MetricsSettings#PID} (8 s by default, below Prometheus' default scrape_timeout of 10 s,
+ * so that a slow node never fails the whole scrape): what came back by then is served, a node
+ * that did not answer is {@code hvkit_node_scrape_complete 0}. A bad value in that configuration
+ * keeps the component inactive: no endpoint.
  */
-@Component(service = Servlet.class, property = {
-    "osgi.http.whiteboard.servlet.pattern=/metrics",
-    "osgi.http.whiteboard.servlet.name=hvkit-metrics"
-})
+@Component(service = Servlet.class, configurationPid = MetricsSettings.PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL, property = {
+            "osgi.http.whiteboard.servlet.pattern=/metrics",
+            "osgi.http.whiteboard.servlet.name=hvkit-metrics"
+        })
+@Designate(ocd = MetricsConfiguration.class) // one designation for the PID that JmxExporter reads too
 public final class MetricsServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
 
-    /** Below Prometheus' default scrape_timeout (10 s), so that a slow node never fails the whole scrape. */
-    static final Duration SCRAPE_BOUND = Duration.ofSeconds(8);
-
     private final transient List<BoundedScrape.Source> sources = new CopyOnWriteArrayList<>();
     private final transient BoundedScrape scrape = new BoundedScrape();
+    private final Duration bound;
+
+    @Activate
+    public MetricsServlet(Map<String, Object> properties) {
+        this.bound = MetricsSettings.forComponent(properties, "/metrics endpoint").scrapeTimeout();
+    }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addStatistics(InstanceStatistics statistics, Map<String, Object> properties) {
@@ -59,7 +70,7 @@ public final class MetricsServlet extends HttpServlet {
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
         String body;
         try {
-            body = render(new ArrayList<>(sources), scrape, SCRAPE_BOUND);
+            body = scrapeText();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             resp.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "interrupted");
@@ -70,6 +81,11 @@ public final class MetricsServlet extends HttpServlet {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         resp.setContentLength(bytes.length);
         resp.getOutputStream().write(bytes);
+    }
+
+    /** The text of one pass over the nodes registered now, bounded by the configured scrape timeout. */
+    String scrapeText() throws InterruptedException {
+        return render(new ArrayList<>(sources), scrape, bound);
     }
 
     /** The text of one bounded pass over {@code sources}. */

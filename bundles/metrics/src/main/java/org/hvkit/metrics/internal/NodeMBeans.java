@@ -1,5 +1,6 @@
 package org.hvkit.metrics.internal;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,11 +37,18 @@ final class NodeMBeans implements HypervisorMXBean, AutoCloseable {
     private final Hypervisor hypervisor;
     private final ObjectName objectName;
     private final Map<String, ObjectName> instances = new TreeMap<>();
+    private final Duration cache;
     private boolean closed;
 
     NodeMBeans(MBeanServer server, Hypervisor hypervisor) throws JMException {
+        this(server, hypervisor, MetricsSettings.DEFAULTS.jmxCache());
+    }
+
+    /** @param cache how long one reading serves an Instance MBean's attribute reads */
+    NodeMBeans(MBeanServer server, Hypervisor hypervisor, Duration cache) throws JMException {
         this.server = server;
         this.hypervisor = hypervisor;
+        this.cache = cache;
         this.objectName = hypervisorName(hypervisor.node(), hypervisor.type());
         server.registerMBean(new StandardMBean(this, HypervisorMXBean.class, true), objectName);
         refresh();
@@ -84,7 +92,7 @@ final class NodeMBeans implements HypervisorMXBean, AutoCloseable {
             if (!instances.containsKey(name)) {
                 try {
                     ObjectName on = instanceName(hypervisor.node(), name);
-                    server.registerMBean(new StandardMBean(new InstanceView(hypervisor, name), InstanceMXBean.class,
+                    server.registerMBean(new StandardMBean(new InstanceView(hypervisor, name, cache), InstanceMXBean.class,
                             true), on);
                     instances.put(name, on);
                 } catch (InstanceAlreadyExistsException e) {

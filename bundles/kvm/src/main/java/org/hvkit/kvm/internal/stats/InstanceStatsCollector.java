@@ -52,29 +52,24 @@ import org.slf4j.LoggerFactory;
  * as {@code query-blockstats}), so a pass that asked 200 QEMUs could not take less than
  * ~100 ms on two cores. Instead every pass starts one refresh per instance (at most one in
  * flight per process, on at most {@link #PARALLEL} threads, each step bounded by
- * {@link #QMP_WAIT}) and gives the last answer when it is younger than {@link #QMP_MAX_AGE};
- * only without such an answer (first pass, a QEMU that stopped answering) does it wait, at most
- * {@link #PASS_DEADLINE}. Block I/O can so lag the other figures by one pass. What never
+ * {@link CollectorTimings#qmpWait}) and gives the last answer when it is younger than
+ * {@link CollectorTimings#maxAge}; only without such an answer (first pass, a QEMU that stopped
+ * answering) does it wait, at most {@link CollectorTimings#passDeadline}. Block I/O can so lag the other figures by one pass. What never
  * changes for a QEMU process (vCPU thread ids, taps, whether it has a balloon) is asked once
  * per pid. A QEMU stopped with SIGSTOP is seen in {@code /proc} and not asked at all; one that
  * hangs comes back {@link InstanceStats#stale stale} (with its {@code /proc} figures) once its
- * last answer is older than {@link #QMP_MAX_AGE}, and nobody else waits for it.
+ * last answer is older than the maximum age, and nobody else waits for it. The three bounds are
+ * the node's configuration ({@link CollectorTimings}).
  */
 public final class InstanceStatsCollector implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(InstanceStatsCollector.class);
     /** Threads asking QEMUs at once: a QMP round trip is mostly waiting for QEMU to be scheduled. */
     static final int PARALLEL = 8;
-    /** How long one instance's QMP queries (lock, connect, each command) may take. */
-    static final Duration QMP_WAIT = Duration.ofMillis(500);
-    /**
-     * How old the last QMP answer (block I/O, balloon) may be and still be given without
-     * waiting: every pass starts a refresh, and waits for it only when the last answer is
-     * older (or there is none).
-     */
-    static final Duration QMP_MAX_AGE = Duration.ofSeconds(3);
-    /** How long a pass waits for all QMP answers together. */
-    static final Duration PASS_DEADLINE = Duration.ofMillis(1500);
+    /** The default of how long one instance's QMP queries (lock, connect, each command) may take. */
+    static final Duration QMP_WAIT = CollectorTimings.DEFAULTS.qmpWait();
+    /** The default of how old the last QMP answer may be and still be given without waiting. */
+    static final Duration QMP_MAX_AGE = CollectorTimings.DEFAULTS.maxAge();
     private static final int MAX_NICS = 64;
     /** How long after its spawn a QEMU's nic files are surely written. */
     static final Duration NIC_FILES_SETTLED = Duration.ofSeconds(10);
@@ -87,6 +82,7 @@ public final class InstanceStatsCollector implements AutoCloseable {
     private final Monitors monitors;
     private final Netlink netlink;
     private final ProcFigures proc;
+    private final CollectorTimings timings;
     private final Map<String, Known> known = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor askers;
 
@@ -123,13 +119,20 @@ public final class InstanceStatsCollector implements AutoCloseable {
      * @param alive the instance's live QEMU process, if it runs
      */
     public InstanceStatsCollector(String node, RuntimePaths paths, Supplier<List<String>> names,
-                                  Function<String, Optional<QemuProcess>> alive, Monitors monitors, Netlink netlink) {
-        this(node, paths, names, alive, monitors, netlink, Path.of("/proc"));
+                                  Function<String, Optional<QemuProcess>> alive, Monitors monitors, Netlink netlink,
+                                  CollectorTimings timings) {
+        this(node, paths, names, alive, monitors, netlink, Path.of("/proc"), timings);
+    }
+
+    InstanceStatsCollector(String node, RuntimePaths paths, Supplier<List<String>> names,
+                           Function<String, Optional<QemuProcess>> alive, Monitors monitors, Netlink netlink) {
+        this(node, paths, names, alive, monitors, netlink, Path.of("/proc"), CollectorTimings.DEFAULTS);
     }
 
     InstanceStatsCollector(String node, RuntimePaths paths, Supplier<List<String>> names,
                            Function<String, Optional<QemuProcess>> alive, Monitors monitors, Netlink netlink,
-                           Path proc) {
+                           Path proc, CollectorTimings timings) {
+        this.timings = timings;
         this.node = node;
         this.paths = paths;
         this.names = names;
@@ -187,7 +190,7 @@ public final class InstanceStatsCollector implements AutoCloseable {
             if (!stat.get().stopped()) {
                 // every pass starts a refresh; it waits for it only when the last answer is too old
                 Asked last = kk.lastAsked;
-                if (last != null && System.nanoTime() - kk.lastAskedNanos <= QMP_MAX_AGE.toNanos()) {
+                if (last != null && System.nanoTime() - kk.lastAskedNanos <= timings.maxAge().toNanos()) {
                     reused.put(name, last);
                     later.put(name, kk);
                 } else {
@@ -197,7 +200,7 @@ public final class InstanceStatsCollector implements AutoCloseable {
         }
         Map<String, LinkStatistics> links = new HashMap<>();
         String netProblem = linkCounters(live.keySet(), links, systemUptime);
-        long deadline = System.nanoTime() + PASS_DEADLINE.toNanos();
+        long deadline = System.nanoTime() + timings.passDeadline().toNanos();
         List<InstanceStats> out = new ArrayList<>();
         for (Map.Entry<String, QemuProcess> e : live.entrySet()) {
             String name = e.getKey();
@@ -236,13 +239,14 @@ public final class InstanceStatsCollector implements AutoCloseable {
     /** The QMP part of one instance, run on an asker thread. */
     private Asked ask(String name, Known k) {
         Path socket = paths.qmpSocket(name);
-        String status = monitors.status(name, socket, k.pid, QMP_WAIT);
+        Duration wait = timings.qmpWait();
+        String status = monitors.status(name, socket, k.pid, wait);
         if (status == null) {
             return new Asked(null, k.vcpus, List.of(), InstanceStats.UNKNOWN,
-                    "QMP did not answer query-status within " + QMP_WAIT.toMillis() + " ms");
+                    "QMP did not answer query-status within " + wait.toMillis() + " ms");
         }
         try {
-            return monitors.query(name, socket, k.pid, QMP_WAIT, q -> {
+            return monitors.query(name, socket, k.pid, wait, q -> {
                 if (k.vcpus == null) {
                     k.vcpus = QmpFigures.vcpuThreads(q.execute("query-cpus-fast", Map.of()));
                 }
@@ -266,7 +270,7 @@ public final class InstanceStatsCollector implements AutoCloseable {
     }
 
     /** The asker's result within the pass deadline; a stopped process was not asked. */
-    private static Asked answer(String name, Future<Asked> f, long deadline, ProcFigures.Stat stat) {
+    private Asked answer(String name, Future<Asked> f, long deadline, ProcFigures.Stat stat) {
         if (f == null) {
             return new Asked(null, null, List.of(), InstanceStats.UNKNOWN, "the process is stopped (state "
                     + stat.state() + ", SIGSTOP or a tracer): QEMU cannot answer QMP");
@@ -276,7 +280,7 @@ public final class InstanceStatsCollector implements AutoCloseable {
         } catch (TimeoutException x) {
             // the refresh goes on (each of its steps is bounded); the next pass takes its answer
             return new Asked(null, null, List.of(), InstanceStats.UNKNOWN,
-                    "QMP did not answer within the pass deadline of " + PASS_DEADLINE.toMillis() + " ms");
+                    "QMP did not answer within the pass deadline of " + timings.passDeadline().toMillis() + " ms");
         } catch (ExecutionException x) {
             LOG.warn("Statistics of {}: {}", name, x.getCause().toString());
             return new Asked(null, null, List.of(), InstanceStats.UNKNOWN, "QMP: " + x.getCause());
