@@ -133,6 +133,11 @@ public abstract class HvkitTestSupport {
         };
     }
 
+    /** A TCP port free right now, for a subclass's own configuration. */
+    protected static String unusedPort() throws IOException {
+        return freePort();
+    }
+
     private static String freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return Integer.toString(s.getLocalPort());

@@ -28,7 +28,8 @@
  * {@link java.io.Serializable} (records with a {@code serialVersionUID}; a
  * {@link org.hvkit.hypervisor.ParameterCheck} travels as data, never as code); a
  * {@link org.hvkit.hypervisor.HypervisorException} is written with SPI classes only, its causes'
- * messages kept. Consumers import {@code [2.0,3)}. Added in 2.0 too:
+ * messages kept; {@link org.hvkit.hypervisor.Hypervisor#FACADE_PROPERTY} marks the export facades
+ * that local consumers ignore. Consumers import {@code [2.0,3)}. Added in 2.0 too:
  * {@link org.hvkit.hypervisor.Hypervisor#balloonInstanceMemory}, Ganeti's
  * {@code BalloonInstanceMemory}, and NIC hotplug ({@link org.hvkit.hypervisor.Hypervisor#checkHotplugSupport},
  * {@link org.hvkit.hypervisor.Hypervisor#hotAddNic}, {@link org.hvkit.hypervisor.Hypervisor#hotModifyNic},
