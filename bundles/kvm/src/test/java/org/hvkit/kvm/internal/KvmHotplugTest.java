@@ -192,7 +192,7 @@ class KvmHotplugTest {
     }
 
     @Test
-    void aHotAddThatFailsHalfwayLeavesNothingAndAStoppedInstanceIsRefused() throws Exception {
+    void aHotAddThatFailsHalfwayLeavesNothingAndAStoppedOrOldInstanceIsRefused() throws Exception {
         Nic nic = new Nic("aa:00:00:00:78:03", "10.78.0.60", NicMode.ROUTED, "not-a-table");
         HypervisorException stopped = assertThrows(HypervisorException.class,
                 () -> kvm.hotAddNic(KvmTestNode.guest("hp1", null, null).build(), nic));
@@ -202,6 +202,22 @@ class KvmHotplugTest {
         kvm.startInstance(KvmTestNode.guest("hp1", null, null)
                 .hvparam("kernel_args", "panic=-1 guest.hotplug=1").build(), false);
         awaitLog(root, "hp1", "GUEST-HOTPLUG", Duration.ofSeconds(60));
+        // an instance an older hvkit started (device layout 1: no saved slots) cannot take hotplug
+        String layout1 = KvmTestNode.rebootInLayout1(kvm, running());
+        awaitLog(root, "hp1", "GUEST-HOTPLUG", Duration.ofSeconds(60));
+        HypervisorException old = assertThrows(HypervisorException.class, () -> kvm.hotAddNic(running(),
+                new Nic("aa:00:00:00:78:06", null, NicMode.BRIDGED, BRIDGE)));
+        assertTrue(old.getMessage().contains("it runs with device layout 1") && old.getMessage().contains(
+                "a stop and a start"), old.getMessage());
+        assertThrows(HypervisorException.class, () -> kvm.checkHotplugSupport(running()));
+        assertEquals(layout1, KvmTestNode.core(kvm).store().load("hp1").orElseThrow().text(), "nothing changed");
+        kvm.stopInstance(running(), true, Duration.ofSeconds(10));
+        kvm.cleanupInstance("hp1");
+        kvm.startInstance(KvmTestNode.guest("hp1", null, null)
+                .hvparam("kernel_args", "panic=-1 guest.hotplug=1").build(), false);
+        awaitLog(root, "hp1", "GUEST-HOTPLUG", Duration.ofSeconds(60));
+        kvm.checkHotplugSupport(running());
+
         List<String> tapsBefore = taps();
         String runtimeBefore = KvmTestNode.core(kvm).store().load("hp1").orElseThrow().text();
         // the tap is opened, handed over and plugged; configuring it (routing table 'not-a-table') fails
