@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -193,7 +194,7 @@ public final class EndToEnd {
 
     private static void stopQuietly(Hypervisor hv, String name) {
         try {
-            Instance i = hv.runningInstance(name).orElse(null);
+            Instance i = hv.runningInstance(name);
             if (i != null) {
                 hv.stopInstance(i, true, Duration.ofSeconds(10));
             }
@@ -219,12 +220,12 @@ public final class EndToEnd {
             a.startInstance(inst, false);
             long started = System.nanoTime();
             // query-status through the driver's own monitor connection (QEMU serves one QMP client)
-            if (a.instanceInfo("st").isEmpty()) {
+            if (a.instanceInfo("st") == null) {
                 throw new IllegalStateException("started, but not listed");
             }
             long t1 = System.nanoTime();
             long s0 = System.nanoTime();
-            a.stopInstance(a.runningInstance("st").orElseThrow(), true, Duration.ofSeconds(10));
+            a.stopInstance(Objects.requireNonNull(a.runningInstance("st"), "st"), true, Duration.ofSeconds(10));
             long s1 = System.nanoTime();
             a.cleanupInstance("st");
             long b0 = System.nanoTime();
@@ -404,7 +405,7 @@ public final class EndToEnd {
         for (int i = 0; i < m; i++) {
             Hypervisor from = n[src];
             Hypervisor to = n[1 - src];
-            Instance inst = from.runningInstance("mig").orElseThrow();
+            Instance inst = Objects.requireNonNull(from.runningInstance("mig"), "mig");
             MigrationInfo info = from.migrationInfo(inst);
             to.acceptInstance(inst, info, ADDRESS);
             long t0 = System.nanoTime();
@@ -422,7 +423,7 @@ public final class EndToEnd {
             // the seed's way back: HMP over socat, `info migrate` every 2 s
             from = n[src];
             to = n[1 - src];
-            inst = from.runningInstance("mig").orElseThrow();
+            inst = Objects.requireNonNull(from.runningInstance("mig"), "mig");
             info = from.migrationInfo(inst);
             to.acceptInstance(inst, info, ADDRESS);
             polling.add(seedMigration(from, inst, port));
@@ -596,7 +597,7 @@ public final class EndToEnd {
             watcher.setDaemon(true);
             watcher.start();
             long t0 = System.nanoTime();
-            a.stopInstance(a.runningInstance("sp").orElseThrow(), true, Duration.ofSeconds(10));
+            a.stopInstance(Objects.requireNonNull(a.runningInstance("sp"), "sp"), true, Duration.ofSeconds(10));
             boolean gone = !a.listInstances().contains("sp");
             long t1 = System.nanoTime();
             watcher.join(10_000);

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Optional;
 
 import javax.inject.Inject;
 
@@ -44,13 +45,13 @@ public class FakeServiceIT extends HvkitTestSupport {
                 .nic(new Nic("aa:00:00:00:00:01", null, NicMode.BRIDGED, "br0")).build();
         hv.startInstance(web, false);
         assertEquals(List.of("web1"), hv.listInstances());
-        InstanceInfo info = hv.instanceInfo("web1").orElseThrow();
+        InstanceInfo info = Optional.ofNullable(hv.instanceInfo("web1")).orElseThrow();
         assertEquals(512, info.memoryMiB());
         assertEquals(2, info.vcpus());
         assertEquals(InstanceState.RUNNING, info.state());
         assertTrue("state file in the configured directory",
                 Files.isRegularFile(scratch().resolve("fake-a").resolve("web1.json")));
-        assertEquals("br0", hv.runningInstance("web1").orElseThrow().nics().get(0).link());
+        assertEquals("br0", Optional.ofNullable(hv.runningInstance("web1")).orElseThrow().nics().get(0).link());
         hv.stopInstance(web, false, Duration.ofSeconds(5));
         assertTrue(hv.listInstances().isEmpty());
         hv.cleanupInstance("web1");
@@ -78,7 +79,7 @@ public class FakeServiceIT extends HvkitTestSupport {
             assertEquals(MigrationStatus.State.COMPLETED, a.migrationStatus(mover).status());
             assertFalse(a.listInstances().contains("mover"));
             assertEquals(List.of("mover"), b.listInstances());
-            assertEquals("node-b", b.runningInstance("mover").orElseThrow().primaryNode());
+            assertEquals("node-b", Optional.ofNullable(b.runningInstance("mover")).orElseThrow().primaryNode());
             assertTrue(Files.isRegularFile(dirB.resolve("mover.json")));
             b.stopInstanceByName("mover");
         } finally {

@@ -1,5 +1,6 @@
 package org.hvkit.hypervisor;
 
+import java.io.Serializable;
 import java.util.Objects;
 
 /**
@@ -10,7 +11,9 @@ import java.util.Objects;
  * @param mode    read-write or read-only
  * @param sizeMiB the size in MiB (informational; 0 when unknown)
  */
-public record Disk(String devPath, DiskMode mode, long sizeMiB) {
+public record Disk(String devPath, DiskMode mode, long sizeMiB) implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     public Disk {
         Objects.requireNonNull(devPath, "devPath");

@@ -3,7 +3,6 @@ package org.hvkit.hypervisor;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -24,6 +23,15 @@ import org.osgi.annotation.versioning.ProviderType;
  * {@link Instance#requireValidName} <em>before touching anything</em>: no file is read, written,
  * removed or resolved, no process is signalled. Methods that take an {@link Instance} get a
  * valid name by construction. (Contract since 1.2.)
+ *
+ * <p><b>Remote callers</b> (since 2.0). The service may be a proxy for a hypervisor on another
+ * machine (OSGi Remote Services; such a registration carries the standard
+ * {@code service.imported} property). Every argument and answer of every method here, default
+ * methods included (a proxy forwards those too), is therefore {@link java.io.Serializable} data
+ * of this package or of the JDK: there is no {@code Optional} (an absent answer is {@code null})
+ * and no stream. Exceptions arrive with their messages (see {@link HypervisorException}).
+ * {@link #instanceConsole} is the exception: a console belongs to the node, and a remote caller
+ * gets a {@link HypervisorException} naming the node to open it on.
  */
 @ProviderType
 public interface Hypervisor {
@@ -68,11 +76,12 @@ public interface Hypervisor {
     }
 
     /**
-     * Information about one instance, empty when it is not alive.
+     * Information about one instance, {@code null} when it is not alive (an {@code Optional}
+     * before 2.0; wrap the answer in {@code Optional.ofNullable} where one is wanted).
      *
      * @throws HypervisorException also for an invalid name (see the name contract above)
      */
-    Optional<InstanceInfo> instanceInfo(String name) throws HypervisorException;
+    InstanceInfo instanceInfo(String name) throws HypervisorException;
 
     /**
      * Information about every alive instance; instances that cannot be inspected are skipped.
@@ -83,19 +92,22 @@ public interface Hypervisor {
         // Ganeti's BaseHypervisor loop; a hypervisor that can answer for all at once overrides it
         List<InstanceInfo> out = new java.util.ArrayList<>();
         for (String name : listInstances()) {
-            instanceInfo(name).ifPresent(out::add);
+            InstanceInfo info = instanceInfo(name);
+            if (info != null) {
+                out.add(info);
+            }
         }
         return out;
     }
 
     /**
      * The definition an alive instance was started with, as saved in the hypervisor's runtime
-     * state; empty when the instance is not alive. Lets name-only callers (a shell) call the
-     * methods that take an {@link Instance}.
+     * state; {@code null} when the instance is not alive (an {@code Optional} before 2.0). Lets
+     * name-only callers (a shell) call the methods that take an {@link Instance}.
      *
      * @throws HypervisorException also for an invalid name (see the name contract above)
      */
-    Optional<Instance> runningInstance(String name) throws HypervisorException;
+    Instance runningInstance(String name) throws HypervisorException;
 
     /**
      * Starts an instance. Disks carry their node-local {@link Disk#devPath()}. On failure,
@@ -152,7 +164,10 @@ public interface Hypervisor {
     /** Target side: commit ({@code success}) or abort (kill and clean up) an accepted instance. */
     void finalizeMigration(Instance instance, MigrationInfo info, boolean success) throws HypervisorException;
 
-    /** How to reach the instance's console. */
+    /**
+     * How to reach the instance's console. Local callers only: through a remote proxy this
+     * throws a {@link HypervisorException} naming the node whose console it is (since 2.0).
+     */
     InstanceConsole instanceConsole(Instance instance) throws HypervisorException;
 
     /** Resources of this node; the default reads this Linux machine's (a default since 1.2). */

@@ -1,5 +1,6 @@
 package org.hvkit.hypervisor;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -29,7 +30,9 @@ import java.util.regex.Pattern;
  */
 public record Instance(String name, String primaryNode, String hypervisor, Map<String, Object> hvparams,
                        BackendParams beparams, List<Nic> nics, List<Disk> disks, String diskTemplate,
-                       int networkPort, List<String> tags, String uuid) {
+                       int networkPort, List<String> tags, String uuid) implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** Ganeti's disk templates. */
     public static final List<String> DISK_TEMPLATES = List.of(

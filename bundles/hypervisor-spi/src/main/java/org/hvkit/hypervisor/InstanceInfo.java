@@ -1,5 +1,6 @@
 package org.hvkit.hypervisor;
 
+import java.io.Serializable;
 import java.util.Objects;
 
 /**
@@ -13,7 +14,9 @@ import java.util.Objects;
  * @param cpuTimeSeconds CPU time consumed, 0 when unknown
  */
 public record InstanceInfo(String name, long pid, long memoryMiB, int vcpus, InstanceState state,
-                           double cpuTimeSeconds) {
+                           double cpuTimeSeconds) implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     public InstanceInfo {
         Objects.requireNonNull(name, "name");

@@ -1,5 +1,6 @@
 package org.hvkit.hypervisor;
 
+import java.io.Serializable;
 import java.util.Objects;
 
 /**
@@ -8,7 +9,9 @@ import java.util.Objects;
  *
  * @param data the opaque text
  */
-public record MigrationInfo(String data) {
+public record MigrationInfo(String data) implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     public MigrationInfo {
         Objects.requireNonNull(data, "data");

@@ -1,5 +1,6 @@
 package org.hvkit.hypervisor;
 
+import java.io.Serializable;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -12,7 +13,9 @@ import java.util.regex.Pattern;
  * @param mode bridged or routed
  * @param link the bridge (bridged) or routing table (routed); may be empty for the node default
  */
-public record Nic(String mac, String ip, NicMode mode, String link) {
+public record Nic(String mac, String ip, NicMode mode, String link) implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     private static final Pattern MAC = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
 

@@ -1,6 +1,7 @@
 package org.hvkit.hypervisor;
 
 import java.io.IOException;
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,9 @@ import java.util.regex.Pattern;
  * @param cpuSockets  CPU sockets
  */
 public record NodeInfo(long memoryTotal, long memoryFree, long memoryDom0, int cpuTotal, int cpuNodes,
-                       int cpuSockets) {
+                       int cpuSockets) implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     private static final Pattern MEMINFO_LINE = Pattern.compile("^(\\w+):\\s*(\\d+)(?:\\s*kB)?\\s*$");
     private static final Pattern PROCESSOR_LINE = Pattern.compile("^processor\\s*:\\s*[0-9]+\\s*$");

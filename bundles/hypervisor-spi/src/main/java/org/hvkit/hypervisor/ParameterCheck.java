@@ -1,9 +1,13 @@
 package org.hvkit.hypervisor;
 
+import java.io.ObjectStreamException;
+import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;
 
@@ -12,6 +16,13 @@ import java.util.function.Predicate;
  * predicate with its error text, and a node-side validity predicate with its error text
  * (the {@code *_CHECK} tuples and {@code ParamInSet} of {@code lib/hypervisor/hv_base.py}).
  * Predicates are only ever called with non-falsy values.
+ *
+ * <p><b>Across a wire</b> (since 2.0) a check travels as its label, requirement and texts, never
+ * as code: the named constants of this class come back as themselves, an {@link #inSet} check
+ * comes back with its values, and any other check (a provider's own predicate) comes back as a
+ * check whose predicates throw {@link UnsupportedOperationException} naming the label: the node
+ * that declared it decides, through its hypervisor's {@code checkParameterSyntax} and
+ * {@code validateParameters}.
  *
  * @param label      the descriptor's name as shown to operators, e.g. {@code OPT_FILE_CHECK}
  * @param required   whether a falsy value is an error
@@ -22,7 +33,9 @@ import java.util.function.Predicate;
  */
 public record ParameterCheck(String label, boolean required,
                              Predicate<Object> syntax, String syntaxText,
-                             Predicate<Object> node, String nodeText) {
+                             Predicate<Object> node, String nodeText) implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     public ParameterCheck {
         Objects.requireNonNull(label, "label");
@@ -95,7 +108,62 @@ public record ParameterCheck(String label, boolean required,
             text.append(i == 0 ? "" : ", ").append(allowed.get(i));
         }
         return new ParameterCheck((required ? "REQ" : "OPT") + "_IN_SET" + allowed, required,
-                allowed::contains, text.toString(), null, null);
+                new InSet(allowed), text.toString(), null, null);
+    }
+
+    /** The predicate of {@link #inSet}, a value so that the check can cross a wire with its values. */
+    private record InSet(List<?> allowed) implements Predicate<Object> {
+        @Override
+        public boolean test(Object value) {
+            return allowed.contains(value);
+        }
+    }
+
+    /** The named constants by label, for {@link Wire#readResolve}. */
+    private static final Map<String, ParameterCheck> NAMED = named(NO_CHECK, REQUIRED_CHECK, OPT_FILE_CHECK,
+            REQ_FILE_CHECK, OPT_DIR_CHECK, REQ_DIR_CHECK, NET_PORT_CHECK, MIGRATION_MODE_CHECK, OPT_FILE_OR_URL_CHECK,
+            OPT_NONNEGATIVE_INT_CHECK, OPT_VIRTIO_NET_QUEUES_CHECK, OPT_MULTI_CPU_MASK_CHECK);
+
+    private static Map<String, ParameterCheck> named(ParameterCheck... checks) {
+        Map<String, ParameterCheck> out = new LinkedHashMap<>();
+        for (ParameterCheck c : checks) {
+            out.put(c.label(), c);
+        }
+        return Map.copyOf(out);
+    }
+
+    /** Serialization writes the {@link Wire} form: data, never predicates. Since 2.0. */
+    private Object writeReplace() throws ObjectStreamException {
+        return new Wire(label, required, syntaxText, nodeText, syntax instanceof InSet in ? in.allowed() : null);
+    }
+
+    /**
+     * What a check is on a wire: its label, requirement, texts and, for {@link #inSet}, its values.
+     */
+    private record Wire(String label, boolean required, String syntaxText, String nodeText, List<?> inSet)
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        private Object readResolve() throws ObjectStreamException {
+            ParameterCheck known = NAMED.get(label);
+            if (known != null && known.required == required && Objects.equals(known.syntaxText, syntaxText)
+                    && Objects.equals(known.nodeText, nodeText)) {
+                return known;
+            }
+            Predicate<Object> node = nodeText == null ? null : elsewhere(label);
+            if (inSet != null) {
+                return new ParameterCheck(label, required, new InSet(List.copyOf(inSet)), syntaxText, node, nodeText);
+            }
+            return new ParameterCheck(label, required, syntaxText == null ? null : elsewhere(label), syntaxText,
+                    node, nodeText);
+        }
+
+        private static Predicate<Object> elsewhere(String label) {
+            return v -> {
+                throw new UnsupportedOperationException("parameter check " + label + " came from another node and"
+                        + " cannot run here: ask that node's hypervisor (checkParameterSyntax, validateParameters)");
+            };
+        }
     }
 
     /** A check with the same requirement and node check but a different syntax predicate. */

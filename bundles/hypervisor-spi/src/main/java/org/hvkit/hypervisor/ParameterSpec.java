@@ -1,5 +1,6 @@
 package org.hvkit.hypervisor;
 
+import java.io.Serializable;
 import java.util.Objects;
 
 /**
@@ -13,7 +14,9 @@ import java.util.Objects;
  * @param description  one line for operators ({@code hv:params})
  */
 public record ParameterSpec(String name, ParameterType type, Object defaultValue, ParameterCheck check,
-                            boolean global, String description) {
+                            boolean global, String description) implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     public ParameterSpec {
         Objects.requireNonNull(name, "name");

@@ -21,7 +21,15 @@
  * {@link org.hvkit.hypervisor.ParameterCheck#isUrl} and {@link org.hvkit.hypervisor.CpuMasks}; the
  * optional {@link org.hvkit.hypervisor.InstanceStatistics} capability and its
  * {@link org.hvkit.hypervisor.InstanceStats} figures.
+ *
+ * <p>2.0 (breaking: a remotable SPI, issue #16): {@link org.hvkit.hypervisor.Hypervisor#instanceInfo}
+ * and {@link org.hvkit.hypervisor.Hypervisor#runningInstance} answer {@code null} instead of an
+ * empty {@code Optional}; every model type a {@code Hypervisor} method takes or returns is
+ * {@link java.io.Serializable} (records with a {@code serialVersionUID}; a
+ * {@link org.hvkit.hypervisor.ParameterCheck} travels as data, never as code); a
+ * {@link org.hvkit.hypervisor.HypervisorException} is written with SPI classes only, its causes'
+ * messages kept. Consumers import {@code [2.0,3)}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.3.0")
+@org.osgi.annotation.versioning.Version("2.0.0")
 package org.hvkit.hypervisor;

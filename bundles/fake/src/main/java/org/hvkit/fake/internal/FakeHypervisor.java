@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -148,9 +147,9 @@ public final class FakeHypervisor implements Hypervisor {
     }
 
     @Override
-    public Optional<InstanceInfo> instanceInfo(String name) throws HypervisorException {
+    public InstanceInfo instanceInfo(String name) throws HypervisorException {
         Instance.requireValidName(name);
-        return store.read(name).map(s -> info(name, s));
+        return store.read(name).map(s -> info(name, s)).orElse(null);
     }
 
     private static InstanceInfo info(String name, FakeState s) {
@@ -159,9 +158,9 @@ public final class FakeHypervisor implements Hypervisor {
     }
 
     @Override
-    public Optional<Instance> runningInstance(String name) throws HypervisorException {
+    public Instance runningInstance(String name) throws HypervisorException {
         Instance.requireValidName(name);
-        return store.read(name).map(FakeState::instance);
+        return store.read(name).map(FakeState::instance).orElse(null);
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import org.hvkit.hypervisor.ConsoleKind;
@@ -39,7 +40,7 @@ class FakeHypervisorTest {
         FakeHypervisor a = new FakeHypervisor("node-a", tmp.resolve("a"));
         FakeHypervisor b = new FakeHypervisor("node-b", tmp.resolve("b"));
         a.startInstance(instance("mover"), false);
-        Instance running = a.runningInstance("mover").orElseThrow();
+        Instance running = Optional.ofNullable(a.runningInstance("mover")).orElseThrow();
         List<String> heard = new java.util.ArrayList<>();
         MigrationCoordinator.migrate(a, b, running, "127.0.0.1", true, st -> heard.add(st.status().name()));
         assertEquals(List.of(), a.listInstances());
@@ -52,7 +53,7 @@ class FakeHypervisorTest {
         FakeHypervisor a = new FakeHypervisor("node-a", tmp.resolve("a"));
         FakeHypervisor b = new FakeHypervisor("node-b", tmp.resolve("b"));
         a.startInstance(instance("stays"), false);
-        Instance running = a.runningInstance("stays").orElseThrow();
+        Instance running = Optional.ofNullable(a.runningInstance("stays")).orElseThrow();
         b.startInstance(instance("stays"), false); // the target already runs one: accept refuses
         HypervisorException e = assertThrows(HypervisorException.class,
                 () -> MigrationCoordinator.migrate(a, b, running, "127.0.0.1", true, st -> { }));
@@ -67,10 +68,10 @@ class FakeHypervisorTest {
         hv.startInstance(instance("i1"), false);
         hv.startInstance(instance("i2"), true);
         assertEquals(List.of("i1", "i2"), hv.listInstances());
-        assertEquals(new InstanceInfo("i1", -1, 256, 2, InstanceState.RUNNING, 0), hv.instanceInfo("i1").orElseThrow());
-        assertEquals(InstanceState.PAUSED, hv.instanceInfo("i2").orElseThrow().state());
-        assertEquals("node-a", hv.runningInstance("i1").orElseThrow().primaryNode());
-        assertEquals(Map.of("migration_mode", "live"), hv.runningInstance("i1").orElseThrow().hvparams());
+        assertEquals(new InstanceInfo("i1", -1, 256, 2, InstanceState.RUNNING, 0), Optional.ofNullable(hv.instanceInfo("i1")).orElseThrow());
+        assertEquals(InstanceState.PAUSED, Optional.ofNullable(hv.instanceInfo("i2")).orElseThrow().state());
+        assertEquals("node-a", Optional.ofNullable(hv.runningInstance("i1")).orElseThrow().primaryNode());
+        assertEquals(Map.of("migration_mode", "live"), Optional.ofNullable(hv.runningInstance("i1")).orElseThrow().hvparams());
 
         HypervisorException e = assertThrows(HypervisorException.class, () -> hv.startInstance(instance("i1"), false));
         assertEquals("Failed to start instance i1: already running", e.getMessage());
@@ -78,11 +79,11 @@ class FakeHypervisorTest {
         assertEquals("Cannot cleanup a live instance i1", e.getMessage());
 
         hv.rebootInstance(instance("i2"));
-        assertEquals(InstanceState.RUNNING, hv.instanceInfo("i2").orElseThrow().state());
+        assertEquals(InstanceState.RUNNING, Optional.ofNullable(hv.instanceInfo("i2")).orElseThrow().state());
 
         hv.stopInstance(instance("i1"), false, Duration.ofSeconds(1));
         assertEquals(List.of("i2"), hv.listInstances());
-        assertTrue(hv.instanceInfo("i1").isEmpty());
+        assertTrue(Optional.ofNullable(hv.instanceInfo("i1")).isEmpty());
         e = assertThrows(HypervisorException.class, () -> hv.stopInstanceByName("i1"));
         assertEquals("Failed to stop instance i1: not running", e.getMessage());
         hv.cleanupInstance("i1");
@@ -97,7 +98,7 @@ class FakeHypervisorTest {
         new FakeHypervisor("n", tmp).startInstance(instance("kept"), false);
         FakeHypervisor again = new FakeHypervisor("n", tmp);
         assertEquals(List.of("kept"), again.listInstances());
-        assertEquals(256, again.instanceInfo("kept").orElseThrow().memoryMiB());
+        assertEquals(256, Optional.ofNullable(again.instanceInfo("kept")).orElseThrow().memoryMiB());
     }
 
     @Test
@@ -110,7 +111,7 @@ class FakeHypervisorTest {
                 () -> hv.startInstance(instance("x").withHvparams(Map.of("migration_mode", "sideways")), false));
         assertEquals("Parameter 'migration_mode' fails syntax check: invalid migration mode (current value: 'sideways')",
                 e.getMessage());
-        assertTrue(hv.instanceInfo("x").isEmpty());
+        assertTrue(Optional.ofNullable(hv.instanceInfo("x")).isEmpty());
     }
 
     @Test
@@ -130,8 +131,8 @@ class FakeHypervisorTest {
         Files.writeString(tmp.resolve("junk.json"), "{not json");
         FakeHypervisor hv = new FakeHypervisor("n", tmp);
         hv.startInstance(instance("ok"), false);
-        assertTrue(hv.instanceInfo("junk").isEmpty());
-        assertTrue(hv.runningInstance("junk").isEmpty());
+        assertTrue(Optional.ofNullable(hv.instanceInfo("junk")).isEmpty());
+        assertTrue(Optional.ofNullable(hv.runningInstance("junk")).isEmpty());
         assertEquals(List.of("ok"), hv.allInstancesInfo().stream().map(InstanceInfo::name).toList());
         assertEquals(List.of("ok"), hv.listInstances());
         assertEquals(List.of("junk", "ok"), hv.knownInstances());
@@ -190,7 +191,7 @@ class FakeHypervisorTest {
         b.finalizeMigration(i, info, true);
         assertEquals(List.of(), a.listInstances());
         assertEquals(List.of("mover"), b.listInstances());
-        assertEquals("node-b", b.runningInstance("mover").orElseThrow().primaryNode());
+        assertEquals("node-b", Optional.ofNullable(b.runningInstance("mover")).orElseThrow().primaryNode());
         MigrationStatus st = a.migrationStatus(i);
         assertEquals(MigrationStatus.State.COMPLETED, st.status());
         assertEquals(256L << 20, st.total());

@@ -91,8 +91,8 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     }
 
     @Override
-    public Optional<InstanceInfo> instanceInfo(String name) throws HypervisorException {
-        return core.info(checkName(name));
+    public InstanceInfo instanceInfo(String name) throws HypervisorException {
+        return core.info(checkName(name)).orElse(null);
     }
 
     @Override
@@ -106,21 +106,21 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
      * by default — and a cleanup still work) and the damage is logged with the file name.
      */
     @Override
-    public Optional<Instance> runningInstance(String name) throws HypervisorException {
+    public Instance runningInstance(String name) throws HypervisorException {
         checkName(name);
         if (core.alive(name).isEmpty()) {
-            return Optional.empty();
+            return null;
         }
         Instance bare = Instance.builder(name).primaryNode(settings.node()).hypervisor("kvm").build();
         try {
-            return Optional.of(core.store().load(name)
+            return core.store().load(name)
                     .map(s -> s.instance().orElse(bare.toBuilder().nics(s.runtime().nics()).build())
                             .withHvparams(s.runtime().hvparams()))
-                    .orElse(bare));
+                    .orElse(bare);
         } catch (HypervisorException e) {
             LOG.warn("Instance {} runs, but its runtime file is damaged ({}); it can be stopped and cleaned up",
                     name, e.getMessage());
-            return Optional.of(bare);
+            return bare;
         }
     }
 

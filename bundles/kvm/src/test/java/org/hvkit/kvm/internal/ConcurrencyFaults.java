@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -186,7 +187,7 @@ final class ConcurrencyFaults {
                 target.acceptInstance(g, info, "127.0.0.1");
                 ExecutorService one = Executors.newSingleThreadExecutor();
                 Future<String> migration = one.submit(() -> error(
-                        () -> a.migrateInstance(a.runningInstance(name).orElseThrow(), "127.0.0.1", true)));
+                        () -> a.migrateInstance(Optional.ofNullable(a.runningInstance(name)).orElseThrow(), "127.0.0.1", true)));
                 one.shutdown();
                 Thread.sleep(1500);
                 a.close();
@@ -196,7 +197,7 @@ final class ConcurrencyFaults {
                 assertFalse(target.knownInstances().contains(name), "the aborted target is gone");
                 KvmHypervisor successor = b.node(sa);
                 b.defer(successor::close);
-                assertEquals(InstanceState.RUNNING, successor.instanceInfo(name).orElseThrow().state());
+                assertEquals(InstanceState.RUNNING, Optional.ofNullable(successor.instanceInfo(name)).orElseThrow().state());
                 successor.stopInstanceByName(name);
                 successor.cleanupInstance(name);
                 assertEquals(Set.of(), b.pool.taken(), "both uids are back");

@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -94,7 +95,7 @@ final class FaultBench {
     }
 
     long pid(String name) throws HypervisorException {
-        return node.instanceInfo(name).orElseThrow(() -> new AssertionError(name + " is not running")).pid();
+        return Optional.ofNullable(node.instanceInfo(name)).orElseThrow(() -> new AssertionError(name + " is not running")).pid();
     }
 
     /** Sends a signal by pid (never by name) with the kill utility. */
@@ -123,7 +124,7 @@ final class FaultBench {
     /** QEMU processes started by this suite (their pid file lies under the suite's directory), but the bystander's. */
     Set<Long> qemuPids() throws IOException, HypervisorException {
         Set<Long> out = new TreeSet<>();
-        long bystander = node.instanceInfo(BYSTANDER).map(i -> i.pid()).orElse(-1L);
+        long bystander = Optional.ofNullable(node.instanceInfo(BYSTANDER)).map(i -> i.pid()).orElse(-1L);
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path p : (Iterable<Path>) procs::iterator) {
                 String pid = p.getFileName().toString();
@@ -170,7 +171,7 @@ final class FaultBench {
 
     /** The bystander runs, with the same pid as before, and answers. */
     void assertBystanderRuns(long pid) throws HypervisorException {
-        var info = node.instanceInfo(BYSTANDER).orElseThrow(() -> new AssertionError("the bystander guest is gone"));
+        var info = Optional.ofNullable(node.instanceInfo(BYSTANDER)).orElseThrow(() -> new AssertionError("the bystander guest is gone"));
         assertEquals(pid, info.pid(), "the bystander's QEMU is the same process");
         assertEquals(InstanceState.RUNNING, info.state(), "the bystander guest runs");
     }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -53,7 +54,7 @@ class FaultSuiteTest {
         bench.node.startInstance(KvmTestNode.guest(warm, null, null).memory(64).build(), true);
         bench.node.instanceInfo(warm);
         bench.node.allInstancesInfo();
-        bench.node.stopInstance(bench.node.runningInstance(warm).orElseThrow(), true, Duration.ofSeconds(5));
+        bench.node.stopInstance(Optional.ofNullable(bench.node.runningInstance(warm)).orElseThrow(), true, Duration.ofSeconds(5));
         bench.node.cleanupInstance(warm);
         FaultBench.error(() -> bench.node.cleanupInstance("../warm"));
     }
@@ -65,7 +66,7 @@ class FaultSuiteTest {
         }
         try {
             int heartbeats = KvmTestNode.count(KvmTestNode.serialLog(bench.root, FaultBench.BYSTANDER), "HEARTBEAT ");
-            bench.node.stopInstance(bench.node.runningInstance(FaultBench.BYSTANDER).orElseThrow(), false,
+            bench.node.stopInstance(Optional.ofNullable(bench.node.runningInstance(FaultBench.BYSTANDER)).orElseThrow(), false,
                     Duration.ofSeconds(20));
             bench.node.cleanupInstance(FaultBench.BYSTANDER);
             assertTrue(heartbeats > 3, "the bystander guest kept beating through the suite (" + heartbeats + ")");

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import org.hvkit.hypervisor.Disk;
@@ -98,8 +99,8 @@ final class FileFaults {
                 b.awaitLog(name, "GUEST-UP", Duration.ofSeconds(60));
                 Path runtime = b.root.resolve("conf/" + name + ".runtime");
                 Files.write(runtime, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2});
-                assertEquals(InstanceState.RUNNING, b.node.instanceInfo(name).orElseThrow().state());
-                Instance bare = b.node.runningInstance(name).orElseThrow();
+                assertEquals(InstanceState.RUNNING, Optional.ofNullable(b.node.instanceInfo(name)).orElseThrow().state());
+                Instance bare = Optional.ofNullable(b.node.runningInstance(name)).orElseThrow();
                 assertTrue(bare.hvparams().isEmpty(), "the definition is the name alone");
                 assertTrue(b.node.verify().stream().anyMatch(p -> p.startsWith("Instance " + name + " runs, but"
                         + " Failed to load KVM runtime file " + runtime + ": ")), b.node.verify().toString());
@@ -114,7 +115,7 @@ final class FileFaults {
                 Path runtime = b.root.resolve("conf/" + name + ".runtime");
                 Files.delete(runtime);
                 fifo(runtime);
-                assertTrue(b.node.runningInstance(name).orElseThrow().hvparams().isEmpty());
+                assertTrue(Optional.ofNullable(b.node.runningInstance(name)).orElseThrow().hvparams().isEmpty());
                 assertTrue(b.node.verify().toString().contains(runtime + ": not a regular file (a device, FIFO or"
                         + " socket)"), b.node.verify().toString());
                 b.node.stopInstanceByName(name);
@@ -212,11 +213,11 @@ final class FileFaults {
             of("F10", "runtime state", "the QMP socket removed under a running guest: unresponsive, then killed", b -> {
                 String name = b.name();
                 b.node.startInstance(b.guest(name).build(), true);
-                assertEquals(InstanceState.PAUSED, b.node.instanceInfo(name).orElseThrow().state());
+                assertEquals(InstanceState.PAUSED, Optional.ofNullable(b.node.instanceInfo(name)).orElseThrow().state());
                 Files.delete(b.root.resolve("ctrl/" + name + ".qmp"));
                 KvmTestNode.core(b.node).monitors().forget(name);
-                assertEquals(InstanceState.UNRESPONSIVE, b.node.instanceInfo(name).orElseThrow().state());
-                b.node.stopInstance(b.node.runningInstance(name).orElseThrow(), false, Duration.ofSeconds(2));
+                assertEquals(InstanceState.UNRESPONSIVE, Optional.ofNullable(b.node.instanceInfo(name)).orElseThrow().state());
+                b.node.stopInstance(Optional.ofNullable(b.node.runningInstance(name)).orElseThrow(), false, Duration.ofSeconds(2));
                 assertFalse(b.node.listInstances().contains(name));
             }),
             of("F11", "runtime state", "a VNC unix socket goes with stop and cleanup", b -> {
@@ -230,7 +231,7 @@ final class FileFaults {
                 assertFalse(Files.exists(dir.resolve(name + ".vnc"), LinkOption.NOFOLLOW_LINKS));
             }),
             of("F12", "runtime state", "CPU time is QEMU's, not 0", b ->
-                assertTrue(b.node.instanceInfo(FaultBench.BYSTANDER).orElseThrow().cpuTimeSeconds() > 0.5,
+                assertTrue(Optional.ofNullable(b.node.instanceInfo(FaultBench.BYSTANDER)).orElseThrow().cpuTimeSeconds() > 0.5,
                         "the bystander used CPU time (TCG)")),
             of("F13", "runtime state", "VNC on a unix socket with a password file starts (password over QMP)", b -> {
                 String name = b.name();

@@ -9,6 +9,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -63,10 +64,10 @@ class Ganeti30GuestTest {
                     cpus.get(1).path("props").path("core-id").asInt()), "two cores: " + cpus);
 
             // the machine type pinned from the binary's QMP default, as the saved runtime says
-            Object pinned = kvm.runningInstance("g30").orElseThrow().hvparams().get("machine_version");
+            Object pinned = Optional.ofNullable(kvm.runningInstance("g30")).orElseThrow().hvparams().get("machine_version");
             assertEquals(KvmTestNode.core(kvm).capabilities().of(KvmTestNode.QEMU).qmp().defaultMachine(), pinned);
             assertTrue(pinned.toString().startsWith("pc-i440fx-"), pinned.toString());
-            String argv = String.join(" ", Files.readString(Path.of("/proc/" + kvm.instanceInfo("g30").orElseThrow()
+            String argv = String.join(" ", Files.readString(Path.of("/proc/" + Optional.ofNullable(kvm.instanceInfo("g30")).orElseThrow()
                     .pid() + "/cmdline")).split("\0"));
             assertTrue(argv.contains("-machine " + pinned) && argv.contains("-k de"), argv);
 
@@ -74,7 +75,7 @@ class Ganeti30GuestTest {
             assertTrue(Files.exists(root.resolve("ctrl/g30.qga"), LinkOption.NOFOLLOW_LINKS), "ctrl/g30.qga");
             String chardevs = KvmTestNode.qmp(kvm, "g30", "query-chardev").toString();
             assertTrue(chardevs.contains("\"label\":\"qga0\""), chardevs);
-            kvm.stopInstance(kvm.runningInstance("g30").orElseThrow(), true, Duration.ofSeconds(10));
+            kvm.stopInstance(Optional.ofNullable(kvm.runningInstance("g30")).orElseThrow(), true, Duration.ofSeconds(10));
             kvm.cleanupInstance("g30");
             assertTrue(!Files.exists(root.resolve("ctrl/g30.qga"), LinkOption.NOFOLLOW_LINKS), "the agent socket goes");
         } finally {
@@ -90,7 +91,7 @@ class Ganeti30GuestTest {
         try {
             kvm.startInstance(guest, false);
             awaitLog(root, "g31", "HEARTBEAT 1", Duration.ofSeconds(60));
-            long pid = kvm.instanceInfo("g31").orElseThrow().pid();
+            long pid = Optional.ofNullable(kvm.instanceInfo("g31")).orElseThrow().pid();
             try {
                 KvmTestNode.qmp(kvm, "g31", "system_reset");
             } catch (Exception e) {

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.SortedSet;
 import java.util.stream.Stream;
 
@@ -75,7 +76,7 @@ class KvmCpuPinningTest {
         KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
         try {
             kvm.startInstance(guest("pin2", 2, "0:1"), false);
-            long pid = kvm.instanceInfo("pin2").orElseThrow().pid();
+            long pid = Optional.ofNullable(kvm.instanceInfo("pin2")).orElseThrow().pid();
             JsonNode cpus = KvmTestNode.qmp(kvm, "pin2", "query-cpus-fast");
             assertEquals(2, cpus.size(), cpus.toString());
             List<String> seen = new ArrayList<>();
@@ -89,7 +90,7 @@ class KvmCpuPinningTest {
             System.out.println("cpu_mask 0:1 on QEMU pid " + pid + ": " + seen);
             // a soft reboot starts a new QEMU from the saved runtime: pinned again
             kvm.rebootInstance(guest("pin2", 2, "0:1"));
-            long pid2 = kvm.instanceInfo("pin2").orElseThrow().pid();
+            long pid2 = Optional.ofNullable(kvm.instanceInfo("pin2")).orElseThrow().pid();
             assertTrue(pid2 != pid, "a new QEMU");
             for (JsonNode cpu : KvmTestNode.qmp(kvm, "pin2", "query-cpus-fast")) {
                 assertEquals(Integer.toString(cpu.path("cpu-index").asInt()),
@@ -107,7 +108,7 @@ class KvmCpuPinningTest {
         KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
         try {
             kvm.startInstance(guest("pin1", 2, "1"), false);
-            long pid = kvm.instanceInfo("pin1").orElseThrow().pid();
+            long pid = Optional.ofNullable(kvm.instanceInfo("pin1")).orElseThrow().pid();
             List<Long> tasks = tasks(pid);
             assertTrue(tasks.size() > 2, "QEMU runs several threads: " + tasks);
             List<String> seen = new ArrayList<>();

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -65,13 +66,13 @@ class KvmLifecycleTest {
         try {
             kvm.startInstance(guest, true);
             assertEquals(1, KvmTestNode.core(kvm).monitors().open(), "the start's connection is kept");
-            assertEquals(InstanceState.PAUSED, kvm.instanceInfo("guest5").orElseThrow().state());
+            assertEquals(InstanceState.PAUSED, Optional.ofNullable(kvm.instanceInfo("guest5")).orElseThrow().state());
             // an operator resumes and pauses the guest on the human monitor, behind the driver's back
             hmp(root.resolve("ctrl/guest5.monitor"), "cont");
-            assertEquals(InstanceState.RUNNING, kvm.instanceInfo("guest5").orElseThrow().state(),
+            assertEquals(InstanceState.RUNNING, Optional.ofNullable(kvm.instanceInfo("guest5")).orElseThrow().state(),
                     "the RESUME event reached the kept connection");
             hmp(root.resolve("ctrl/guest5.monitor"), "stop");
-            assertEquals(InstanceState.PAUSED, kvm.instanceInfo("guest5").orElseThrow().state(),
+            assertEquals(InstanceState.PAUSED, Optional.ofNullable(kvm.instanceInfo("guest5")).orElseThrow().state(),
                     "the STOP event reached the kept connection");
             assertEquals(1, KvmTestNode.core(kvm).monitors().open(), "still one connection, no reconnect per query");
 
@@ -80,7 +81,7 @@ class KvmLifecycleTest {
             assertEquals(0, KvmTestNode.core(kvm).monitors().open());
             KvmHypervisor successor = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);
             current = successor;
-            assertEquals(InstanceState.PAUSED, successor.instanceInfo("guest5").orElseThrow().state());
+            assertEquals(InstanceState.PAUSED, Optional.ofNullable(successor.instanceInfo("guest5")).orElseThrow().state());
             successor.stopInstance(guest, true, Duration.ofSeconds(10));
             assertEquals(0, KvmTestNode.core(successor).monitors().open(), "stop closes the connection");
             successor.cleanupInstance("guest5");
@@ -100,14 +101,14 @@ class KvmLifecycleTest {
         Instance guest = KvmTestNode.guest("guest6", null, null).memory(64).build();
         try {
             kvm.startInstance(guest, true);
-            long pid = kvm.instanceInfo("guest6").orElseThrow().pid(); // now answered from the kept connection
-            assertEquals(InstanceState.PAUSED, kvm.instanceInfo("guest6").orElseThrow().state());
+            long pid = Optional.ofNullable(kvm.instanceInfo("guest6")).orElseThrow().pid(); // now answered from the kept connection
+            assertEquals(InstanceState.PAUSED, Optional.ofNullable(kvm.instanceInfo("guest6")).orElseThrow().state());
             ProcessHandle.of(pid).orElseThrow().destroyForcibly();
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (kvm.instanceInfo("guest6").isPresent() && System.nanoTime() < deadline) {
+            while (Optional.ofNullable(kvm.instanceInfo("guest6")).isPresent() && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
-            assertTrue(kvm.instanceInfo("guest6").isEmpty(), "the closed connection (or /proc) shows it gone");
+            assertTrue(Optional.ofNullable(kvm.instanceInfo("guest6")).isEmpty(), "the closed connection (or /proc) shows it gone");
             assertEquals(List.of(), kvm.listInstances());
             assertEquals(0, KvmTestNode.core(kvm).monitors().open(), "the broken connection was dropped");
         } finally {
@@ -127,7 +128,7 @@ class KvmLifecycleTest {
             awaitLog(root, "guest1", "GUEST-PING-OK 10.99.0.1", Duration.ofSeconds(30));
 
             assertEquals(List.of("guest1"), kvm.listInstances());
-            InstanceInfo info = kvm.instanceInfo("guest1").orElseThrow();
+            InstanceInfo info = Optional.ofNullable(kvm.instanceInfo("guest1")).orElseThrow();
             assertEquals(128, info.memoryMiB());
             assertEquals(1, info.vcpus());
             assertEquals(InstanceState.RUNNING, info.state());
@@ -135,7 +136,7 @@ class KvmLifecycleTest {
             assertEquals(new RtNetlink().link("br0").index(), new RtNetlink().link(tap).masterIndex(),
                     "the tap is a port of br0");
             assertEquals("fe:ff:ff:ff:ff:ff", new RtNetlink().link(tap).mac());
-            assertEquals("br0", kvm.runningInstance("guest1").orElseThrow().nics().get(0).link());
+            assertEquals("br0", Optional.ofNullable(kvm.runningInstance("guest1")).orElseThrow().nics().get(0).link());
             assertEquals(ConsoleKind.SSH, kvm.instanceConsole(guest).kind());
             HypervisorException again = assertThrows(HypervisorException.class, () -> kvm.startInstance(guest, false));
             assertEquals("Failed to start instance guest1: already running", again.getMessage());
@@ -185,7 +186,7 @@ class KvmLifecycleTest {
         kvm.cleanupInstance("guest2");
 
         kvm.startInstance(noAcpi, false);
-        long pid = kvm.instanceInfo("guest2").orElseThrow().pid();
+        long pid = Optional.ofNullable(kvm.instanceInfo("guest2")).orElseThrow().pid();
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (!kvm.listInstances().isEmpty() && System.nanoTime() < deadline) {
@@ -207,7 +208,7 @@ class KvmLifecycleTest {
                 .hvparam("use_chroot", true).build();
         kvm.startInstance(guest, false);
         awaitLog(root, "guest3", "GUEST-UP", Duration.ofSeconds(30));
-        long pid = kvm.instanceInfo("guest3").orElseThrow().pid();
+        long pid = Optional.ofNullable(kvm.instanceInfo("guest3")).orElseThrow().pid();
         assertEquals("65534", uidOf(pid), "QEMU runs as the pool uid");
         assertEquals(root.resolve("chroot/guest3").toRealPath(), Path.of("/proc/" + pid + "/root").toRealPath());
         assertEquals("65534", Files.readString(root.resolve("uid/guest3")));
@@ -215,7 +216,7 @@ class KvmLifecycleTest {
 
         kvm.rebootInstance(guest);
         awaitLog(root, "guest3", "GUEST-UP", Duration.ofSeconds(30));
-        long newPid = kvm.instanceInfo("guest3").orElseThrow().pid();
+        long newPid = Optional.ofNullable(kvm.instanceInfo("guest3")).orElseThrow().pid();
         assertTrue(newPid != pid, "a new QEMU after reboot");
         assertEquals("65534", uidOf(newPid), "the released uid was reserved again");
 

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -204,7 +205,7 @@ class KvmMigrationTest {
         a.startInstance(guest, false);
         awaitLog(rootA, "mig1", "GUEST-DISK-READ empty", Duration.ofSeconds(60));
         awaitLog(rootA, "mig1", "DISK-HEARTBEAT 2", Duration.ofSeconds(30));
-        long pidA = a.instanceInfo("mig1").orElseThrow().pid();
+        long pidA = Optional.ofNullable(a.instanceInfo("mig1")).orElseThrow().pid();
         assertTrue(pool.taken().contains(uidOf(pidA)), "QEMU on the source runs under a pool uid");
         assertTrue(openFiles(pidA).contains(image.toString()), "the pool-uid QEMU holds the root-owned image");
 
@@ -218,11 +219,11 @@ class KvmMigrationTest {
                     + serialLog(rootB, "mig1"));
             Thread.sleep(50);
         }
-        assertTrue(pool.taken().contains(uidOf(b.instanceInfo("mig1").orElseThrow().pid())), "a pool uid on the target");
+        assertTrue(pool.taken().contains(uidOf(Optional.ofNullable(b.instanceInfo("mig1")).orElseThrow().pid())), "a pool uid on the target");
         int onTarget = last(serialLog(rootB, "mig1"), "DISK-HEARTBEAT");
 
         // a soft reboot on the target: a new boot reads back the last line on the disk
-        b.rebootInstance(b.runningInstance("mig1").orElseThrow());
+        b.rebootInstance(Optional.ofNullable(b.runningInstance("mig1")).orElseThrow());
         awaitLog(rootB, "mig1", "GUEST-DISK-OK", Duration.ofSeconds(60));
         int readBack = last(serialLog(rootB, "mig1"), "GUEST-DISK-READ HEARTBEAT");
         System.out.println("disk read back after migration + reboot: HEARTBEAT " + readBack + " (source wrote up to "
@@ -230,7 +231,7 @@ class KvmMigrationTest {
         assertTrue(readBack >= onTarget && onTarget > onSource, "read back " + readBack + ", source wrote "
                 + onSource + ", target " + onTarget);
 
-        b.stopInstance(b.runningInstance("mig1").orElseThrow(), false, Duration.ofSeconds(30));
+        b.stopInstance(Optional.ofNullable(b.runningInstance("mig1")).orElseThrow(), false, Duration.ofSeconds(30));
         b.cleanupInstance("mig1");
         assertEquals(java.util.Set.of(), pool.taken(), "every uid is back");
         assertEquals(List.of(), files(rootA));

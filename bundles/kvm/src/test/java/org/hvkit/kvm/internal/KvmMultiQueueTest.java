@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import org.hvkit.hypervisor.Instance;
@@ -53,7 +54,7 @@ class KvmMultiQueueTest {
                 .hvparam("kernel_args", "panic=-1 guest.ip=10.97.0.2/24 guest.ping=10.97.0.1 guest.queues=1").build();
         try {
             kvm.startInstance(guest, false);
-            long pid = kvm.instanceInfo("mq4").orElseThrow().pid();
+            long pid = Optional.ofNullable(kvm.instanceInfo("mq4")).orElseThrow().pid();
             assertEquals(4, tunFds(pid), "one /dev/net/tun descriptor a queue in QEMU");
             String tap = Files.readString(root.resolve("nic/mq4/0")).strip();
             int flags = Integer.decode(Files.readString(Path.of("/sys/class/net", tap, "tun_flags")).strip());
@@ -67,7 +68,7 @@ class KvmMultiQueueTest {
 
             // a reboot is a new launch from the saved runtime: four queues again
             kvm.rebootInstance(guest);
-            long pid2 = kvm.instanceInfo("mq4").orElseThrow().pid();
+            long pid2 = Optional.ofNullable(kvm.instanceInfo("mq4")).orElseThrow().pid();
             assertTrue(pid2 != pid, "a new QEMU");
             assertEquals(4, tunFds(pid2), "four queues after the reboot");
         } finally {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -81,7 +82,7 @@ class MigrationCapsTest {
     }
 
     private void migrate(Instance guest) throws HypervisorException {
-        MigrationCoordinator.migrate(a, b, a.runningInstance(guest.name()).orElseThrow(), "127.0.0.1", true,
+        MigrationCoordinator.migrate(a, b, Optional.ofNullable(a.runningInstance(guest.name())).orElseThrow(), "127.0.0.1", true,
                 new MigrationCoordinator.Listener() {
                     @Override
                     public void accepted() {

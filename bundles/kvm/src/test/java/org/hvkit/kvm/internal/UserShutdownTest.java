@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.InstanceState;
@@ -39,7 +40,7 @@ class UserShutdownTest {
         try {
             kvm.startInstance(guest, false);
             awaitLog(root, "off1", "HEARTBEAT 1", Duration.ofSeconds(60));
-            long pid = kvm.instanceInfo("off1").orElseThrow().pid();
+            long pid = Optional.ofNullable(kvm.instanceInfo("off1")).orElseThrow().pid();
             // the ACPI button: the guest's acpid powers it off by itself
             KvmTestNode.qmp(kvm, "off1", "system_powerdown");
             awaitLog(root, "off1", "GUEST-POWERDOWN", Duration.ofSeconds(30));
@@ -47,12 +48,12 @@ class UserShutdownTest {
             assertTrue(running(pid), "-no-shutdown: QEMU outlives its guest");
 
             // a start now replaces the QEMU that waited (Ganeti: the instance is down, it can be started)
-            kvm.startInstance(kvm.runningInstance("off1").orElseThrow(), false);
-            long second = kvm.instanceInfo("off1").orElseThrow().pid();
+            kvm.startInstance(Optional.ofNullable(kvm.runningInstance("off1")).orElseThrow(), false);
+            long second = Optional.ofNullable(kvm.instanceInfo("off1")).orElseThrow().pid();
             assertTrue(second != pid && !running(pid), "a new QEMU (" + second + "), the old one (" + pid + ") gone");
             // press the button until the new guest's acpid is up to hear it
             long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            while (kvm.instanceInfo("off1").orElseThrow().state() != InstanceState.SHUTDOWN
+            while (Optional.ofNullable(kvm.instanceInfo("off1")).orElseThrow().state() != InstanceState.SHUTDOWN
                     && System.nanoTime() < until) {
                 KvmTestNode.qmp(kvm, "off1", "system_powerdown");
                 Thread.sleep(2000);
@@ -61,7 +62,7 @@ class UserShutdownTest {
             pid = second;
 
             // a stop whose deadline is far away ends as soon as QEMU is told to quit (the bound guards a hang)
-            Instance running = kvm.runningInstance("off1").orElseThrow();
+            Instance running = Optional.ofNullable(kvm.runningInstance("off1")).orElseThrow();
             assertTimeoutPreemptively(Duration.ofSeconds(120),
                     () -> kvm.stopInstance(running, false, Duration.ofMinutes(10)));
             assertEquals(List.of(), kvm.listInstances());
@@ -82,7 +83,7 @@ class UserShutdownTest {
         try {
             kvm.startInstance(guest, false);
             awaitLog(root, "off2", "HEARTBEAT 1", Duration.ofSeconds(60));
-            Instance running = kvm.runningInstance("off2").orElseThrow();
+            Instance running = Optional.ofNullable(kvm.runningInstance("off2")).orElseThrow();
             assertTimeoutPreemptively(Duration.ofSeconds(120),
                     () -> kvm.stopInstance(running, false, Duration.ofMinutes(10)));
             assertTrue(KvmTestNode.serialLog(root, "off2").contains("GUEST-POWERDOWN"), "a clean powerdown");
@@ -105,7 +106,7 @@ class UserShutdownTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         InstanceState seen = null;
         while (System.nanoTime() < deadline) {
-            seen = kvm.instanceInfo(name).map(i -> i.state()).orElse(null);
+            seen = Optional.ofNullable(kvm.instanceInfo(name)).map(i -> i.state()).orElse(null);
             if (seen == want) {
                 return;
             }

@@ -55,7 +55,7 @@ final class InstanceView implements InstanceMXBean {
                 Optional<InstanceStats> s = statistics.instanceStatistics(name);
                 return s.map(InstanceView::of).orElseGet(() -> unknown(now, "GONE", "not running on this node"));
             }
-            Optional<InstanceInfo> info = hypervisor.instanceInfo(name);
+            Optional<InstanceInfo> info = Optional.ofNullable(hypervisor.instanceInfo(name));
             return info.map(i -> of(new InstanceStats(name, hypervisor.node(), i.state(), i.pid(), now,
                     InstanceStats.UNKNOWN, Math.round(i.cpuTimeSeconds() * 1000), List.of(), InstanceStats.UNKNOWN,
                     InstanceStats.UNKNOWN, List.of(), List.of(), true,

@@ -3,6 +3,7 @@ package org.hvkit.metrics.internal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 import javax.management.InstanceAlreadyExistsException;
@@ -155,7 +156,7 @@ final class NodeMBeans implements HypervisorMXBean, AutoCloseable {
     private Instance running(String name, String what) {
         try {
             Instance.requireValidName(name);
-            return hypervisor.runningInstance(name).orElseThrow(() -> new IllegalArgumentException("Cannot " + what
+            return Optional.ofNullable(hypervisor.runningInstance(name)).orElseThrow(() -> new IllegalArgumentException("Cannot " + what
                     + " instance " + name + ": not running on " + hypervisor.type() + "@" + hypervisor.node()));
         } catch (HypervisorException e) {
             throw new IllegalArgumentException(e.getMessage());

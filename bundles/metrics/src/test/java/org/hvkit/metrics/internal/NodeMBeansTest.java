@@ -46,8 +46,8 @@ class NodeMBeansTest {
                     case "listInstances" -> List.copyOf(running);
                     case "defaultStopTimeout" -> Duration.ofSeconds(42);
                     case "runningInstance" -> running.contains((String) args[0])
-                            ? Optional.of(InstanceJson.read("{\"name\": \"" + args[0] + "\", \"hypervisor\": \"kvm\"}"))
-                            : Optional.empty();
+                            ? InstanceJson.read("{\"name\": \"" + args[0] + "\", \"hypervisor\": \"kvm\"}")
+                            : null;
                     case "stopInstance" -> {
                         Instance i = (Instance) args[0];
                         calls.add("stop " + i.name() + " force=" + args[1] + " timeout=" + args[2]);
@@ -176,8 +176,8 @@ class NodeMBeansTest {
                     case "node" -> "node-a";
                     case "listInstances" -> List.of("f1");
                     case "instanceInfo" -> "f1".equals(args[0])
-                            ? Optional.of(new InstanceInfo("f1", 99, 128, 1, InstanceState.RUNNING, 1.5))
-                            : Optional.empty();
+                            ? new InstanceInfo("f1", 99, 128, 1, InstanceState.RUNNING, 1.5)
+                            : null;
                     case "hashCode" -> System.identityHashCode(proxy);
                     case "equals" -> proxy == args[0];
                     default -> throw new UnsupportedOperationException(m.getName());

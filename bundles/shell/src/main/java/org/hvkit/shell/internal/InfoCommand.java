@@ -16,8 +16,10 @@ public final class InfoCommand extends InstanceAction {
 
     @Override
     Object run(HypervisorRegistry.Entry entry) throws Exception {
-        InstanceInfo info = entry.hypervisor().instanceInfo(name).orElseThrow(
-                () -> new IllegalStateException("Instance '" + name + "' stopped meanwhile"));
+        InstanceInfo info = entry.hypervisor().instanceInfo(name);
+        if (info == null) {
+            throw new IllegalStateException("Instance '" + name + "' stopped meanwhile");
+        }
         line("Name", info.name());
         line("Hypervisor", entry.label());
         line("State", StateLabels.of(info.state()));
@@ -25,7 +27,7 @@ public final class InfoCommand extends InstanceAction {
         line("Memory", info.memoryMiB() + " MiB");
         line("VCPUs", Integer.toString(info.vcpus()));
         line("CPU time", String.format("%.1f s", info.cpuTimeSeconds()));
-        Instance def = entry.hypervisor().runningInstance(name).orElse(null);
+        Instance def = entry.hypervisor().runningInstance(name);
         if (def != null) {
             line("Disk template", def.diskTemplate());
             for (int i = 0; i < def.nics().size(); i++) {

@@ -43,8 +43,10 @@ public final class MigrateCommand extends HvAction {
             throw new HypervisorException("Hypervisor " + source.label() + " cannot migrate");
         }
         Hypervisor from = source.hypervisor();
-        Instance instance = from.runningInstance(name).orElseThrow(
-                () -> new HypervisorException("Instance " + name + " stopped meanwhile"));
+        Instance instance = from.runningInstance(name);
+        if (instance == null) {
+            throw new HypervisorException("Instance " + name + " stopped meanwhile");
+        }
         Object addr = target.reference().getProperty(Hypervisor.ADDRESS_PROPERTY);
         String address = addr == null ? "127.0.0.1" : addr.toString();
         boolean live = !nonLive;

@@ -12,8 +12,10 @@ public final class RebootCommand extends InstanceAction {
 
     @Override
     Object run(HypervisorRegistry.Entry entry) throws Exception {
-        Instance instance = entry.hypervisor().runningInstance(name).orElseThrow(
-                () -> new HypervisorException("Failed to reboot instance " + name + ": not running"));
+        Instance instance = entry.hypervisor().runningInstance(name);
+        if (instance == null) {
+            throw new HypervisorException("Failed to reboot instance " + name + ": not running");
+        }
         entry.hypervisor().rebootInstance(instance);
         System.out.println("Instance " + name + " rebooted on " + entry.label());
         return null;

@@ -28,7 +28,7 @@ public final class StopCommand extends InstanceAction {
         }
         Hypervisor hv = entry.hypervisor();
         Duration timeout = timeoutSeconds == null ? hv.defaultStopTimeout() : Duration.ofSeconds(timeoutSeconds);
-        Instance instance = hv.runningInstance(name).orElse(null);
+        Instance instance = hv.runningInstance(name);
         if (instance == null) {
             // alive but its definition is unreadable: only a kill by name is possible
             System.out.println("No saved definition for " + name + "; killing it by name");
