@@ -46,6 +46,15 @@ public interface Hypervisor {
      * absent means loopback. Since 1.2.
      */
     String ADDRESS_PROPERTY = "hypervisor.address";
+    /**
+     * Service property {@code true} on the facade the {@code org.hvkit.remote} bundle registers
+     * for each local hypervisor in order to export it (issue #16). The facade stands for a local
+     * hypervisor that is registered as well, so local consumers (shell, metrics, migration) ignore
+     * such registrations; filter {@value #NOT_FACADE_FILTER}. Since 2.0.
+     */
+    String FACADE_PROPERTY = "hvkit.facade";
+    /** The LDAP filter that leaves out {@linkplain #FACADE_PROPERTY facades}. Since 2.0. */
+    String NOT_FACADE_FILTER = "(!(" + FACADE_PROPERTY + "=true))";
 
     /** The hypervisor type, equal to the {@value #TYPE_PROPERTY} service property. */
     String type();

@@ -28,7 +28,8 @@
  * {@link java.io.Serializable} (records with a {@code serialVersionUID}; a
  * {@link org.hvkit.hypervisor.ParameterCheck} travels as data, never as code); a
  * {@link org.hvkit.hypervisor.HypervisorException} is written with SPI classes only, its causes'
- * messages kept. Consumers import {@code [2.0,3)}.
+ * messages kept; {@link org.hvkit.hypervisor.Hypervisor#FACADE_PROPERTY} marks the export facades
+ * that local consumers ignore. Consumers import {@code [2.0,3)}.
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("2.0.0")

@@ -33,6 +33,14 @@ public final class JmxExporter {
 
     static final int REFRESH_SECONDS = 5;
 
+    /**
+     * This JVM's own hypervisors only: not the export facades (they stand for a local hypervisor
+     * registered as well) and not services imported from other machines (issue #16), whose MBeans
+     * their own Karaf serves; polling them every few seconds over the network would also make a
+     * slow remote host slow the refresh here.
+     */
+    static final String LOCAL_HYPERVISORS = "(&" + Hypervisor.NOT_FACADE_FILTER + "(!(service.imported=*)))";
+
     private final MBeanServer server;
     private final Map<Hypervisor, NodeMBeans> nodes = new IdentityHashMap<>();
     private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -47,7 +55,7 @@ public final class JmxExporter {
         refresher.scheduleWithFixedDelay(this::refreshAll, REFRESH_SECONDS, REFRESH_SECONDS, TimeUnit.SECONDS);
     }
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, target = LOCAL_HYPERVISORS)
     void addHypervisor(Hypervisor hypervisor) {
         try {
             NodeMBeans mbeans = new NodeMBeans(server, hypervisor);

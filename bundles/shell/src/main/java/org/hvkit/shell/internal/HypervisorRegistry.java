@@ -28,7 +28,13 @@ final class HypervisorRegistry {
         }
 
         String node() {
-            return hypervisor.node();
+            Object n = reference.getProperty(Hypervisor.NODE_PROPERTY);
+            return n == null ? hypervisor.node() : n.toString();
+        }
+
+        /** Whether the service is a proxy for another machine's hypervisor (OSGi Remote Services, issue #16). */
+        boolean remote() {
+            return reference.getProperty(SERVICE_IMPORTED) != null;
         }
 
         Bundle bundle() {
@@ -39,6 +45,9 @@ final class HypervisorRegistry {
             return type() + "@" + node();
         }
     }
+
+    /** The Remote Services property of an imported service (RemoteConstants.SERVICE_IMPORTED). */
+    static final String SERVICE_IMPORTED = "service.imported";
 
     private final BundleContext context;
     private final List<ServiceReference<Hypervisor>> obtained = new ArrayList<>();
@@ -51,7 +60,8 @@ final class HypervisorRegistry {
     List<Entry> all() {
         Collection<ServiceReference<Hypervisor>> refs;
         try {
-            refs = context.getServiceReferences(Hypervisor.class, null);
+            // a facade stands for a local hypervisor that is listed itself (Hypervisor.FACADE_PROPERTY)
+            refs = context.getServiceReferences(Hypervisor.class, Hypervisor.NOT_FACADE_FILTER);
         } catch (InvalidSyntaxException e) {
             throw new AssertionError(e);
         }
