@@ -160,9 +160,13 @@ if $faults; then
   th_run a "hv:types" "host-a"
   t0=$(date +%s%N)
   th_zk_start
+  # both Karafs publish their endpoints again: ephemeral nodes of live sessions (ZooKeeper's 'dump')
+  both_published() { local d; d=$(th_zk_4lw dump); grep -q 'tcp:##192.0.2.1:8201' <<<"$d" && grep -q 'tcp:##192.0.2.2:8201' <<<"$d"; }
+  th_until 60 "both hosts' endpoints back in ZooKeeper after its restart" both_published
+  republished_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   th_until 60 "kvm@host-b back on host-a after ZooKeeper's restart" sees_b
   th_run a "hv:list" "guest" "host-b" "running"
-  th_step "kvm@host-b is back on host-a $(( ($(date +%s%N) - t0) / 1000000 )) ms after ZooKeeper's restart, no Karaf restarted"
+  th_step "Both endpoints are published again $republished_ms ms after ZooKeeper's restart ($(th_zk_4lw dump | grep -o '/osgi/service_registry/[^ ]*' | sort -u | paste -sd' ')); host-a lists host-b's guest over the import; no Karaf restarted"
 
   th_run a "hv:stop guest" "Instance guest stopped on kvm@host-b"
   th_exited "$pid_b" || th_fail "QEMU $pid_b still runs after hv:stop"

@@ -129,11 +129,16 @@ th_zk_start() {
   disown
   local i
   for i in $(seq 1 100); do
-    [ "$(th_in b bash -c "exec 3<>/dev/tcp/$(th_ip a)/$TH_ZK_PORT && echo ruok >&3 && timeout 2 head -c 4 <&3" 2>/dev/null)" = imok ] && return 0
+    [ "$(th_zk_4lw ruok)" = imok ] && return 0
     kill -0 "$TH_ZK" 2>/dev/null || th_fail "ZooKeeper exited (see $TH_DIR/zk/zk.out)"
     sleep 0.2
   done
   th_fail "ZooKeeper did not answer on $(th_ip a):$TH_ZK_PORT within 20 s (see $TH_DIR/zk/zk.out)"
+}
+
+# th_zk_4lw WORD: ZooKeeper's answer to a four-letter word (ruok, dump, ...), asked from host-b
+th_zk_4lw() {
+  th_in b bash -c "exec 3<>/dev/tcp/$(th_ip a)/$TH_ZK_PORT && echo $1 >&3 && timeout 5 cat <&3" 2>/dev/null || true
 }
 
 th_zk_stop() {
@@ -250,6 +255,10 @@ stop.timeout.seconds = 60
 # TCG guests are moved unthrottled, in one pass (see etc/org.hvkit.kvm-nodea.cfg of the distribution)
 hvparam.migration_bandwidth = 1000
 EOF
+  # a fake node per host too: without a configuration the fake bundle would register a default
+  # node keeping its state in /run/hvkit, outside this harness
+  printf '# The fake hypervisor of host-%s (written by distribution/twohost/twohost.sh)\nhypervisor.node = host-%s\nstate.dir = ${karaf.data}/hvkit/fake-host%s\n' \
+    "$h" "$h" "$h" >"$home/etc/org.hvkit.fake-host$h.cfg"
   cat >"$home/etc/org.hvkit.uidpool.cfg" <<EOF
 # host-$h's share of the uid pool: the two hosts share one kernel here, so their ranges must not overlap
 pool = $first-$last
