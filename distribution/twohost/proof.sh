@@ -25,11 +25,11 @@ th_private "$here/distribution/twohost/proof.sh" "$@"
 
 faults=false
 [ "${1:-}" = --faults ] && faults=true
-export TH_DIR=${TH_DIR:-$here/distribution/target/twohost}
+export TH_DIR=$(realpath -m "${TH_DIR:-$here/distribution/target/twohost}")
 TH_DIST=${TH_DIST:-$(ls "$here"/distribution/target/hvkit-distribution-*.tar.gz 2>/dev/null | head -n 1)}
 [ -f "$TH_DIST" ] || th_fail "no distribution tar.gz (build it: mvn -B -ntp package -pl distribution -am)"
 TH_JAVA_HOME=${TH_JAVA_HOME:-${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}}
-GUEST_DIR=${GUEST_DIR:-$here/target/guest}
+GUEST_DIR=$(realpath -m "${GUEST_DIR:-$here/target/guest}")   # instance files want normalized paths
 [ -f "$GUEST_DIR/vmlinuz" ] && [ -f "$GUEST_DIR/initramfs.gz" ] || th_fail "no test guest in $GUEST_DIR (bash tools/guest/build.sh $GUEST_DIR)"
 
 t_start=$(date +%s)
@@ -155,7 +155,10 @@ if $faults; then
   th_step "The guest (the same QEMU $pid_b) is back on host-a's hv:list $back_ms ms after host-b's Karaf was started"
 
   th_step "Fault: ZooKeeper killed (SIGKILL) and restarted on the same data"
+  zk_pid=$TH_ZK
   th_zk_stop
+  [ -z "$(th_zk_4lw ruok)" ] || th_fail "ZooKeeper still answers after its process $zk_pid was killed"
+  echo "ZooKeeper (pid $zk_pid) is gone; nothing answers on $(th_ip a):$TH_ZK_PORT"
   sleep 5   # longer than the session timeout: the Karafs notice the loss
   th_run a "hv:types" "host-a"
   t0=$(date +%s%N)
@@ -176,7 +179,8 @@ fi
 th_step "Stopping both Karafs, ZooKeeper and the namespaces"
 th_cleanup
 trap - EXIT
-left=$(for p in $(pgrep -f -- "-pidfile $TH_DIR/" || true); do th_exited "$p" || echo "$p"; done)
+# anything still running that names this run's directory: QEMU (-pidfile), Karaf (karaf.home), ZooKeeper (zoo.cfg)
+left=$(for p in $(pgrep -f -- "$TH_DIR/" || true); do th_exited "$p" || echo "$p"; done)
 [ "${TH_KEEP:-}" = 1 ] || rm -rf "$TH_DIR"
-[ -z "$left" ] || th_fail "QEMU processes left behind: $left"
+[ -z "$left" ] || th_fail "processes left behind: $(ps -o pid=,args= -p "${left//$'\n'/,}" | cut -c1-160)"
 printf '\nTWO-HOST OK in %s s: every step did what it shows; no Karaf, QEMU or ZooKeeper is left, and\nthe namespaces with their veth, bridges and taps are gone.\n' $(( $(date +%s) - t_start ))

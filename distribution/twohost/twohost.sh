@@ -123,7 +123,9 @@ th_zk_start() {
   mkdir -p "$TH_DIR/zk/data"
   printf 'tickTime=1000\ndataDir=%s\nclientPort=%s\nclientPortAddress=%s\nmaxClientCnxns=0\n' \
     "$TH_DIR/zk/data" "$TH_ZK_PORT" "$(th_ip a)" >"$TH_DIR/zk/zoo.cfg"
-  th_in a "$TH_JAVA_HOME/bin/java" -Xmx128m -Dzookeeper.jmx.log4j.disable=true -cp "$(th_zk_classpath)" \
+  # nsenter itself, not th_in: a backgrounded function is a subshell, and $! would be its pid
+  # while ZooKeeper's JVM (nsenter's exec) lived on after a kill of that pid
+  nsenter -t "${TH_HOLDER[a]}" -n -m -u -- "$TH_JAVA_HOME/bin/java" -Xmx128m -Dzookeeper.jmx.log4j.disable=true -cp "$(th_zk_classpath)" \
     org.apache.zookeeper.server.quorum.QuorumPeerMain "$TH_DIR/zk/zoo.cfg" >>"$TH_DIR/zk/zk.out" 2>&1 &
   TH_ZK=$!
   disown
@@ -144,7 +146,7 @@ th_zk_4lw() {
 th_zk_stop() {
   [ -n "$TH_ZK" ] || return 0
   kill -9 "$TH_ZK" 2>/dev/null || true
-  th_wait_gone "$TH_ZK" 10 || true
+  th_wait_gone "$TH_ZK" 10 || th_fail "ZooKeeper (pid $TH_ZK) did not exit within 10 s of SIGKILL"
   TH_ZK=""
 }
 
@@ -308,7 +310,7 @@ th_karaf_start() {
   local h=$1 home
   home=$(th_home "$h")
   : >>"$home/karaf.out"
-  th_in "$h" bash -c 'cd "$1" && JAVA_HOME="$2" exec bin/karaf server' karaf "$home" "$TH_JAVA_HOME" >>"$home/karaf.out" 2>&1 &
+  nsenter -t "${TH_HOLDER[$h]}" -n -m -u -- bash -c 'cd "$1" && JAVA_HOME="$2" exec bin/karaf server' karaf "$home" "$TH_JAVA_HOME" >>"$home/karaf.out" 2>&1 &
   TH_KARAF[$h]=$!
   disown
   local deadline=$(( $(date +%s) + 180 ))

@@ -35,11 +35,11 @@ class TwoHostIT {
         requireNative();
         Path script = Path.of(System.getProperty("hvkit.twohost.script"));
         ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), "--faults").redirectErrorStream(true);
-        pb.environment().put("TH_DIR", System.getProperty("hvkit.twohost.dir"));
-        pb.environment().put("TH_DIST", System.getProperty("hvkit.twohost.dist"));
-        pb.environment().put("TH_M2", System.getProperty("hvkit.m2"));
-        pb.environment().put("TH_JAVA_HOME", System.getProperty("java.home"));
-        pb.environment().put("GUEST_DIR", System.getProperty("hvkit.guest.dir"));
+        pb.environment().put("TH_DIR", path("hvkit.twohost.dir"));
+        pb.environment().put("TH_DIST", path("hvkit.twohost.dist"));
+        pb.environment().put("TH_M2", path("hvkit.m2"));
+        pb.environment().put("TH_JAVA_HOME", path("java.home"));
+        pb.environment().put("GUEST_DIR", path("hvkit.guest.dir"));
         pb.environment().put("TH_REMOTE_BUNDLE", System.getProperty("hvkit.twohost.remoteBundle"));
         long t0 = System.nanoTime();
         Process p = pb.start();
@@ -89,6 +89,11 @@ class TwoHostIT {
             assertTrue(tail.stream().anyMatch(l -> l.startsWith("TWO-HOST OK")),
                     "the script exited 0 without its final 'TWO-HOST OK' line:\n" + String.join("\n", tail));
         }
+    }
+
+    /** A path from a system property, absolute and normalized (instance files refuse "dir/../x"). */
+    private static String path(String property) {
+        return Path.of(System.getProperty(property)).toAbsolutePath().normalize().toString();
     }
 
     /** Skips loudly, or fails under HVKIT_REQUIRE_NATIVE=1, when this machine cannot run two hosts. */
