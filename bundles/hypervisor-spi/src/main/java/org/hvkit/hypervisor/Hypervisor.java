@@ -53,8 +53,13 @@ public interface Hypervisor {
      * such registrations; filter {@value #NOT_FACADE_FILTER}. Since 2.0.
      */
     String FACADE_PROPERTY = "hvkit.facade";
-    /** The LDAP filter that leaves out {@linkplain #FACADE_PROPERTY facades}. Since 2.0. */
-    String NOT_FACADE_FILTER = "(!(" + FACADE_PROPERTY + "=true))";
+    /**
+     * The LDAP filter that leaves out this JVM's own {@linkplain #FACADE_PROPERTY facades} but
+     * keeps what another machine exported: the facade's properties travel with the export, so an
+     * imported service carries {@value #FACADE_PROPERTY} too, and {@code service.imported} tells
+     * it apart. Since 2.0.
+     */
+    String NOT_FACADE_FILTER = "(|(!(" + FACADE_PROPERTY + "=true))(service.imported=*))";
 
     /** The hypervisor type, equal to the {@value #TYPE_PROPERTY} service property. */
     String type();
