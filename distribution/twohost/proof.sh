@@ -45,7 +45,6 @@ trap 'exit 143' TERM INT   # a signal runs the EXIT trap too: nothing is left be
 th_step "Two hosts: namespaces host-a and host-b, veth mgmt0 ($(th_ip a) <-> $(th_ip b)), br0 $TH_BRIDGE_IP/24 in each"
 rm -rf "$TH_DIR"
 th_setup
-th_zk_client_features
 for h in $TH_HOSTS; do
   printf 'host-%s: %s, hostname %s; %s\n' "$h" "$(th_netns_of "${TH_HOLDER[$h]}")" "$(th_in "$h" hostname)" \
     "$(th_in "$h" ip -br addr show | awk '$1 != "lo" {print $1, $3}' | paste -sd';' | sed 's/;/; /g')"

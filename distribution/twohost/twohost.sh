@@ -29,9 +29,9 @@
 # Inputs (environment): TH_DIR (work directory, created; on a real filesystem: the guest's
 # disk uses O_DIRECT), TH_DIST (hvkit-distribution-*.tar.gz), TH_M2 (the local Maven
 # repository that holds Aries RSA and ZooKeeper; default ~/.m2/repository), TH_JAVA_HOME
-# (a JDK 17), TH_REMOTE_FEATURES (features booted besides hvkit; default twohost-remote, see
-# th_zk_client_features), TH_REMOTE_BUNDLE (URL of the org.hvkit.remote bundle; the IT gives the
-# reactor's jar as file:...).
+# (a JDK 17), TH_REMOTE_FEATURES (features booted besides hvkit; default hvkit-remote, the
+# distribution's own, installed from its system/ — with the ZooKeeper 3.5 client bundle
+# bundles/zookeeper-client makes, since Aries's 3.4.14 client never connects on Java 17).
 
 TH_HOSTS="a b"
 TH_NET=192.0.2
@@ -39,9 +39,7 @@ TH_BRIDGE_IP=10.99.0.1
 TH_ZK_PORT=2181
 TH_POOL_FIRST=2000000 TH_POOL_LAST=2000019
 TH_M2=${TH_M2:-$HOME/.m2/repository}
-TH_REMOTE_FEATURES=${TH_REMOTE_FEATURES:-twohost-remote}
-TH_RSA_REPO=mvn:org.apache.aries.rsa/rsa-features/1.16.1/xml/features
-TH_REMOTE_BUNDLE=${TH_REMOTE_BUNDLE:-mvn:org.hvkit/org.hvkit.remote/0.1.0-SNAPSHOT}
+TH_REMOTE_FEATURES=${TH_REMOTE_FEATURES:-hvkit-remote}
 declare -A TH_HOLDER=() TH_KARAF=()
 TH_ZK=""
 
@@ -161,62 +159,6 @@ th_wait_gone() {
   return 1
 }
 
-# th_zk_client_features: writes $TH_DIR/twohost-features.xml with the feature twohost-remote:
-# what the feature hvkit-remote installs (Aries RSA 1.16.1's core, TCP provider and ZooKeeper
-# discovery, hvkit's org.hvkit.remote from TH_REMOTE_BUNDLE), but with a ZooKeeper 3.5.10
-# client instead of the 3.4.14 one Aries's feature installs. ZooKeeper 3.4.14's client never
-# connects on Java 14 or later: StaticHostProvider takes the host name from
-# InetSocketAddress.toString(), which became "192.0.2.1/<unresolved>:2181" in JDK 14, and
-# resolving "192.0.2.1/<unresolved>" fails (ZOOKEEPER-3779, fixed in 3.5.8 and 3.6.1; 3.4 has
-# no later release). ZooKeeper 3.5 ships no OSGi headers and splits its packages over two jars
-# (zookeeper, zookeeper-jute), so the harness merges the two into one bundle exporting every
-# package at 3.5.10, inside the discovery's import range [3.4,4). (pax-url-wrap cannot do it at
-# boot: the wrap: handler does not exist yet while the boot features are downloaded.)
-# The interest in other hosts' hypervisors (what makes Aries import them) is org.hvkit.remote's
-# own (its ImportInterest component), as in the feature hvkit-remote.
-th_zk_client_features() {
-  local j merged=$TH_DIR/zookeeper-client-3.5.10.jar tmp=$TH_DIR/zk-merge
-  rm -rf "$tmp" && mkdir -p "$tmp/classes"
-  for j in org/apache/zookeeper/zookeeper-jute/3.5.10/zookeeper-jute-3.5.10.jar org/apache/zookeeper/zookeeper/3.5.10/zookeeper-3.5.10.jar; do
-    [ -f "$TH_M2/$j" ] || th_fail "$TH_M2/$j is missing (itests-remote's pom declares it; run its build once online)"
-    (cd "$tmp/classes" && "$TH_JAVA_HOME/bin/jar" xf "$TH_M2/$j")
-  done
-  rm -rf "$tmp/classes/META-INF"
-  local pkgs
-  pkgs=$(cd "$tmp/classes" && find . -name '*.class' -printf '%h\n' | sort -u | sed 's|^\./||; s|/|.|g; s|$|;version="3.5.10"|' | paste -sd, -)
-  # a manifest line holds at most 72 bytes: longer headers go on in lines that start with a space
-  local header
-  for header in "Manifest-Version: 1.0" "Bundle-ManifestVersion: 2" "Bundle-SymbolicName: org.apache.zookeeper.client" \
-    "Bundle-Version: 3.5.10" "Bundle-Name: ZooKeeper 3.5.10 client and jute, bundled by hvkit's two-host harness" \
-    'Import-Package: org.slf4j;version="[1.7,3)"' "DynamicImport-Package: *" "Export-Package: $pkgs"; do
-    fold -w 70 <<<"$header" | sed '2,$s/^/ /'
-  done >"$tmp/MANIFEST.MF"
-  (cd "$tmp/classes" && "$TH_JAVA_HOME/bin/jar" cfm "$merged" "$tmp/MANIFEST.MF" .)
-  rm -rf "$tmp"
-  cat >"$TH_DIR/twohost-features.xml" <<XML
-<?xml version="1.0" encoding="UTF-8"?>
-<features name="hvkit-twohost" xmlns="http://karaf.apache.org/xmlns/features/v1.2.0">
-  <repository>$TH_RSA_REPO</repository>
-  <!-- namespace 1.2.0, as Aries's own features: Karaf then does not demand an osgi.service
-       capability for the ZooKeeper service the discovery bundle registers and consumes itself -->
-  <feature name="twohost-remote" version="1.0.0">
-    <!-- aries-rsa-core's bundles without org.apache.aries.rsa.discovery.command (it needs Karaf 3's
-         shell packages, which Karaf 4.4 has only through shell-compat and Aries Blueprint) and
-         without org.apache.aries.rsa.eapub (ARIES-2112: a ClassCastException on Java 9+) -->
-    <feature>eventadmin</feature>
-    <bundle>mvn:org.apache.aries.rsa/org.apache.aries.rsa.spi/1.16.1</bundle>
-    <bundle>mvn:org.apache.aries.rsa/org.apache.aries.rsa.core/1.16.1</bundle>
-    <bundle>mvn:org.apache.aries.rsa/org.apache.aries.rsa.topology-manager/1.16.1</bundle>
-    <bundle>mvn:org.apache.aries.rsa.provider/org.apache.aries.rsa.provider.tcp/1.16.1</bundle>
-    <bundle start-level="30">file:$merged</bundle>
-    <bundle start-level="80">mvn:org.apache.aries.rsa.discovery/org.apache.aries.rsa.discovery.local/1.16.1</bundle>
-    <bundle start-level="80">mvn:org.apache.aries.rsa.discovery/org.apache.aries.rsa.discovery.zookeeper/1.16.1</bundle>
-    <bundle start-level="80">$TH_REMOTE_BUNDLE</bundle>
-  </feature>
-</features>
-XML
-}
-
 # th_prepare HOST: unpacks the distribution for HOST and writes its configuration
 th_prepare() {
   local h=$1 home ip first last
@@ -273,14 +215,12 @@ EOF
   ' "$home/etc/org.ops4j.pax.url.mvn.cfg" >"$home/etc/org.ops4j.pax.url.mvn.cfg.new"
   mv "$home/etc/org.ops4j.pax.url.mvn.cfg.new" "$home/etc/org.ops4j.pax.url.mvn.cfg"
   local feats=${TH_REMOTE_FEATURES// /, }
-  sed -i -e "s|^featuresRepositories *= *\\\\\$|featuresRepositories = $TH_RSA_REPO, file:$TH_DIR/twohost-features.xml, \\\\|" \
-    -e "s|^\\( *\\)hvkit/\\([^,]*\\),|\\1hvkit/\\2, $feats,|" "$home/etc/org.apache.karaf.features.cfg"
+  sed -i -e "s|^\\( *\\)hvkit/\\([^,]*\\),|\\1hvkit/\\2, $feats,|" "$home/etc/org.apache.karaf.features.cfg"
   # Aries RSA's core needs Event Admin, which pax-logging imports optionally: with autoRefresh,
   # installing it restarts pax-logging and everything wired to it during the boot (slow, and here
   # once a boot that never finished); the new bundles resolve without that refresh
   sed -i -e 's|^autoRefresh *= *true|autoRefresh=false|' "$home/etc/org.apache.karaf.features.cfg"
   grep -q '^autoRefresh=false' "$home/etc/org.apache.karaf.features.cfg" || th_fail "could not turn off autoRefresh in host-$h's etc/org.apache.karaf.features.cfg"
-  grep -qF "$TH_RSA_REPO" "$home/etc/org.apache.karaf.features.cfg" || th_fail "could not add Aries RSA's repository to host-$h's etc/org.apache.karaf.features.cfg"
   grep -qF ", $feats," "$home/etc/org.apache.karaf.features.cfg" || th_fail "could not add $feats to host-$h's featuresBoot"
 }
 

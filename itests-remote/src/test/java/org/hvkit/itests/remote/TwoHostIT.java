@@ -40,7 +40,6 @@ class TwoHostIT {
         pb.environment().put("TH_M2", path("hvkit.m2"));
         pb.environment().put("TH_JAVA_HOME", path("java.home"));
         pb.environment().put("GUEST_DIR", path("hvkit.guest.dir"));
-        pb.environment().put("TH_REMOTE_BUNDLE", System.getProperty("hvkit.twohost.remoteBundle"));
         long t0 = System.nanoTime();
         Process p = pb.start();
         Deque<String> tail = new ArrayDeque<>();
