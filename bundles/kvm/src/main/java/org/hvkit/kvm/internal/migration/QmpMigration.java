@@ -153,6 +153,11 @@ public final class QmpMigration {
         Map<String, Object> params = new java.util.LinkedHashMap<>();
         if (bandwidthMiB > 0) {
             params.put("max-bandwidth", bandwidthMiB * 1024L * 1024L);
+            // post-copy's background stream has its own limit, unlimited by default: without it a
+            // switch to post-copy would flood the link the operator bounded (QEMU 3.0 and later)
+            if (capabilities.contains("postcopy-ram") && atLeast3(qmp.version())) {
+                params.put("max-postcopy-bandwidth", bandwidthMiB * 1024L * 1024L);
+            }
         }
         if (downtimeMs > 0) {
             params.put("downtime-limit", downtimeMs);
@@ -163,6 +168,15 @@ public final class QmpMigration {
         // QEMU emits MIGRATION events only with "events"; without it we would poll
         MigrationCapabilities.set(qmp, capabilities, true, Map.of("events", true));
         qmp.execute("migrate", Map.of("uri", "tcp:" + address + ":" + port));
+    }
+
+    /** Whether a {@code major.minor.micro} version is 3.0 or later. */
+    static boolean atLeast3(String version) {
+        try {
+            return Integer.parseInt(version.substring(0, version.indexOf('.'))) >= 3;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** Waits for the end: the event normally arrives at once; {@code query-migrate} covers a missed one. */
