@@ -215,7 +215,7 @@ run "hv:types" "fake" "kvm" "node-a" "node-b" "org.hvkit.kvm"
 run "hv:verify" "kvm@node-a: OK" "kvm@node-b: OK"
 run "hv:uidpool" "$pool_first-$pool_last" "Total     20" "Taken     0"
 run "hv:start --dry-run examples/demo.json" '"-name","demo"' '"-accel","tcg"' '"-runas"' \
-  "\"file=$disk_img,format=raw,if=virtio,cache=none,auto-read-only=off\""
+  "\"file=$disk_img,format=raw,if=none,id=disk0,cache=none,auto-read-only=off\"" '"virtio-blk-pci,id=virtio-disk0,drive=disk0,addr=0xc"'
 run "hv:start examples/demo.json" "Instance demo started on kvm@node-a"
 
 serial="$demo_dir/data/hvkit/kvm-nodea/ctrl/demo.serial.log"
