@@ -134,7 +134,6 @@ public final class QmpMigration {
         }
     }
 
-    /** The limits (bandwidth in bytes/s, downtime in ms), the events capability, and {@code migrate}. */
     /** Whether this migration may switch to post-copy, and whether it did. */
     private static final class Phase {
         final boolean postcopyAllowed;
@@ -148,6 +147,7 @@ public final class QmpMigration {
     /** Pre-copy passes after which a migration allowed to switches to post-copy (Ganeti 3.0's threshold). */
     static final int POSTCOPY_AFTER_PASSES = 2;
 
+    /** The limits (bandwidth in bytes/s, downtime in ms), the events capability, and {@code migrate}. */
     private static void begin(QmpClient qmp, String address, long port, long bandwidthMiB, long downtimeMs,
                               List<String> capabilities) throws HypervisorException {
         Map<String, Object> params = new java.util.LinkedHashMap<>();
