@@ -80,6 +80,18 @@ class MigrationCapsTest {
         }
     }
 
+    /** A new heartbeat on node b's serial log within 30 s: the guest runs there. */
+    private void assertBeatsOnTheTarget() throws InterruptedException {
+        int before = KvmMigrationTest.lastHeartbeat(serialLog(tmp.resolve("b"), "mc1"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (KvmMigrationTest.lastHeartbeat(serialLog(tmp.resolve("b"), "mc1")) <= before
+                && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertTrue(KvmMigrationTest.lastHeartbeat(serialLog(tmp.resolve("b"), "mc1")) > before,
+                "the guest runs on the target:\n" + serialLog(tmp.resolve("b"), "mc1"));
+    }
+
     private static boolean enabled(KvmHypervisor n, String cap) throws HypervisorException {
         for (JsonNode c : KvmTestNode.qmp(n, "mc1", "query-migrate-capabilities")) {
             if (c.path("capability").asText().equals(cap)) {
@@ -156,14 +168,7 @@ class MigrationCapsTest {
         assertEquals(List.of(), a.listInstances(), "the source is gone");
         assertTrue(enabled(b, "xbzrle") && enabled(b, "postcopy-ram"), "set on the target when it accepted");
         awaitLog(tmp.resolve("b"), "mc1", "HEARTBEAT", Duration.ofSeconds(30));
-        int before = KvmMigrationTest.lastHeartbeat(serialLog(tmp.resolve("b"), "mc1"));
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (KvmMigrationTest.lastHeartbeat(serialLog(tmp.resolve("b"), "mc1")) <= before
-                && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        assertTrue(KvmMigrationTest.lastHeartbeat(serialLog(tmp.resolve("b"), "mc1")) > before,
-                "the guest runs on the target:\n" + serialLog(tmp.resolve("b"), "mc1"));
+        assertBeatsOnTheTarget();
     }
 
     @Test
@@ -187,14 +192,7 @@ class MigrationCapsTest {
         a.migrateInstance(running, "127.0.0.1", true);
         b.finalizeMigration(guest, info, true);
         assertEquals(List.of(), a.listInstances(), "the source is gone");
-        int before = KvmMigrationTest.lastHeartbeat(serialLog(tmp.resolve("b"), "mc1"));
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (KvmMigrationTest.lastHeartbeat(serialLog(tmp.resolve("b"), "mc1")) <= before
-                && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        assertTrue(KvmMigrationTest.lastHeartbeat(serialLog(tmp.resolve("b"), "mc1")) > before,
-                "the guest runs on the target:\n" + serialLog(tmp.resolve("b"), "mc1"));
+        assertBeatsOnTheTarget();
     }
 
     @Test
