@@ -134,6 +134,7 @@ public final class EndToEnd {
             step("crash", this::crashNoticed);
             step("scale", this::listAtScaleAndFootprint);
             step("alternatives", this::alternatives);
+            step("remote", this::remoteCalls);
         } finally {
             cleanUp();
         }
@@ -225,7 +226,7 @@ public final class EndToEnd {
         }
     }
 
-    private static void stopQuietly(Hypervisor hv, String name) {
+    static void stopQuietly(Hypervisor hv, String name) {
         try {
             Instance i = hv.runningInstance(name);
             if (i != null) {
@@ -469,6 +470,19 @@ public final class EndToEnd {
                 + " guest, live; whole migration " + f(median(total)) + " ms)", msSummary(events),
                 "seed: `info migrate` every 2 s: " + msSummary(polling), f(median(events) / median(polling)), "≤ 50 ms",
                 median(events) <= 50 ? "yes" : "no"));
+    }
+
+    /** Issue #16: the same calls locally and from another host ({@link RemoteCalls}). */
+    private void remoteCalls() throws Exception {
+        Map<String, String> defaults = Map.of("hvparam.migration_port", Integer.toString(freePort()),
+                "hvparam.migration_bandwidth", "1000");
+        Hypervisor list = node("rlist", null, Map.of());
+        Hypervisor a = node("rema", null, defaults);
+        Hypervisor b = node("remb", null, defaults);
+        RemoteCalls c = new RemoteCalls(guest, ADDRESS, reps, scale);
+        c.run(list, a, root(a), b, root(b));
+        rows.addAll(c.rows());
+        notes.addAll(c.notes());
     }
 
     /** Pre-copy only vs auto-converge vs post-copy on a guest that dirties its memory ({@link ConvergingMigrations}). */
