@@ -137,6 +137,7 @@ if $faults; then
   # migration_bandwidth (a cluster-level parameter, Ganeti refuses it per instance) goes down to
   # 1 MiB/s by a configuration change, which Karaf applies without a restart; an instance takes
   # the node's values when it starts.
+  t_mid_faults=$(date +%s)
   th_step "host-b's migration_bandwidth lowered to 1 MiB/s (etc/org.hvkit.kvm-hostb.cfg, applied without a restart)"
   sed -i -e 's/^hvparam\.migration_bandwidth *=.*/hvparam.migration_bandwidth = 1/' "$(th_home b)/etc/org.hvkit.kvm-hostb.cfg"
   slow_b() { th_cmd a "hv:params -n host-b kvm" | grep 'migration_bandwidth' | grep -q '[^0-9]1 (node'; }
@@ -191,7 +192,7 @@ if $faults; then
   hb=$(th_count "$serial_b" HEARTBEAT)
   th_await_count "$serial_b" HEARTBEAT $(( hb + 2 )) 10
   th_run a "hv:types" "host-a"
-  th_step "The call in flight failed on host-a $call_ms ms after host-b's Karaf died (the call timeout is 900 s): $(grep -a 'Error executing command' "$mig_out" | cut -c1-200); host-a's incoming QEMU and files are gone; kvm@host-b vanished from host-a $gone_ms ms after the kill (ZooKeeper session timeout 3000 ms); host-b's guest (QEMU $pid_b) keeps running: HEARTBEAT $hb -> $(th_count "$serial_b" HEARTBEAT)"
+  th_step "The call in flight failed on host-a $call_ms ms after host-b's Karaf died (the call timeout is 900 s): $(grep -a 'Error executing command' "$mig_out" | cut -c1-200); host-a's incoming QEMU and files are gone; kvm@host-b vanished from host-a $gone_ms ms after the kill (ZooKeeper session timeout 3000 ms); host-b's guest (QEMU $pid_b) keeps running: HEARTBEAT $hb -> $(th_count "$serial_b" HEARTBEAT). The two mid-stream faults took $(( $(date +%s) - t_mid_faults )) s, the slower migration's setup included"
 
   th_step "Fault: host-b's Karaf restarted: it adopts the running guest, which reappears on host-a"
   t0=$(date +%s%N)
