@@ -720,17 +720,8 @@ public final class EndToEnd {
         Map<Integer, List<Double>> statsByCount = new LinkedHashMap<>();
         try {
             for (int target : new java.util.TreeSet<>(List.of(1, Math.min(50, scale), scale))) {
-                List<Future<?>> fs = new ArrayList<>();
-                for (; started < target; started++) {
-                    Instance inst = BenchGuests.guest("l" + started, guest, 32, true).build();
-                    fs.add(ex.submit(() -> {
-                        a.startInstance(inst, true);
-                        return null;
-                    }));
-                }
-                for (Future<?> f : fs) {
-                    f.get();
-                }
+                BenchGuests.startPaused(ex, a, "l", started, target, guest);
+                started = target;
                 progress("  " + target + " instances running");
                 List<Double> t = new ArrayList<>();
                 for (int i = 0; i < reps + 2; i++) {

@@ -79,17 +79,7 @@ final class RemoteCalls {
         List<Double> loc = new ArrayList<>();
         List<Double> rem = new ArrayList<>();
         try {
-            List<Future<?>> fs = new ArrayList<>();
-            for (int i = 0; i < scale; i++) {
-                Instance inst = BenchGuests.guest("r" + i, guestDir, 32, true).build();
-                fs.add(ex.submit(() -> {
-                    local.startInstance(inst, true);
-                    return null;
-                }));
-            }
-            for (Future<?> f : fs) {
-                f.get();
-            }
+            BenchGuests.startPaused(ex, local, "r", 0, scale, guestDir);
             for (int i = 0; i < reps + 2; i++) {
                 long t0 = System.nanoTime();
                 check(local.allInstancesInfo());
