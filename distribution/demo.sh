@@ -4,8 +4,13 @@
 # walks through the hv:* story with a real KVM guest (TCG), a NIC bridged to br0, a disk
 # (a raw image it mounts and writes its heartbeat to, cache=none) and a uid from the pool:
 # start, live migration, a reboot that reads back on node-b what the guest wrote on node-a,
-# stop, printing every step. Exits 0 only if every step did what it shows; leaves nothing
-# running (the namespace, its bridge and taps vanish with the last process in it).
+# stop, printing every step. Then the two-host story (issue #16, distribution/twohost/proof.sh):
+# two hvkit Karafs in the network namespaces host-a and host-b joined by a veth, ZooKeeper
+# discovery; from host-a's console hv:types lists kvm@host-a (local) and kvm@host-b (remote),
+# hv:start -n host-b boots the real guest there, hv:list, hv:migrate guest host-a (live over the
+# veth, the heartbeat going on), hv:stop. Exits 0 only if every step of both did what it shows;
+# leaves nothing running (each namespace, with its bridges, veth and taps, vanishes with the
+# last process in it).
 # Usage, as root from the repository root:  bash distribution/demo.sh
 # DEMO_MVN_ARGS adds Maven arguments to the build, e.g. DEMO_MVN_ARGS=-o (offline).
 set -euo pipefail
@@ -52,7 +57,8 @@ export PATH="$JAVA_HOME/bin:$PATH"
 step "Building hvkit (bundles, features, Karaf distribution; tests are README command 2)"
 # package, not install: the assembly takes the bundles from the reactor, ~/.m2 stays as it was
 read -r -a mvn_args <<<"${DEMO_MVN_ARGS:-}"
-mvn -B -q -DskipTests "${mvn_args[@]}" package -pl distribution -am
+# itests-remote too: its test dependencies bring the ZooKeeper server the two-host part runs
+mvn -B -q -DskipTests "${mvn_args[@]}" package -pl distribution,itests-remote -am
 
 step "Building the real test guest (Debian cloud kernel + busybox initramfs)"
 bash tools/guest/build.sh "$here/target/guest"
@@ -91,7 +97,13 @@ grep -q "\"dev_path\": \"$disk_img\"" examples/demo.json || fail "examples/demo.
 # the migration traffic stay private, and the pool uids get passwd entries only in here.
 [ "$(id -u)" = 0 ] || fail "the KVM part needs root (network namespace, taps, -runas to pool uids)"
 step "Entering a private network and mount namespace (unshare --net --mount)"
-exec unshare --net --mount --propagation private -- bash "$here/distribution/demo.sh" --in-namespace
+unshare --net --mount --propagation private -- bash "$here/distribution/demo.sh" --in-namespace || exit $?
+
+step "Two hosts (distribution/twohost/proof.sh): two Karafs in the namespaces host-a and host-b, a veth between them, ZooKeeper discovery"
+TH_DIR="$here/distribution/target/demo-twohost" TH_JAVA_HOME="$JAVA_HOME" GUEST_DIR="$guest_dir" \
+  bash "$here/distribution/twohost/proof.sh" || fail "the two-host story failed (see its last step above)"
+printf '\nDEMO OK: both stories did what they show; no Karaf, QEMU or ZooKeeper is left, and the\nnamespaces with their bridges, veth and taps are gone.\n'
+exit 0
 fi
 
 # --- inside the namespaces
@@ -311,4 +323,4 @@ trap - EXIT
 for p in $(pgrep -f -- "-pidfile $demo_dir/data/hvkit/" || true); do
   exited "$p" || fail "QEMU process $p was left behind"
 done
-printf '\nDEMO OK: every step did what it shows; Karaf is stopped, no QEMU is left, and the\nnamespace with br0 and its taps is gone with this process.\n'
+printf '\nONE HOST OK: every step did what it shows; Karaf is stopped, no QEMU is left, and the\nnamespace with br0 and its taps is gone with this process.\n'

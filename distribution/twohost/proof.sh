@@ -5,7 +5,10 @@
 #   hv:types lists kvm@host-a and kvm@host-b (remote) -> hv:start -n host-b -> hv:list ->
 #   hv:migrate guest host-a (live, over the veth, the heartbeat going on) -> hv:stop
 # and with --faults, across the hosts:
-#   host-b's Karaf killed: kvm@host-b vanishes from host-a within the discovery session
+#   a migration host-b -> host-a whose target QEMU dies mid-stream: it fails, the guest goes on
+#   on host-b, host-a keeps nothing of it; host-b's Karaf killed while that migration is in
+#   flight: the call fails on host-a at once with an error naming host-b's endpoint, and
+#   kvm@host-b vanishes from host-a within the discovery session
 #   timeout, the guest on host-b keeps running; host-b's Karaf restarted: the guest is adopted
 #   and reappears on host-a; ZooKeeper killed and restarted: host-b's service comes back on
 #   host-a without a Karaf restart; the guest is then stopped from host-a.
@@ -130,18 +133,66 @@ th_run a "hv:cleanup guest" "Cleaned up guest on kvm@host-a"
 th_run a "hv:list" "(no instances)"
 
 if $faults; then
-  th_step "Fault: host-b's Karaf is killed (SIGKILL) while its guest runs"
+  # A migration from host-b must last long enough to be hit mid-stream: host-b's node default
+  # migration_bandwidth (a cluster-level parameter, Ganeti refuses it per instance) goes down to
+  # 1 MiB/s by a configuration change, which Karaf applies without a restart; an instance takes
+  # the node's values when it starts.
+  t_mid_faults=$(date +%s)
+  th_step "host-b's migration_bandwidth lowered to 1 MiB/s (etc/org.hvkit.kvm-hostb.cfg, applied without a restart)"
+  sed -i -e 's/^hvparam\.migration_bandwidth *=.*/hvparam.migration_bandwidth = 1/' "$(th_home b)/etc/org.hvkit.kvm-hostb.cfg"
+  slow_b() { th_cmd a "hv:params -n host-b kvm" | grep 'migration_bandwidth' | grep -q '[^0-9]1 (node'; }
+  th_until 60 "host-b's new migration_bandwidth seen from host-a (hv:params -n host-b kvm)" slow_b
+  th_until 60 "kvm@host-b on host-a's console after its node was reconfigured" sees_b
+  echo "host-a's hv:params -n host-b kvm: $(th_cmd a "hv:params -n host-b kvm" | grep migration_bandwidth | tr -s ' ' | cut -c1-90)"
   th_run a "hv:start -n host-b $TH_DIR/guest.json" "Instance guest started on kvm@host-b"
   pid_b=$(cat "$(th_pidfile b guest)")
   th_await "$serial_b" '^HEARTBEAT [0-9]+$' 60
+
+  th_step "Fault: the target's QEMU dies mid-stream (hv:migrate guest host-a from host-b; host-a's incoming QEMU killed)"
+  tree_a=$(th_tree a) links_a=$(th_links a)
+  mig_out=$TH_DIR/migrate-target-dies.out
+  th_migrate_bg a guest host-a "$mig_out"
+  mid_target() { [ -s "$(th_pidfile a guest)" ] && th_midstream a; }
+  th_until 60 "the migration to host-a under way" mid_target
+  incoming=$(cat "$(th_pidfile a guest)")
+  kill -9 "$incoming"
+  echo "killed host-a's incoming QEMU (pid $incoming) mid-stream"
+  th_await_exit "$TH_MIG" 60 "hv:migrate ends after the target's QEMU died"
+  cat "$mig_out"
+  grep -q 'Error executing command' "$mig_out" || th_fail "hv:migrate did not fail although its target QEMU died mid-stream"
+  grep -q 'migrated to' "$mig_out" && th_fail "hv:migrate reports success although its target QEMU died mid-stream"
+  th_exited "$pid_b" && th_fail "the source QEMU $pid_b on host-b died with the migration"
+  hb=$(th_count "$serial_b" HEARTBEAT)
+  th_await_count "$serial_b" HEARTBEAT $(( hb + 2 )) 10
+  th_run a "hv:list" "guest" "host-b" "running"
+  [ "$(th_tree a)" = "$tree_a" ] || th_fail "host-a's kvm node keeps files of the failed migration: $(diff <(echo "$tree_a") <(th_tree a) | grep '^>' | paste -sd' ')"
+  [ "$(th_links a)" = "$links_a" ] || th_fail "host-a keeps links of the failed migration: $(th_links a | paste -sd' ')"
+  th_exited "$incoming" || th_fail "host-a's incoming QEMU $incoming still runs"
+  th_step "hv:migrate failed ${TH_WAITED_MS} ms after the target's QEMU died ($(grep -a 'Error executing command' "$mig_out" | cut -c1-200)); the guest goes on on host-b (QEMU $pid_b, HEARTBEAT $hb -> $(th_count "$serial_b" HEARTBEAT)); host-a keeps no QEMU, tap or file of it"
+
+  th_step "Fault: host-b's Karaf is killed (SIGKILL) while host-a's hv:migrate guest host-a is in flight (its call migrateInstance runs on host-b)"
+  mig_out=$TH_DIR/migrate-source-host-dies.out
+  th_migrate_bg a guest host-a "$mig_out"
+  th_until 60 "the migration to host-a under way" mid_target
+  incoming=$(cat "$(th_pidfile a guest)")
+  t_kill=$(date +%s%N)
   th_karaf_kill b
+  echo "killed host-b's Karaf mid-stream"
+  th_await_exit "$TH_MIG" 60 "hv:migrate on host-a ends after host-b's Karaf died"
+  call_ms=$TH_WAITED_MS
+  cat "$mig_out"
+  grep -q 'Error executing command' "$mig_out" || th_fail "hv:migrate did not fail although host-b's Karaf died during its call"
+  grep -qF "$(th_ip b):820" "$mig_out" || th_fail "hv:migrate's error does not name host-b's endpoint at $(th_ip b)"
+  th_exited "$incoming" || th_fail "host-a's incoming QEMU $incoming still runs after the migration failed"
+  [ "$(th_tree a)" = "$tree_a" ] || th_fail "host-a's kvm node keeps files of the failed migration: $(diff <(echo "$tree_a") <(th_tree a) | grep '^>' | paste -sd' ')"
+  [ "$(th_links a)" = "$links_a" ] || th_fail "host-a keeps links of the failed migration: $(th_links a | paste -sd' ')"
   th_until 30 "kvm@host-b gone from host-a after host-b's Karaf died" lacks_b
-  gone_ms=$TH_WAITED_MS
+  gone_ms=$(( ($(date +%s%N) - t_kill) / 1000000 ))
   th_exited "$pid_b" && th_fail "host-b's guest (QEMU $pid_b) died with its Karaf"
   hb=$(th_count "$serial_b" HEARTBEAT)
   th_await_count "$serial_b" HEARTBEAT $(( hb + 2 )) 10
   th_run a "hv:types" "host-a"
-  th_step "kvm@host-b vanished from host-a $gone_ms ms after host-b's Karaf was killed (ZooKeeper session timeout 3000 ms); its guest (QEMU $pid_b) keeps running: HEARTBEAT $hb -> $(th_count "$serial_b" HEARTBEAT)"
+  th_step "The call in flight failed on host-a $call_ms ms after host-b's Karaf died (the call timeout is 900 s): $(grep -a 'Error executing command' "$mig_out" | cut -c1-200); host-a's incoming QEMU and files are gone; kvm@host-b vanished from host-a $gone_ms ms after the kill (ZooKeeper session timeout 3000 ms); host-b's guest (QEMU $pid_b) keeps running: HEARTBEAT $hb -> $(th_count "$serial_b" HEARTBEAT). The two mid-stream faults took $(( $(date +%s) - t_mid_faults )) s, the slower migration's setup included"
 
   th_step "Fault: host-b's Karaf restarted: it adopts the running guest, which reappears on host-a"
   t0=$(date +%s%N)

@@ -364,3 +364,30 @@ th_until() {
     sleep 0.2
   done
 }
+
+# --- faults during a migration (proof.sh --faults)
+# th_migrate_bg HOST NAME TARGET OUT: starts 'hv:migrate NAME TARGET' on HOST's console in the
+# background, its output in OUT; TH_MIG is the pid to watch (th_exited) and reap (wait)
+th_migrate_bg() {
+  : >"$4"
+  th_cmd "$1" "hv:migrate $2 $3" >"$4" &
+  TH_MIG=$!
+}
+# th_midstream HOST: a migration stream is arriving at HOST: an established connection on its
+# migration port (Ganeti's migration_port, 8102) that has received data (the console prints the
+# progress lines only when the command ends)
+TH_MIGRATION_PORT=8102
+th_midstream() {
+  th_in "$1" ss -tniH state established "( sport = :$TH_MIGRATION_PORT )" | grep -oE 'bytes_received:[0-9]+' | grep -qvE ':0$'
+}
+# th_tree HOST: which files HOST's kvm node keeps (runtime, control, pid, uid and NIC files), without
+# caps/ (the node's cache of QEMU's capabilities, written by its first incoming migration)
+th_tree() { (cd "$(th_home "$1")/data/hvkit/kvm-host$1" 2>/dev/null && find . -mindepth 1 ! -path './caps/*' | sort); }
+# th_links HOST: HOST's network links besides lo, mgmt0 and br0 (a guest's tap would show here)
+th_links() { th_in "$1" ip -br link show | awk '{sub(/@.*/, "", $1); print $1}' | grep -vxE 'lo|mgmt0|br0' || true; }
+# th_await_exit PID SECONDS WHAT: waits for PID to end; TH_WAITED_MS is how long it took
+th_await_exit() {
+  local pid=$1
+  th_until "$2" "$3" th_exited "$pid"
+  wait "$pid" 2>/dev/null || true
+}

@@ -134,6 +134,7 @@ public final class EndToEnd {
             step("crash", this::crashNoticed);
             step("scale", this::listAtScaleAndFootprint);
             step("alternatives", this::alternatives);
+            step("remote", this::remoteCalls);
         } finally {
             cleanUp();
         }
@@ -225,7 +226,7 @@ public final class EndToEnd {
         }
     }
 
-    private static void stopQuietly(Hypervisor hv, String name) {
+    static void stopQuietly(Hypervisor hv, String name) {
         try {
             Instance i = hv.runningInstance(name);
             if (i != null) {
@@ -471,6 +472,19 @@ public final class EndToEnd {
                 median(events) <= 50 ? "yes" : "no"));
     }
 
+    /** Issue #16: the same calls locally and from another host ({@link RemoteCalls}). */
+    private void remoteCalls() throws Exception {
+        Map<String, String> defaults = Map.of("hvparam.migration_port", Integer.toString(freePort()),
+                "hvparam.migration_bandwidth", "1000");
+        Hypervisor list = node("rlist", null, Map.of());
+        Hypervisor a = node("rema", null, defaults);
+        Hypervisor b = node("remb", null, defaults);
+        RemoteCalls c = new RemoteCalls(guest, ADDRESS, reps, scale);
+        c.run(list, a, root(a), b, root(b));
+        rows.addAll(c.rows());
+        notes.addAll(c.notes());
+    }
+
     /** Pre-copy only vs auto-converge vs post-copy on a guest that dirties its memory ({@link ConvergingMigrations}). */
     private void convergingMigrations() throws Exception {
         Map<String, String> defaults = Map.of("hvparam.migration_port", Integer.toString(freePort()),
@@ -706,17 +720,8 @@ public final class EndToEnd {
         Map<Integer, List<Double>> statsByCount = new LinkedHashMap<>();
         try {
             for (int target : new java.util.TreeSet<>(List.of(1, Math.min(50, scale), scale))) {
-                List<Future<?>> fs = new ArrayList<>();
-                for (; started < target; started++) {
-                    Instance inst = BenchGuests.guest("l" + started, guest, 32, true).build();
-                    fs.add(ex.submit(() -> {
-                        a.startInstance(inst, true);
-                        return null;
-                    }));
-                }
-                for (Future<?> f : fs) {
-                    f.get();
-                }
+                BenchGuests.startPaused(ex, a, "l", started, target, guest);
+                started = target;
                 progress("  " + target + " instances running");
                 List<Double> t = new ArrayList<>();
                 for (int i = 0; i < reps + 2; i++) {

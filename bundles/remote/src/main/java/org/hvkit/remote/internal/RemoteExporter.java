@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Exports this Karaf's hypervisors to the others (issue #16, docs/multi-host.md): for every
  * local {@link Hypervisor} service it registers a {@link HypervisorFacade} with the Remote
- * Services properties that make Aries RSA's topology manager hand it to the TCP provider, bound
- * to and advertised at the configured management address. Configured by PID
+ * Services properties that make Aries RSA's topology manager hand it to the TCP provider,
+ * advertised at the configured management address (1.16.1's provider listens on every address
+ * of the host whatever it advertises: it has no bind-address property; a warning says so). Configured by PID
  * {@value RemoteConfig#PID}; without {@code address} nothing is exported (services of other
  * hosts are still imported: that is Aries RSA's discovery, not this component). The component
  * also installs the deserialization allow-list ({@link SerialAllowList}), which guards imports
@@ -75,6 +76,11 @@ public final class RemoteExporter {
         } else {
             LOG.info("Exporting this host's hypervisors at {} from port {} (call timeout {} s)",
                     config.address().getHostAddress(), config.port(), config.timeoutSeconds());
+            // Aries RSA 1.16.1 has no bind-address property: its TCPServer opens new ServerSocket(port)
+            // and uses aries.rsa.hostname only in the advertised endpoint (ListeningAddressTest)
+            LOG.warn("Aries RSA 1.16.1's TCP provider listens on port {} and up on every address of this host, not only"
+                    + " on {}: restrict those ports to the management interface with the host's firewall"
+                    + " (docs/multi-host.md, Trust model)", config.port(), config.address().getHostAddress());
         }
     }
 
