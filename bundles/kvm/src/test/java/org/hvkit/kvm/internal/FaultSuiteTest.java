@@ -86,15 +86,30 @@ class FaultSuiteTest {
 
     private void run(FaultCase c) throws Exception {
         FaultBench.Account before = bench.account();
+        Throwable failed = null;
         try {
             c.body().run(bench);
+        } catch (Throwable t) {
+            failed = t;
         } finally {
             bench.runDeferred();
         }
         List<String> leaks = settle(before);
+        if (!leaks.isEmpty()) {
+            // a failed case too: what it left running would hold uids and memory for the cases after it
+            bench.killLeftovers(bench.qemuPids());
+        }
+        if (failed != null) {
+            if (!leaks.isEmpty()) {
+                failed.addSuppressed(new AssertionError(c.id() + " also leaked: " + String.join("; ", leaks)));
+            }
+            if (failed instanceof Exception e) {
+                throw e;
+            }
+            throw (Error) failed;
+        }
         bench.assertBystanderRuns(bystanderPid);
         if (!leaks.isEmpty()) {
-            bench.killLeftovers(bench.qemuPids());
             fail(c.id() + " leaked: " + String.join("; ", leaks));
         }
     }

@@ -132,6 +132,13 @@ public final class ConnectionWatcher implements AutoCloseable {
                 for (int i = ready.nextSetBit(1); i >= 0 && !closed; i = ready.nextSetBit(i + 1)) {
                     monitors.pump(idle.get(i - 1).name());
                 }
+            } catch (IllegalStateException e) {
+                if (!closed) {
+                    // a connection dropped (a stop, a cleanup) between the collection of the idle
+                    // ones and the poll — routine when many instances stop at once: look again
+                    LOG.debug("Instance watcher: {}", e.getMessage());
+                    pause(); // bounded: a connection that stayed listed closed cannot spin this thread
+                }
             } catch (NativeException | RuntimeException e) {
                 if (!closed) {
                     LOG.warn("Instance watcher: {}", e.toString());
