@@ -45,7 +45,9 @@ final class MachineArgs {
                 "-smp", smp(a),
                 "-pidfile", a.paths.pidFile(name).toString(), "-daemonize");
         if (!a.bool(ACPI)) {
-            if (a.caps.has(NO_ACPI)) {
+            // -no-acpi is deprecated from QEMU 8.0 and removed in 9.0 (QEMU's docs/about/removed-features.rst);
+            // the machine property acpi= exists since QEMU 5.0
+            if (a.caps.has(NO_ACPI) && !a.caps.atLeast(8, 0)) {
                 a.add("-no-acpi");
             } else {
                 a.add("-machine", "acpi=off");

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.TestFactory;
  */
 class GoldenArgvTest {
 
-    static final List<String> QEMUS = List.of("kvm-0.9.1", "kvm-0.12.5", "qemu-kvm-1.0", "qemu-7.2.22", "qemu-9.1.0");
+    static final List<String> QEMUS = List.of("kvm-0.9.1", "kvm-0.12.5", "qemu-kvm-1.0", "qemu-7.2.22", "qemu-8.2.0",
+            "qemu-9.1.0");
     static final RuntimePaths PATHS = new RuntimePaths(Path.of("/run/hvkit/kvm-hypervisor"));
     static final Path KVM = Path.of("/usr/bin/kvm");
     static final Map<String, String> GOLDEN_PLACES = Map.ofEntries(
