@@ -161,7 +161,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         checkName(instance.name());
         Map<String, Object> hv = core.filled(instance);
         checkParameterSyntax(hv);
-        QemuCapabilities caps = core.capabilities().of(settings.kvmPath());
+        QemuCapabilities caps = core.capabilities().of(core.launcher().builder().binary(hv));
         KvmArgvBuilder.Generated g = core.launcher().builder().generate(instance, hv, caps);
         String poolUser = SecurityModel.of(hv) == SecurityModel.POOL ? "<pool-user>" : null;
         List<String> warnings = new ArrayList<>(KvmParameters.assess(hv));
@@ -317,6 +317,13 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         } catch (HypervisorException e) {
             problems.add(e.getMessage());
         }
+        for (Path other : new java.util.TreeSet<>(settings.otherKvmPaths())) {
+            try {
+                core.capabilities().of(other);
+            } catch (HypervisorException e) {
+                problems.add("kvm.allowed.paths: " + e.getMessage());
+            }
+        }
         if (!Files.isWritable(settings.rootDir())) {
             problems.add("The runtime directory " + settings.rootDir() + " is not writable");
         }
@@ -342,12 +349,18 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     @Override
     public void validateParameters(Map<String, ?> hvparams) throws ParameterException {
         KvmParameters.validate(hvparams, nodeFacts());
+        Path binary;
+        try {
+            binary = core.launcher().builder().binary(hvparams);
+        } catch (HypervisorException e) {
+            throw new ParameterException(KvmParameters.KVM_PATH, e.getMessage());
+        }
         QemuCapabilities caps;
         try {
-            caps = core.capabilities().of(settings.kvmPath());
+            caps = core.capabilities().of(binary);
         } catch (HypervisorException e) {
             // the start says why the binary cannot be used; hv:verify reports it too
-            LOG.debug("Parameter checks against {} skipped: {}", settings.kvmPath(), e.getMessage());
+            LOG.debug("Parameter checks against {} skipped: {}", binary, e.getMessage());
             caps = null;
         }
         if (caps != null) {

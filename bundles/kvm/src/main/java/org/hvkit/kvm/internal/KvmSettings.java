@@ -5,7 +5,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -17,16 +19,30 @@ import org.hvkit.hypervisor.ParameterSpec;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.stats.CollectorTimings;
 
-/** The validated configuration of one KVM node; every error names the key. */
+/**
+ * The validated configuration of one KVM node; every error names the key. {@code otherKvmPaths}
+ * are the QEMU binaries besides {@code kvmPath} an instance may name in {@code kvm_path}
+ * ({@code kvm.allowed.paths}).
+ */
 record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                    Path socatPath, Duration stopTimeout, Duration migrationTimeout,
-                   Map<String, Object> hvparamDefaults, CollectorTimings statsTimings) {
+                   Map<String, Object> hvparamDefaults, CollectorTimings statsTimings, Set<Path> otherKvmPaths) {
 
-    /** A node with the statistics collector's default timings. */
+    KvmSettings {
+        otherKvmPaths = Set.copyOf(otherKvmPaths);
+    }
+
+    /** A node with the statistics collector's default timings that runs only {@code kvmPath}. */
     KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                 Path socatPath, Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults) {
         this(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout, migrationTimeout,
-                hvparamDefaults, CollectorTimings.DEFAULTS);
+                hvparamDefaults, CollectorTimings.DEFAULTS, Set.of());
+    }
+
+    /** These settings with {@code others} allowed as an instance's {@code kvm_path} besides {@code kvmPath}. */
+    KvmSettings allowingKvmPaths(Set<Path> others) {
+        return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
+                migrationTimeout, hvparamDefaults, statsTimings, others);
     }
 
     /** Configuration keys {@code hvparam.<name>} set node-wide defaults (Ganeti's cluster-level hvparams). */
@@ -64,7 +80,28 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
         return new KvmSettings(node, root, kvm, mode.equals("script"), script,
                 Duration.ofSeconds(c.ifup_timeout_seconds()), absolute("socat.path", c.socat_path()),
                 Duration.ofSeconds(c.stop_timeout_seconds()), Duration.ofSeconds(c.migration_timeout_seconds()),
-                hvparamDefaults(properties), CollectorTimings.from(properties, KvmNode.PID));
+                hvparamDefaults(properties), CollectorTimings.from(properties, KvmNode.PID),
+                allowedPaths(c.kvm_allowed_paths(), kvm));
+    }
+
+    /**
+     * {@code kvm.allowed.paths}: absolute normalized paths separated by commas or whitespace
+     * (the node's own {@code kvm.path} may be listed too; it is always allowed).
+     */
+    static Set<Path> allowedPaths(String value, Path kvm) {
+        Set<Path> out = new LinkedHashSet<>();
+        if (value != null) {
+            for (String part : value.trim().split("[,\\s]+")) {
+                if (!part.isEmpty()) {
+                    out.add(absolute("kvm.allowed.paths", part));
+                }
+            }
+        }
+        if (out.size() > 64) {
+            throw bad("kvm.allowed.paths", "lists " + out.size() + " binaries; at most 64");
+        }
+        out.remove(kvm);
+        return out;
     }
 
     /**

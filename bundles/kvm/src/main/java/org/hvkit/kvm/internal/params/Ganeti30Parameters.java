@@ -95,7 +95,7 @@ final class Ganeti30Parameters {
         add(p, ParameterSpec.of(KVM_PATH, STRING, "", new ParameterCheck("OPT_EXECUTABLE_CHECK", false,
                         ParameterCheck::isAbsoluteNormalizedPath, "must be an absolute normalized path",
                         Ganeti30Parameters::isExecutableFile, "not found or not an executable file"),
-                "QEMU binary; empty: the node's kvm.path. Set, it must be the node's kvm.path (one binary per node)"));
+                "QEMU binary; empty: the node's kvm.path. Set, it must be kvm.path or one of the node's kvm.allowed.paths"));
         add(p, ParameterSpec.of(SERIAL_SPEED, INT, 38400L, ParameterCheck.NO_CHECK,
                 "Serial console speed (console=ttyS0,<speed> with kernel_path)"));
         spice(p);

@@ -41,6 +41,8 @@ class GoldenArgvTest {
             "qemu-9.1.0");
     static final RuntimePaths PATHS = new RuntimePaths(Path.of("/run/hvkit/kvm-hypervisor"));
     static final Path KVM = Path.of("/usr/bin/kvm");
+    /** A second QEMU binary the golden node's operator allows as an instance's kvm_path (kvm.allowed.paths). */
+    static final Path OTHER_KVM = Path.of("/opt/qemu/bin/qemu-system-x86_64");
     static final Map<String, String> GOLDEN_PLACES = Map.ofEntries(
             Map.entry("@DISK0@", "/run/hvkit/instance-disks/inst1.example.com:0"),
             Map.entry("@DISK1@", "/run/hvkit/instance-disks/inst1.example.com:1"),
@@ -52,6 +54,7 @@ class GoldenArgvTest {
             Map.entry("@VNCDIR@", "/run/hvkit/vnc"),
             Map.entry("@X509@", "/etc/hvkit/vnc-x509"),
             Map.entry("@PWFILE@", "/etc/hvkit/vnc-password"),
+            Map.entry("@OTHERKVM@", OTHER_KVM.toString()),
             Map.entry("@MEMDIR@", "/dev/hugepages"),
             Map.entry("@CDISK@", "/srv/disks/a.img,file=/etc/shadow"),
             Map.entry("@CISO@", "/srv/iso/a.iso,file=/etc/shadow"),
@@ -86,7 +89,7 @@ class GoldenArgvTest {
     @TestFactory
     Stream<DynamicTest> everyScenarioOnEveryQemu() {
         boolean update = Boolean.getBoolean("hvkit.golden.update");
-        KvmArgvBuilder builder = new KvmArgvBuilder(KVM, PATHS);
+        KvmArgvBuilder builder = new KvmArgvBuilder(KVM, java.util.Set.of(OTHER_KVM), PATHS);
         return Scenario.all().stream().flatMap(s -> QEMUS.stream().map(qemu -> {
             Path file = s.file().resolveSibling(qemu + ".args");
             return DynamicTest.dynamicTest(s.name() + " on " + qemu, file.toUri(),

@@ -95,6 +95,9 @@ class RealQemuLaunchTest {
         places.put("@VNCDIR@", Files.createDirectories(tmp.resolve("vnc")).toString());
         places.put("@MEMDIR@", Files.createDirectories(tmp.resolve("mem")).toString());
         places.put("@PWFILE@", Files.writeString(tmp.resolve("vncpw"), "secret\n").toString());
+        // a second path to this QEMU, allowed as an instance's kvm_path like kvm.allowed.paths does
+        Path otherKvm = Files.createSymbolicLink(tmp.resolve("qemu-other"), QEMU.toRealPath());
+        places.put("@OTHERKVM@", otherKvm.toString());
         places.put("@X509@", X509.selfSigned(tmp.resolve("x509"), spawner).toString());
         // unescaped, each of these would add an option QEMU refuses (or obeys)
         places.put("@CDISK@", raw(tmp.resolve("disk,format=qcow2.img")));
@@ -106,7 +109,7 @@ class RealQemuLaunchTest {
                 .toString());
         places.put("@CMEMDIR@", Files.createDirectories(tmp.resolve("mem,x")).toString());
 
-        return new Machine(paths, places, new KvmArgvBuilder(QEMU, paths), caps, spawner, new TunTapDevices(),
+        return new Machine(paths, places, new KvmArgvBuilder(QEMU, java.util.Set.of(otherKvm), paths), caps, spawner, new TunTapDevices(),
                 new KvmParameters.Node(u -> u.equals("nobody"), Path.of("/dev/vhost-net"), i -> i.equals("lo")));
     }
 
@@ -161,7 +164,8 @@ class RealQemuLaunchTest {
                 // refused before QEMU runs: right only where the golden file says so for this QEMU
                 List<String> golden = Files.readAllLines(s.file().resolveSibling("qemu-7.2.22.args"));
                 String asGolden = e.getMessage().replace(m.paths().root().toString(),
-                        GoldenArgvTest.PATHS.root().toString()).replace(QEMU.toString(), GoldenArgvTest.KVM.toString());
+                        GoldenArgvTest.PATHS.root().toString()).replace(QEMU.toString(), GoldenArgvTest.KVM.toString())
+                        .replace(m.places().get("@OTHERKVM@"), GoldenArgvTest.OTHER_KVM.toString());
                 assertEquals(List.of("ERROR: " + asGolden), golden, s.name() + ": refused unlike its golden file");
                 return REFUSED_AS_GOLDEN + e.getMessage();
             }
