@@ -366,10 +366,32 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         if (caps != null) {
             BinaryChecks.validate(hvparams, caps);
         }
+        spiceCertificates(hvparams);
         if ("enabled".equals(KvmParameters.str(hvparams, KvmParameters.KVM_FLAG))
                 && Files.exists(Path.of("/sys/module/kvm_pvm"))) {
             throw new ParameterException(KvmParameters.KVM_FLAG, "kvm_flag enabled, but /dev/kvm on this node is"
                     + " kvm_pvm (software nested virtualisation) and cannot boot a real guest; use kvm_flag disabled");
+        }
+    }
+
+    /** {@code spice_use_tls}: the node's certificate files are configured and readable (QEMU reads them at start). */
+    private void spiceCertificates(Map<String, ?> hvparams) throws ParameterException {
+        if (KvmParameters.str(hvparams, KvmParameters.SPICE_BIND).isEmpty()
+                || !KvmParameters.bool(hvparams, KvmParameters.SPICE_USE_TLS)) {
+            return;
+        }
+        var spice = settings.spice();
+        if (!spice.hasCertificates()) {
+            throw new ParameterException(KvmParameters.SPICE_USE_TLS, "spice_use_tls true: SPICE over TLS needs the"
+                    + " node's SPICE certificate files, and this node has none (set spice.certificate and"
+                    + " spice.ca.certificate in its configuration), or set spice_use_tls to false");
+        }
+        for (var f : List.of(Map.entry("spice.certificate", spice.certificate()),
+                Map.entry("spice.ca.certificate", spice.caCertificate()))) {
+            if (!Files.isRegularFile(f.getValue()) || !Files.isReadable(f.getValue())) {
+                throw new ParameterException(KvmParameters.SPICE_USE_TLS, "spice_use_tls true: the node's "
+                        + f.getKey() + " " + f.getValue() + " is not a readable file");
+            }
         }
     }
 

@@ -110,7 +110,7 @@ final class KvmInstances implements AutoCloseable {
                     ? ScriptNicConfigurator.withScript(settings.ifupScript(), paths, natives.spawner(),
                             settings.ifupTimeout())
                     : new NativeNicConfigurator(natives.netlink());
-            this.launcher = new KvmLauncher(settings.kvmPath(), settings.otherKvmPaths(), store, natives.spawner(), natives.taps(), nics,
+            this.launcher = new KvmLauncher(settings.kvmPath(), settings.otherKvmPaths(), settings.spice(), store, natives.spawner(), natives.taps(), nics,
                     processes, accounts, monitors, cleaner, new CpuPinning(natives.affinity()), Duration.ofSeconds(60));
             this.states = new InstanceStates(paths, store, processes, monitors);
             this.events = new LifecycleEvents(settings.node(), eventSink);

@@ -19,6 +19,7 @@ import org.hvkit.hypervisor.NicMode;
 import org.hvkit.kvm.internal.argv.ArgvLimits;
 import org.hvkit.kvm.internal.argv.ExecutionContext;
 import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
+import org.hvkit.kvm.internal.argv.SpiceNode;
 import org.hvkit.kvm.internal.argv.NicArgs;
 import org.hvkit.kvm.internal.argv.KvmRuntime;
 import org.hvkit.kvm.internal.monitor.Monitors;
@@ -74,13 +75,13 @@ final class KvmLauncher {
     private final InstanceCleaner cleaner;
     private final CpuPinning pinning;
 
-    KvmLauncher(Path kvmPath, Set<Path> otherKvmPaths, RuntimeStore store, ProcessSpawner spawner, TapDevices taps, NicConfigurator nics,
+    KvmLauncher(Path kvmPath, Set<Path> otherKvmPaths, SpiceNode spice, RuntimeStore store, ProcessSpawner spawner, TapDevices taps, NicConfigurator nics,
                 QemuProcesses processes, Accounts accounts, Monitors monitors, InstanceCleaner cleaner,
                 CpuPinning pinning, Duration launchTimeout) {
         this.kvmPath = kvmPath;
         this.store = store;
         this.paths = store.paths();
-        this.builder = new KvmArgvBuilder(kvmPath, otherKvmPaths, paths);
+        this.builder = new KvmArgvBuilder(kvmPath, otherKvmPaths, paths, spice);
         this.spawner = spawner;
         this.taps = taps;
         this.nics = nics;

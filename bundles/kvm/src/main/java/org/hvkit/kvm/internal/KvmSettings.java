@@ -16,17 +16,20 @@ import org.hvkit.hypervisor.NodeInfo;
 import org.hvkit.hypervisor.ParameterCheck;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.hypervisor.ParameterSpec;
+import org.hvkit.kvm.internal.argv.SpiceNode;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.stats.CollectorTimings;
 
 /**
  * The validated configuration of one KVM node; every error names the key. {@code otherKvmPaths}
  * are the QEMU binaries besides {@code kvmPath} an instance may name in {@code kvm_path}
- * ({@code kvm.allowed.paths}).
+ * ({@code kvm.allowed.paths}); {@code spice} holds the SPICE certificate files
+ * ({@code spice.certificate}, {@code spice.ca.certificate}).
  */
 record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                    Path socatPath, Duration stopTimeout, Duration migrationTimeout,
-                   Map<String, Object> hvparamDefaults, CollectorTimings statsTimings, Set<Path> otherKvmPaths) {
+                   Map<String, Object> hvparamDefaults, CollectorTimings statsTimings, Set<Path> otherKvmPaths,
+                   SpiceNode spice) {
 
     KvmSettings {
         otherKvmPaths = Set.copyOf(otherKvmPaths);
@@ -36,13 +39,20 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
     KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                 Path socatPath, Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults) {
         this(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout, migrationTimeout,
-                hvparamDefaults, CollectorTimings.DEFAULTS, Set.of());
+                hvparamDefaults, CollectorTimings.DEFAULTS, Set.of(), SpiceNode.SYSTEM);
     }
 
     /** These settings with {@code others} allowed as an instance's {@code kvm_path} besides {@code kvmPath}. */
     KvmSettings allowingKvmPaths(Set<Path> others) {
         return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
-                migrationTimeout, hvparamDefaults, statsTimings, others);
+                migrationTimeout, hvparamDefaults, statsTimings, others, spice);
+    }
+
+    /** These settings with SPICE certificate files (Ganeti's spice.pem, key and certificate, and spice-ca.pem). */
+    KvmSettings withSpiceCertificates(Path certificate, Path caCertificate) {
+        return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
+                migrationTimeout, hvparamDefaults, statsTimings, otherKvmPaths,
+                new SpiceNode(certificate, caCertificate, spice.interfaces()));
     }
 
     /** Configuration keys {@code hvparam.<name>} set node-wide defaults (Ganeti's cluster-level hvparams). */
@@ -81,7 +91,19 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
                 Duration.ofSeconds(c.ifup_timeout_seconds()), absolute("socat.path", c.socat_path()),
                 Duration.ofSeconds(c.stop_timeout_seconds()), Duration.ofSeconds(c.migration_timeout_seconds()),
                 hvparamDefaults(properties), CollectorTimings.from(properties, KvmNode.PID),
-                allowedPaths(c.kvm_allowed_paths(), kvm));
+                allowedPaths(c.kvm_allowed_paths(), kvm), spice(c));
+    }
+
+    /** {@code spice.certificate} and {@code spice.ca.certificate}: both or neither, absolute paths. */
+    private static SpiceNode spice(KvmConfiguration c) {
+        boolean cert = c.spice_certificate() != null && !c.spice_certificate().isBlank();
+        boolean ca = c.spice_ca_certificate() != null && !c.spice_ca_certificate().isBlank();
+        if (cert != ca) {
+            throw bad(cert ? "spice.ca.certificate" : "spice.certificate", "must be set together with "
+                    + (cert ? "spice.certificate" : "spice.ca.certificate"));
+        }
+        return !cert ? SpiceNode.SYSTEM : new SpiceNode(absolute("spice.certificate", c.spice_certificate().trim()),
+                absolute("spice.ca.certificate", c.spice_ca_certificate().trim()), SpiceNode.SYSTEM.interfaces());
     }
 
     /**

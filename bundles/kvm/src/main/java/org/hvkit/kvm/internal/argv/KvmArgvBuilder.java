@@ -28,6 +28,7 @@ public final class KvmArgvBuilder {
     private final Path kvmBinary;
     private final Set<Path> otherBinaries;
     private final RuntimePaths paths;
+    private final SpiceNode spice;
 
     /** A builder for a node that runs only its own binary ({@code kvm.path}). */
     public KvmArgvBuilder(Path kvmBinary, RuntimePaths paths) {
@@ -39,9 +40,15 @@ public final class KvmArgvBuilder {
      * {@code kvm_path} (the node configuration's {@code kvm.allowed.paths}).
      */
     public KvmArgvBuilder(Path kvmBinary, Set<Path> otherBinaries, RuntimePaths paths) {
+        this(kvmBinary, otherBinaries, paths, SpiceNode.SYSTEM);
+    }
+
+    /** A builder that renders SPICE with the node's certificates and interface lookup. */
+    public KvmArgvBuilder(Path kvmBinary, Set<Path> otherBinaries, RuntimePaths paths, SpiceNode spice) {
         this.kvmBinary = kvmBinary;
         this.otherBinaries = Set.copyOf(otherBinaries);
         this.paths = paths;
+        this.spice = spice;
     }
 
     /**
@@ -104,6 +111,7 @@ public final class KvmArgvBuilder {
             throws HypervisorException {
         hv = MachineArgs.pinned(hv, caps);
         Argv a = new Argv(instance, hv, caps, paths, List.of());
+        a.spice = spice;
         int version = saved == null ? DeviceLayout.CURRENT : saved.version();
         a.slots = LayoutArgs.of(a, saved);
         NotYetSupported.check(a);
