@@ -17,6 +17,7 @@ import org.hvkit.hypervisor.ParameterCheck;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.hypervisor.ParameterSpec;
 import org.hvkit.kvm.internal.argv.SpiceNode;
+import org.hvkit.kvm.internal.migration.MigrationTuning;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.stats.CollectorTimings;
 
@@ -28,8 +29,24 @@ import org.hvkit.kvm.internal.stats.CollectorTimings;
  */
 record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                    Path socatPath, Duration stopTimeout, Duration migrationTimeout,
-                   Map<String, Object> hvparamDefaults, CollectorTimings statsTimings, Set<Path> otherKvmPaths,
-                   SpiceNode spice) {
+                   Map<String, Object> hvparamDefaults, CollectorTimings statsTimings, MigrationTuning migrationTuning,
+                   Set<Path> otherKvmPaths, SpiceNode spice) {
+
+    /** A node with QEMU's own migration tuning that runs only {@code kvmPath}, without SPICE certificates. */
+    KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
+                Path socatPath, Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults,
+                CollectorTimings statsTimings) {
+        this(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout, migrationTimeout,
+                hvparamDefaults, statsTimings, MigrationTuning.DEFAULTS);
+    }
+
+    /** A node with this migration tuning that runs only {@code kvmPath}, without SPICE certificates. */
+    KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
+                Path socatPath, Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults,
+                CollectorTimings statsTimings, MigrationTuning migrationTuning) {
+        this(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout, migrationTimeout,
+                hvparamDefaults, statsTimings, migrationTuning, Set.of(), SpiceNode.SYSTEM);
+    }
 
     KvmSettings {
         otherKvmPaths = Set.copyOf(otherKvmPaths);
@@ -39,19 +56,19 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
     KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                 Path socatPath, Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults) {
         this(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout, migrationTimeout,
-                hvparamDefaults, CollectorTimings.DEFAULTS, Set.of(), SpiceNode.SYSTEM);
+                hvparamDefaults, CollectorTimings.DEFAULTS);
     }
 
     /** These settings with {@code others} allowed as an instance's {@code kvm_path} besides {@code kvmPath}. */
     KvmSettings allowingKvmPaths(Set<Path> others) {
         return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
-                migrationTimeout, hvparamDefaults, statsTimings, others, spice);
+                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, others, spice);
     }
 
     /** These settings with SPICE certificate files (Ganeti's spice.pem, key and certificate, and spice-ca.pem). */
     KvmSettings withSpiceCertificates(Path certificate, Path caCertificate) {
         return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
-                migrationTimeout, hvparamDefaults, statsTimings, otherKvmPaths,
+                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, otherKvmPaths,
                 new SpiceNode(certificate, caCertificate, spice.interfaces()));
     }
 
@@ -91,7 +108,7 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
                 Duration.ofSeconds(c.ifup_timeout_seconds()), absolute("socat.path", c.socat_path()),
                 Duration.ofSeconds(c.stop_timeout_seconds()), Duration.ofSeconds(c.migration_timeout_seconds()),
                 hvparamDefaults(properties), CollectorTimings.from(properties, KvmNode.PID),
-                allowedPaths(c.kvm_allowed_paths(), kvm), spice(c));
+                MigrationTuning.from(properties, KvmNode.PID), allowedPaths(c.kvm_allowed_paths(), kvm), spice(c));
     }
 
     /** {@code spice.certificate} and {@code spice.ca.certificate}: both or neither, absolute paths. */
