@@ -27,6 +27,22 @@ import org.osgi.service.metatype.annotations.Option;
             description = "Absolute path of QEMU. Unset: /usr/bin/kvm if it exists, else qemu-system-x86_64 from PATH.")
     String kvm_path();
 
+    @AttributeDefinition(name = "Other QEMU binaries", required = false,
+            description = "Absolute paths, separated by commas, of QEMU binaries an instance may name in its"
+                    + " kvm_path parameter besides kvm.path. Unset: only kvm.path (an instance's kvm_path must be"
+                    + " empty or kvm.path).")
+    String kvm_allowed_paths();
+
+    @AttributeDefinition(name = "SPICE certificate", required = false,
+            description = "PEM file with the private key and the certificate SPICE over TLS presents (an instance's"
+                    + " spice_use_tls; Ganeti's spice.pem). Unset: SPICE over TLS is refused.")
+    String spice_certificate();
+
+    @AttributeDefinition(name = "SPICE CA certificate", required = false,
+            description = "PEM file with the CA certificate for SPICE over TLS (Ganeti's spice-ca.pem); set together"
+                    + " with spice.certificate.")
+    String spice_ca_certificate();
+
     @AttributeDefinition(name = "NIC setup", description = "native: rtnetlink from the JVM; script: run ifup.script"
             + " with Ganeti's environment contract",
             options = {@Option(value = "native", label = "native (netlink)"), @Option(value = "script", label = "script")})

@@ -161,7 +161,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         checkName(instance.name());
         Map<String, Object> hv = core.filled(instance);
         checkParameterSyntax(hv);
-        QemuCapabilities caps = core.capabilities().of(settings.kvmPath());
+        QemuCapabilities caps = core.capabilities().of(core.launcher().builder().binary(hv));
         KvmArgvBuilder.Generated g = core.launcher().builder().generate(instance, hv, caps);
         String poolUser = SecurityModel.of(hv) == SecurityModel.POOL ? "<pool-user>" : null;
         List<String> warnings = new ArrayList<>(KvmParameters.assess(hv));
@@ -317,6 +317,13 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         } catch (HypervisorException e) {
             problems.add(e.getMessage());
         }
+        for (Path other : new java.util.TreeSet<>(settings.otherKvmPaths())) {
+            try {
+                core.capabilities().of(other);
+            } catch (HypervisorException e) {
+                problems.add("kvm.allowed.paths: " + e.getMessage());
+            }
+        }
         if (!Files.isWritable(settings.rootDir())) {
             problems.add("The runtime directory " + settings.rootDir() + " is not writable");
         }
@@ -342,21 +349,49 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     @Override
     public void validateParameters(Map<String, ?> hvparams) throws ParameterException {
         KvmParameters.validate(hvparams, nodeFacts());
+        Path binary;
+        try {
+            binary = core.launcher().builder().binary(hvparams);
+        } catch (HypervisorException e) {
+            throw new ParameterException(KvmParameters.KVM_PATH, e.getMessage());
+        }
         QemuCapabilities caps;
         try {
-            caps = core.capabilities().of(settings.kvmPath());
+            caps = core.capabilities().of(binary);
         } catch (HypervisorException e) {
             // the start says why the binary cannot be used; hv:verify reports it too
-            LOG.debug("Parameter checks against {} skipped: {}", settings.kvmPath(), e.getMessage());
+            LOG.debug("Parameter checks against {} skipped: {}", binary, e.getMessage());
             caps = null;
         }
         if (caps != null) {
             BinaryChecks.validate(hvparams, caps);
         }
+        spiceCertificates(hvparams);
         if ("enabled".equals(KvmParameters.str(hvparams, KvmParameters.KVM_FLAG))
                 && Files.exists(Path.of("/sys/module/kvm_pvm"))) {
             throw new ParameterException(KvmParameters.KVM_FLAG, "kvm_flag enabled, but /dev/kvm on this node is"
                     + " kvm_pvm (software nested virtualisation) and cannot boot a real guest; use kvm_flag disabled");
+        }
+    }
+
+    /** {@code spice_use_tls}: the node's certificate files are configured and readable (QEMU reads them at start). */
+    private void spiceCertificates(Map<String, ?> hvparams) throws ParameterException {
+        if (KvmParameters.str(hvparams, KvmParameters.SPICE_BIND).isEmpty()
+                || !KvmParameters.bool(hvparams, KvmParameters.SPICE_USE_TLS)) {
+            return;
+        }
+        var spice = settings.spice();
+        if (!spice.hasCertificates()) {
+            throw new ParameterException(KvmParameters.SPICE_USE_TLS, "spice_use_tls true: SPICE over TLS needs the"
+                    + " node's SPICE certificate files, and this node has none (set spice.certificate and"
+                    + " spice.ca.certificate in its configuration), or set spice_use_tls to false");
+        }
+        for (var f : List.of(Map.entry("spice.certificate", spice.certificate()),
+                Map.entry("spice.ca.certificate", spice.caCertificate()))) {
+            if (!Files.isRegularFile(f.getValue()) || !Files.isReadable(f.getValue())) {
+                throw new ParameterException(KvmParameters.SPICE_USE_TLS, "spice_use_tls true: the node's "
+                        + f.getKey() + " " + f.getValue() + " is not a readable file");
+            }
         }
     }
 

@@ -110,7 +110,7 @@ final class KvmInstances implements AutoCloseable {
                     ? ScriptNicConfigurator.withScript(settings.ifupScript(), paths, natives.spawner(),
                             settings.ifupTimeout())
                     : new NativeNicConfigurator(natives.netlink());
-            this.launcher = new KvmLauncher(settings.kvmPath(), store, natives.spawner(), natives.taps(), nics,
+            this.launcher = new KvmLauncher(settings.kvmPath(), settings.otherKvmPaths(), settings.spice(), store, natives.spawner(), natives.taps(), nics,
                     processes, accounts, monitors, cleaner, new CpuPinning(natives.affinity()), Duration.ofSeconds(60));
             this.states = new InstanceStates(paths, store, processes, monitors);
             this.events = new LifecycleEvents(settings.node(), eventSink);
@@ -272,7 +272,7 @@ final class KvmInstances implements AutoCloseable {
             reclaim(name);
             StartChecks.macsUnused(started, name, states.runningDefinitions(name));
             StartChecks.disks(started);
-            var caps = capabilities.of(settings.kvmPath());
+            var caps = capabilities.of(launcher.builder().binary(hv));
             var generated = launcher.builder().generate(started, hv, caps);
             generated.warnings().forEach(w -> LOG.warn("{}: {}", name, w));
             store.save(name, generated.runtime(), started);
@@ -310,11 +310,12 @@ final class KvmInstances implements AutoCloseable {
             RuntimeStore.Saved saved = store.load(name).orElseThrow(() -> new HypervisorException(
                     "Failed to reboot instance " + name + ": no saved runtime (" + paths.runtimeFile(name) + ")"));
             Instance def = saved.instance().orElse(Instance.builder(name).primaryNode(settings.node()).build());
+            // the binary it runs must still be allowed and usable: checked before the guest goes down
+            var caps = capabilities.of(launcher.builder().binary(saved.runtime()));
             stopLocked(name, KvmParameters.bool(saved.runtime().hvparams(), KvmParameters.ACPI),
                     settings.stopTimeout(), InstanceEvents.REASON_REBOOT);
             cleaner.releaseResources(name, uidPool.get());
-            long pid = launcher.execute(def, saved.runtime(), confHv, capabilities.of(settings.kvmPath()),
-                    uidPool.get(), null, false);
+            long pid = launcher.execute(def, saved.runtime(), confHv, caps, uidPool.get(), null, false);
             events.started(name, pid, saved.runtime().argv().contains("-no-shutdown"), InstanceEvents.REASON_REBOOT);
             store.saveText(name, saved.text());
         }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
@@ -18,6 +19,7 @@ import org.hvkit.hypervisor.NicMode;
 import org.hvkit.kvm.internal.argv.ArgvLimits;
 import org.hvkit.kvm.internal.argv.ExecutionContext;
 import org.hvkit.kvm.internal.argv.KvmArgvBuilder;
+import org.hvkit.kvm.internal.argv.SpiceNode;
 import org.hvkit.kvm.internal.argv.NicArgs;
 import org.hvkit.kvm.internal.argv.KvmRuntime;
 import org.hvkit.kvm.internal.monitor.Monitors;
@@ -73,13 +75,13 @@ final class KvmLauncher {
     private final InstanceCleaner cleaner;
     private final CpuPinning pinning;
 
-    KvmLauncher(Path kvmPath, RuntimeStore store, ProcessSpawner spawner, TapDevices taps, NicConfigurator nics,
+    KvmLauncher(Path kvmPath, Set<Path> otherKvmPaths, SpiceNode spice, RuntimeStore store, ProcessSpawner spawner, TapDevices taps, NicConfigurator nics,
                 QemuProcesses processes, Accounts accounts, Monitors monitors, InstanceCleaner cleaner,
                 CpuPinning pinning, Duration launchTimeout) {
         this.kvmPath = kvmPath;
         this.store = store;
         this.paths = store.paths();
-        this.builder = new KvmArgvBuilder(kvmPath, paths);
+        this.builder = new KvmArgvBuilder(kvmPath, otherKvmPaths, paths, spice);
         this.spawner = spawner;
         this.taps = taps;
         this.nics = nics;
@@ -319,7 +321,7 @@ final class KvmLauncher {
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
         env.put("LC_ALL", "C");
         ArgvLimits.check(name, argv, env);
-        SpawnResult r = step("run " + kvmPath, () -> spawner.run(new SpawnRequest(argv, env, Path.of("/"),
+        SpawnResult r = step("run " + argv.get(0), () -> spawner.run(new SpawnRequest(argv, env, Path.of("/"),
                 l.mappings), launchTimeout));
         if (!r.succeeded()) {
             throw new HypervisorException("Failed to start instance " + name + ": " + r.failReason() + " ("

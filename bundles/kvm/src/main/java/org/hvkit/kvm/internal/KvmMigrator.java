@@ -64,7 +64,10 @@ final class KvmMigrator {
     }
 
     private Incoming incoming(Instance instance, MigrationInfo info) throws HypervisorException {
-        QemuCapabilities caps = core.capabilities().of(settings.kvmPath());
+        // the source's kvm_path must be a binary this node allows too; its capabilities render the target
+        Map<String, Object> sourceHv = RuntimeStore.parse(info.data(), "migration info of " + instance.name())
+                .runtime().hvparams();
+        QemuCapabilities caps = core.capabilities().of(core.launcher().builder().binary(sourceHv));
         return incoming(core.launcher().builder(), instance, info, settings.node(), caps);
     }
 

@@ -5,7 +5,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -14,16 +16,23 @@ import org.hvkit.hypervisor.NodeInfo;
 import org.hvkit.hypervisor.ParameterCheck;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.hypervisor.ParameterSpec;
+import org.hvkit.kvm.internal.argv.SpiceNode;
 import org.hvkit.kvm.internal.migration.MigrationTuning;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.stats.CollectorTimings;
 
-/** The validated configuration of one KVM node; every error names the key. */
+/**
+ * The validated configuration of one KVM node; every error names the key. {@code otherKvmPaths}
+ * are the QEMU binaries besides {@code kvmPath} an instance may name in {@code kvm_path}
+ * ({@code kvm.allowed.paths}); {@code spice} holds the SPICE certificate files
+ * ({@code spice.certificate}, {@code spice.ca.certificate}).
+ */
 record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                    Path socatPath, Duration stopTimeout, Duration migrationTimeout,
-                   Map<String, Object> hvparamDefaults, CollectorTimings statsTimings, MigrationTuning migrationTuning) {
+                   Map<String, Object> hvparamDefaults, CollectorTimings statsTimings, MigrationTuning migrationTuning,
+                   Set<Path> otherKvmPaths, SpiceNode spice) {
 
-    /** A node with QEMU's own migration tuning. */
+    /** A node with QEMU's own migration tuning that runs only {@code kvmPath}, without SPICE certificates. */
     KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                 Path socatPath, Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults,
                 CollectorTimings statsTimings) {
@@ -31,11 +40,36 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
                 hvparamDefaults, statsTimings, MigrationTuning.DEFAULTS);
     }
 
-    /** A node with the statistics collector's default timings. */
+    /** A node with this migration tuning that runs only {@code kvmPath}, without SPICE certificates. */
+    KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
+                Path socatPath, Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults,
+                CollectorTimings statsTimings, MigrationTuning migrationTuning) {
+        this(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout, migrationTimeout,
+                hvparamDefaults, statsTimings, migrationTuning, Set.of(), SpiceNode.SYSTEM);
+    }
+
+    KvmSettings {
+        otherKvmPaths = Set.copyOf(otherKvmPaths);
+    }
+
+    /** A node with the statistics collector's default timings that runs only {@code kvmPath}. */
     KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                 Path socatPath, Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults) {
         this(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout, migrationTimeout,
                 hvparamDefaults, CollectorTimings.DEFAULTS);
+    }
+
+    /** These settings with {@code others} allowed as an instance's {@code kvm_path} besides {@code kvmPath}. */
+    KvmSettings allowingKvmPaths(Set<Path> others) {
+        return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
+                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, others, spice);
+    }
+
+    /** These settings with SPICE certificate files (Ganeti's spice.pem, key and certificate, and spice-ca.pem). */
+    KvmSettings withSpiceCertificates(Path certificate, Path caCertificate) {
+        return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
+                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, otherKvmPaths,
+                new SpiceNode(certificate, caCertificate, spice.interfaces()));
     }
 
     /** Configuration keys {@code hvparam.<name>} set node-wide defaults (Ganeti's cluster-level hvparams). */
@@ -74,7 +108,39 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
                 Duration.ofSeconds(c.ifup_timeout_seconds()), absolute("socat.path", c.socat_path()),
                 Duration.ofSeconds(c.stop_timeout_seconds()), Duration.ofSeconds(c.migration_timeout_seconds()),
                 hvparamDefaults(properties), CollectorTimings.from(properties, KvmNode.PID),
-                MigrationTuning.from(properties, KvmNode.PID));
+                MigrationTuning.from(properties, KvmNode.PID), allowedPaths(c.kvm_allowed_paths(), kvm), spice(c));
+    }
+
+    /** {@code spice.certificate} and {@code spice.ca.certificate}: both or neither, absolute paths. */
+    private static SpiceNode spice(KvmConfiguration c) {
+        boolean cert = c.spice_certificate() != null && !c.spice_certificate().isBlank();
+        boolean ca = c.spice_ca_certificate() != null && !c.spice_ca_certificate().isBlank();
+        if (cert != ca) {
+            throw bad(cert ? "spice.ca.certificate" : "spice.certificate", "must be set together with "
+                    + (cert ? "spice.certificate" : "spice.ca.certificate"));
+        }
+        return !cert ? SpiceNode.SYSTEM : new SpiceNode(absolute("spice.certificate", c.spice_certificate().trim()),
+                absolute("spice.ca.certificate", c.spice_ca_certificate().trim()), SpiceNode.SYSTEM.interfaces());
+    }
+
+    /**
+     * {@code kvm.allowed.paths}: absolute normalized paths separated by commas or whitespace
+     * (the node's own {@code kvm.path} may be listed too; it is always allowed).
+     */
+    static Set<Path> allowedPaths(String value, Path kvm) {
+        Set<Path> out = new LinkedHashSet<>();
+        if (value != null) {
+            for (String part : value.trim().split("[,\\s]+")) {
+                if (!part.isEmpty()) {
+                    out.add(absolute("kvm.allowed.paths", part));
+                }
+            }
+        }
+        if (out.size() > 64) {
+            throw bad("kvm.allowed.paths", "lists " + out.size() + " binaries; at most 64");
+        }
+        out.remove(kvm);
+        return out;
     }
 
     /**

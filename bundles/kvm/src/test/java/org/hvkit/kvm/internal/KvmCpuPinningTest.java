@@ -157,6 +157,59 @@ class KvmCpuPinningTest {
         }
     }
 
+    /** vCPU index → Cpus_allowed_list of its thread in QEMU {@code pid} (threads from QMP query-cpus-fast). */
+    private static java.util.Map<Integer, String> vcpuAffinity(KvmHypervisor kvm, String name, long pid) throws Exception {
+        java.util.Map<Integer, String> out = new java.util.TreeMap<>();
+        for (JsonNode cpu : KvmTestNode.qmp(kvm, name, "query-cpus-fast")) {
+            out.put(cpu.path("cpu-index").asInt(), allowed(pid, cpu.path("thread-id").asLong()));
+        }
+        return out;
+    }
+
+    /**
+     * cpu_mask after a completed migration: the target's QEMU keeps the pinning it got when it
+     * accepted once the migration is finalized, and a reboot there pins the new QEMU again from
+     * the saved runtime (Ganeti's up_hvp), without the source node.
+     */
+    @Test
+    void aCompletedMigrationKeepsThePinningAndARebootOnTheTargetPinsAgain() throws Exception {
+        KvmHypervisor a = KvmTestNode.node("node-a", tmp.resolve("a"), KvmTestNode.QEMU, false, null);
+        KvmHypervisor b = KvmTestNode.node("node-b", tmp.resolve("b"), KvmTestNode.QEMU, false, null);
+        // acpi off: the reboot's stop of this paused guest is a kill, not a wait for a powerdown it cannot do
+        Instance guest = KvmTestNode.guest("pinmig2", "brpin", null).memory(64).vcpus(2).hvparam("cpu_mask", "1:0")
+                .hvparam("acpi", false).build();
+        java.util.Map<Integer, String> pinned = java.util.Map.of(0, "1", 1, "0");
+        try {
+            a.startInstance(guest, true);
+            org.hvkit.hypervisor.MigrationInfo info = a.migrationInfo(guest);
+            b.acceptInstance(guest, info, "127.0.0.1");
+            a.migrateInstance(guest, "127.0.0.1", true);
+            b.finalizeMigration(guest, info, true);
+            long pid = KvmTestNode.core(b).alive("pinmig2").orElseThrow().pid();
+            assertEquals(pinned, vcpuAffinity(b, "pinmig2", pid), "after the migration, on the target");
+            a.stopInstanceByName("pinmig2");
+            a.cleanupInstance("pinmig2");
+
+            b.rebootInstance(b.runningInstance("pinmig2"));
+            long rebooted = KvmTestNode.core(b).alive("pinmig2").orElseThrow().pid();
+            assertTrue(rebooted != pid, "a new QEMU");
+            assertEquals(pinned, vcpuAffinity(b, "pinmig2", rebooted), "after a reboot on the target");
+            System.out.println("cpu_mask 1:0 after migration (pid " + pid + ") and reboot (pid " + rebooted + "): "
+                    + vcpuAffinity(b, "pinmig2", rebooted));
+        } finally {
+            b.stopInstanceByName("pinmig2");
+            if (b.knownInstances().contains("pinmig2")) {
+                b.cleanupInstance("pinmig2");
+            }
+            a.stopInstanceByName("pinmig2");
+            if (a.knownInstances().contains("pinmig2")) {
+                a.cleanupInstance("pinmig2");
+            }
+            a.close();
+            b.close();
+        }
+    }
+
     @Test
     void aCpuTheHostLacksIsAClearStartErrorAndLeavesNothing() throws Exception {
         KvmHypervisor kvm = KvmTestNode.node(root, KvmTestNode.QEMU, false, null);

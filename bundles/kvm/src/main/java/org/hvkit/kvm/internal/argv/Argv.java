@@ -23,6 +23,8 @@ final class Argv {
     final RuntimePaths paths;
     /** The PCI slots of the {@link DeviceLayout#SLOTTED} layout, null where QEMU places the devices itself. */
     PciSlots slots;
+    /** The node's SPICE certificates and interfaces. */
+    SpiceNode spice = SpiceNode.SYSTEM;
     private final List<String> args;
     private final List<String> warnings = new ArrayList<>();
 

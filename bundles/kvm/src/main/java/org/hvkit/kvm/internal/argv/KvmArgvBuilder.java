@@ -26,11 +26,63 @@ public final class KvmArgvBuilder {
     public static final Set<String> CACHE_NONE_TEMPLATES = DriveArgs.CACHE_NONE_TEMPLATES;
 
     private final Path kvmBinary;
+    private final Set<Path> otherBinaries;
     private final RuntimePaths paths;
+    private final SpiceNode spice;
 
+    /** A builder for a node that runs only its own binary ({@code kvm.path}). */
     public KvmArgvBuilder(Path kvmBinary, RuntimePaths paths) {
+        this(kvmBinary, Set.of(), paths);
+    }
+
+    /**
+     * A builder for a node whose operator also allows {@code otherBinaries} as an instance's
+     * {@code kvm_path} (the node configuration's {@code kvm.allowed.paths}).
+     */
+    public KvmArgvBuilder(Path kvmBinary, Set<Path> otherBinaries, RuntimePaths paths) {
+        this(kvmBinary, otherBinaries, paths, SpiceNode.SYSTEM);
+    }
+
+    /** A builder that renders SPICE with the node's certificates and interface lookup. */
+    public KvmArgvBuilder(Path kvmBinary, Set<Path> otherBinaries, RuntimePaths paths, SpiceNode spice) {
         this.kvmBinary = kvmBinary;
+        this.otherBinaries = Set.copyOf(otherBinaries);
         this.paths = paths;
+        this.spice = spice;
+    }
+
+    /**
+     * The QEMU binary an instance runs: the node's ({@code kvm.path}) when {@code kvm_path} is
+     * empty, else {@code kvm_path} itself, which must be the node's binary or one the operator
+     * allowed ({@code kvm.allowed.paths}) — Ganeti 3.0 runs any file an instance names; a
+     * binary hvkit starts as root is the operator's choice, never an instance's.
+     *
+     * @throws HypervisorException naming {@code kvm_path} and the binaries this node allows
+     */
+    public Path binary(Map<String, ?> hv) throws HypervisorException {
+        Object v = hv.get(KvmParameters.KVM_PATH);
+        String wanted = v == null ? "" : v.toString();
+        return wanted.isEmpty() ? kvmBinary : allowed(wanted, "kvm_path " + wanted);
+    }
+
+    /**
+     * The binary a saved runtime runs (its first element): hostile input like the whole file,
+     * so it must be one this node allows now.
+     */
+    public Path binary(KvmRuntime runtime) throws HypervisorException {
+        String first = runtime.argv().isEmpty() ? "" : runtime.argv().get(0);
+        return allowed(first, "The saved runtime's QEMU binary " + first);
+    }
+
+    private Path allowed(String wanted, String what) throws HypervisorException {
+        Path p = Path.of(wanted);
+        if (p.equals(kvmBinary) || otherBinaries.contains(p)) {
+            return p;
+        }
+        throw new HypervisorException(what + " is not a QEMU binary this node allows: the node's kvm.path "
+                + kvmBinary + (otherBinaries.isEmpty() ? " (kvm.allowed.paths is empty)"
+                        : " or one of kvm.allowed.paths " + new java.util.TreeSet<>(otherBinaries))
+                + "; leave kvm_path empty or have the operator add the binary to kvm.allowed.paths");
     }
 
     /** The saved runtime and the warnings generation produced (e.g. the cache override). */
@@ -59,10 +111,11 @@ public final class KvmArgvBuilder {
             throws HypervisorException {
         hv = MachineArgs.pinned(hv, caps);
         Argv a = new Argv(instance, hv, caps, paths, List.of());
+        a.spice = spice;
         int version = saved == null ? DeviceLayout.CURRENT : saved.version();
         a.slots = LayoutArgs.of(a, saved);
         NotYetSupported.check(a);
-        MachineArgs.render(a, kvmBinary);
+        MachineArgs.render(a, binary(hv));
         BootOrder boot = BootOrder.of(a);
         boot.renderNetwork(a);
         DriveArgs.render(a, boot);

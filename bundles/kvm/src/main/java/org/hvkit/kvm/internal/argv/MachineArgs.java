@@ -13,7 +13,6 @@ import static org.hvkit.kvm.internal.params.KvmParameters.CPU_SOCKETS;
 import static org.hvkit.kvm.internal.params.KvmParameters.CPU_THREADS;
 import static org.hvkit.kvm.internal.params.KvmParameters.CPU_TYPE;
 import static org.hvkit.kvm.internal.params.KvmParameters.KVM_FLAG;
-import static org.hvkit.kvm.internal.params.KvmParameters.KVM_PATH;
 import static org.hvkit.kvm.internal.params.KvmParameters.MACHINE_VERSION;
 import static org.hvkit.kvm.internal.params.KvmParameters.REBOOT_BEHAVIOR;
 import static org.hvkit.kvm.internal.params.KvmParameters.USER_SHUTDOWN;
@@ -38,14 +37,17 @@ final class MachineArgs {
     private MachineArgs() {
     }
 
+    /** @param kvmBinary the instance's binary ({@link KvmArgvBuilder#binary(Map)}) */
     static void render(Argv a, Path kvmBinary) throws HypervisorException {
         String name = a.instance.name();
-        a.add(binary(a, kvmBinary), "-name", QemuOpts.escape(name),
+        a.add(kvmBinary.toString(), "-name", QemuOpts.escape(name),
                 "-m", Integer.toString(a.instance.beparams().memory()),
                 "-smp", smp(a),
                 "-pidfile", a.paths.pidFile(name).toString(), "-daemonize");
         if (!a.bool(ACPI)) {
-            if (a.caps.has(NO_ACPI)) {
+            // -no-acpi is deprecated from QEMU 8.0 and removed in 9.0 (QEMU's docs/about/removed-features.rst);
+            // the machine property acpi= exists since QEMU 5.0
+            if (a.caps.has(NO_ACPI) && !a.caps.atLeast(8, 0)) {
                 a.add("-no-acpi");
             } else {
                 a.add("-machine", "acpi=off");
@@ -64,20 +66,6 @@ final class MachineArgs {
             // the model and its feature flags are QEMU's own comma syntax; the syntax check allows names only
             a.add("-cpu", a.str(CPU_TYPE));
         }
-    }
-
-    /**
-     * The node's binary. An instance's {@code kvm_path} (Ganeti 3.0) may only name that same
-     * binary: hvkit probes, caches and confines one QEMU per node ({@code kvm.path}).
-     */
-    private static String binary(Argv a, Path kvmBinary) throws HypervisorException {
-        String wanted = a.str(KVM_PATH);
-        if (!wanted.isEmpty() && !Path.of(wanted).equals(kvmBinary)) {
-            throw new HypervisorException("kvm_path " + wanted + " is not this node's QEMU binary " + kvmBinary
-                    + ": hvkit runs the one binary of the node configuration (kvm.path); leave kvm_path empty"
-                    + " or set it to " + kvmBinary);
-        }
-        return kvmBinary.toString();
     }
 
     /** vCPUs, then Ganeti 3.0's topology: {@code N[,cores=][,threads=][,sockets=]} (0 leaves it to QEMU). */

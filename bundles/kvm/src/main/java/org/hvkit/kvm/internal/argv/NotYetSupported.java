@@ -3,8 +3,6 @@ package org.hvkit.kvm.internal.argv;
 import static org.hvkit.kvm.internal.caps.QemuFeature.QMP;
 import static org.hvkit.kvm.internal.params.KvmParameters.CPU_MASK;
 import static org.hvkit.kvm.internal.params.KvmParameters.MIGRATION_CAPS;
-import static org.hvkit.kvm.internal.params.KvmParameters.SPICE_BIND;
-import static org.hvkit.kvm.internal.params.KvmParameters.SPICE_USE_TLS;
 
 import java.util.List;
 
@@ -28,14 +26,6 @@ final class NotYetSupported {
         if (!a.str(MIGRATION_CAPS).isEmpty() && !a.caps.has(QMP)) {
             refuse(MIGRATION_CAPS, a.str(MIGRATION_CAPS),
                     "migration capabilities are set over QMP, and this QEMU has none; leave it empty");
-        }
-        String spice = a.str(SPICE_BIND);
-        if (!spice.isEmpty() && !SpiceArgs.isAddress(spice)) {
-            refuse(SPICE_BIND, spice, "binding SPICE to an interface name is not supported yet; give an IP address");
-        }
-        if (!spice.isEmpty() && a.bool(SPICE_USE_TLS)) {
-            refuse(SPICE_USE_TLS, true, "SPICE over TLS is not supported yet (hvkit has no SPICE certificates);"
-                    + " set it to false");
         }
     }
 

@@ -3,6 +3,7 @@ package org.hvkit.kvm.internal.argv;
 import static org.hvkit.kvm.internal.caps.QemuFeature.CHROOT;
 import static org.hvkit.kvm.internal.caps.QemuFeature.RUNAS;
 import static org.hvkit.kvm.internal.caps.QemuFeature.RUN_WITH;
+import static org.hvkit.kvm.internal.caps.QemuFeature.RUN_WITH_CHROOT;
 import static org.hvkit.kvm.internal.params.KvmParameters.SECURITY_DOMAIN;
 import static org.hvkit.kvm.internal.params.KvmParameters.USE_CHROOT;
 
@@ -13,9 +14,11 @@ import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.params.SecurityModel;
 
 /**
- * Who QEMU runs as and where: {@code -chroot} (saved with the runtime, QEMUs before 9) or
- * {@code -run-with chroot=}, and {@code -runas} or {@code -run-with user=} for
- * {@code security_model} user and pool (the pool's user is known only on the executing node).
+ * Who QEMU runs as and where: {@code -chroot} (saved with the runtime, QEMUs before 8.1) or
+ * {@code -run-with chroot=} (8.1, where {@code -chroot} is deprecated; removed in 9.0), and
+ * {@code -runas} or {@code -run-with user=} (9.1) for {@code security_model} user and pool (the
+ * pool's user is known only on the executing node). A QEMU 8.1–9.0 gets
+ * {@code -run-with chroot=<dir>} and {@code -runas <user>}.
  */
 final class SecurityArgs {
 
@@ -24,7 +27,7 @@ final class SecurityArgs {
 
     /** Saved with the runtime: {@code -chroot} takes a plain path (no option string). */
     static void chroot(Argv a) {
-        if (a.bool(USE_CHROOT) && a.caps.has(CHROOT) && !a.caps.has(RUN_WITH)) {
+        if (a.bool(USE_CHROOT) && a.caps.has(CHROOT) && !a.caps.has(RUN_WITH_CHROOT)) {
             a.add("-chroot", a.paths.chrootDir(a.instance.name()).toString());
         }
     }
@@ -36,7 +39,7 @@ final class SecurityArgs {
      */
     static String beforeNics(Argv a, String name, Map<String, Object> confHv) throws HypervisorException {
         SecurityModel model = SecurityModel.of(confHv);
-        String chroot = a.caps.has(RUN_WITH) && a.bool(USE_CHROOT) ? a.paths.chrootDir(name).toString() : null;
+        String chroot = a.caps.has(RUN_WITH_CHROOT) && a.bool(USE_CHROOT) ? a.paths.chrootDir(name).toString() : null;
         if (model == SecurityModel.USER) {
             runAs(a, KvmParameters.str(confHv, SECURITY_DOMAIN), chroot);
             return null;
@@ -64,6 +67,9 @@ final class SecurityArgs {
             a.add("-run-with", (chroot == null ? "" : "chroot=" + QemuOpts.escape(chroot) + ",") + "user="
                     + QemuOpts.escape(user));
         } else if (a.caps.has(RUNAS)) {
+            if (chroot != null) {
+                a.add("-run-with", "chroot=" + QemuOpts.escape(chroot));
+            }
             a.add("-runas", user);
         } else {
             throw new HypervisorException("This QEMU can neither -runas nor -run-with user=: cannot run as " + user);

@@ -35,8 +35,13 @@ public enum QemuFeature {
     RTC("-rtc", "", Qmp.option("rtc")),
     RUNAS("-runas", ""),
     CHROOT("-chroot", ""),
-    /** QEMU ≥ 9: {@code -run-with user=,chroot=} replaces {@code -runas}/{@code -chroot}. */
+    /** QEMU ≥ 9.1: {@code -run-with user=,chroot=} replaces {@code -runas}/{@code -chroot}. */
     RUN_WITH("-run-with", "", "chroot=", "user="),
+    /**
+     * QEMU ≥ 8.1: {@code -run-with chroot=} (QEMU's docs/about/deprecated.rst: "-chroot (since
+     * 8.1)", removed in 9.0), before {@code user=} joined it in 9.1 ({@code -runas} still works there).
+     */
+    RUN_WITH_CHROOT("-run-with", "", "chroot="),
     NO_ACPI("-no-acpi", ""),
     QMP("-qmp", "", Qmp.option("mon")),
     /** Old kvm that needs {@code ,boot=on} on the boot drive. */

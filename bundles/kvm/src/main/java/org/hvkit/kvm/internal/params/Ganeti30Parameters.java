@@ -95,7 +95,7 @@ final class Ganeti30Parameters {
         add(p, ParameterSpec.of(KVM_PATH, STRING, "", new ParameterCheck("OPT_EXECUTABLE_CHECK", false,
                         ParameterCheck::isAbsoluteNormalizedPath, "must be an absolute normalized path",
                         Ganeti30Parameters::isExecutableFile, "not found or not an executable file"),
-                "QEMU binary; empty: the node's kvm.path. Set, it must be the node's kvm.path (one binary per node)"));
+                "QEMU binary; empty: the node's kvm.path. Set, it must be kvm.path or one of the node's kvm.allowed.paths"));
         add(p, ParameterSpec.of(SERIAL_SPEED, INT, 38400L, ParameterCheck.NO_CHECK,
                 "Serial console speed (console=ttyS0,<speed> with kernel_path)"));
         spice(p);
@@ -171,7 +171,7 @@ final class Ganeti30Parameters {
         add(p, ParameterSpec.of(SPICE_BIND, STRING, "", ParameterCheck.NO_CHECK.withSyntax("SPICE_BIND_CHECK",
                         v -> v instanceof String && (Ganeti30Rules.isIpAddress((String) v) || matches(IFNAME, v)),
                         "must be an IP address or a network interface name"),
-                "SPICE on this IP address (port = network_port); empty: no SPICE"));
+                "SPICE on this IP address or the address of this interface (port = network_port); empty: no SPICE"));
         add(p, ParameterSpec.of(SPICE_IP_VERSION, INT, 0L, new ParameterCheck("SPICE_IP_VERSION_CHECK", false,
                         v -> Long.valueOf(0).equals(v) || Long.valueOf(4).equals(v) || Long.valueOf(6).equals(v),
                         "The SPICE IP version should be 4 or 6", null, null),
@@ -192,7 +192,7 @@ final class Ganeti30Parameters {
         add(p, ParameterSpec.of(SPICE_PLAYBACK_COMPRESSION, BOOL, true, ParameterCheck.NO_CHECK,
                 "SPICE audio compression"));
         add(p, ParameterSpec.of(SPICE_USE_TLS, BOOL, false, ParameterCheck.NO_CHECK,
-                "SPICE over TLS (not supported yet: hvkit has no SPICE certificates)"));
+                "SPICE over TLS on network_port with the node's spice.certificate and spice.ca.certificate"));
         add(p, ParameterSpec.of(SPICE_TLS_CIPHERS, STRING, OPENSSL_CIPHERS, ParameterCheck.NO_CHECK,
                 "OpenSSL cipher list for SPICE over TLS"));
         add(p, ParameterSpec.of(SPICE_USE_VDAGENT, BOOL, true, ParameterCheck.NO_CHECK,

@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import org.hvkit.hypervisor.Disk;
@@ -25,7 +28,17 @@ import org.junit.jupiter.api.TestFactory;
 class Ganeti30ArgsTest {
 
     private static final QemuCapabilities QEMU_72 = HelpFixtures.capabilities("qemu-7.2.22");
-    private static final KvmArgvBuilder BUILDER = new KvmArgvBuilder(GoldenArgvTest.KVM, GoldenArgvTest.PATHS);
+    /** A node without SPICE certificates whose one interface with an address is {@code v6only} (2001:db8::5). */
+    private static final KvmArgvBuilder BUILDER = new KvmArgvBuilder(GoldenArgvTest.KVM, Set.of(), GoldenArgvTest.PATHS,
+            new SpiceNode(null, null, name -> "v6only".equals(name) ? List.of(address("2001:db8::5")) : List.of()));
+
+    private static InetAddress address(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
 
     private static Instance instance(int vcpus, int port) {
         return Instance.builder(Scenario.INSTANCE).primaryNode("node-a").vcpus(vcpus).networkPort(port)
@@ -50,9 +63,11 @@ class Ganeti30ArgsTest {
         Object[][] cases = {
             {"cpu_mask 0:1:2 has 3 masks but the instance has 2 vCPUs: give one mask for all vCPUs or one per vCPU",
                 new Object[] {"cpu_mask", "0:1:2"}},
-            {"spice_bind eth0: binding SPICE to an interface name is not supported yet; give an IP address",
-                new Object[] {"spice_bind", "eth0"}},
-            {"spice_use_tls true: SPICE over TLS is not supported yet (hvkit has no SPICE certificates); set it to"
+            {"SPICE: Unable to get an IP address for eth0", new Object[] {"spice_bind", "eth0"}},
+            {"SPICE: Unable to get an IPv4 address for v6only",
+                new Object[] {"spice_bind", "v6only", "spice_ip_version", 4L}},
+            {"spice_use_tls true: SPICE over TLS needs the node's SPICE certificate files, and this node has none"
+                + " (set spice.certificate and spice.ca.certificate in its configuration), or set spice_use_tls to"
                 + " false", new Object[] {"spice_bind", "192.0.2.1", "spice_use_tls", true}},
             {"cdrom_disk_type scsi-block passes a host SCSI device through and cannot hold an ISO image; use"
                 + " scsi-cd, scsi, ide or paravirtual",
@@ -60,6 +75,14 @@ class Ganeti30ArgsTest {
         };
         return Stream.of(cases).map(c -> DynamicTest.dynamicTest((String) c[0], () -> assertEquals(c[0],
                 assertThrows(HypervisorException.class, () -> argv(hv((Object[]) c[1]))).getMessage())));
+    }
+
+    /** An interface with IPv6 addresses only: that family, whatever spice_ip_version leaves open (Ganeti 3.0). */
+    @Test
+    void aSpiceInterfaceWithOneFamilyBindsItsAddress() throws HypervisorException {
+        List<String> argv = argv(hv("spice_bind", "v6only", "spice_use_vdagent", false));
+        assertEquals("addr=2001:db8:0:0:0:0:0:5,port=5930,disable-ticketing=on,ipv6=on,agent-mouse=off",
+                argv.get(argv.indexOf("-spice") + 1));
     }
 
     @Test

@@ -37,9 +37,17 @@ import org.junit.jupiter.api.TestFactory;
  */
 class GoldenArgvTest {
 
-    static final List<String> QEMUS = List.of("kvm-0.9.1", "kvm-0.12.5", "qemu-kvm-1.0", "qemu-7.2.22", "qemu-9.1.0");
+    static final List<String> QEMUS = List.of("kvm-0.9.1", "kvm-0.12.5", "qemu-kvm-1.0", "qemu-7.2.22", "qemu-8.2.0",
+            "qemu-9.1.0");
     static final RuntimePaths PATHS = new RuntimePaths(Path.of("/run/hvkit/kvm-hypervisor"));
     static final Path KVM = Path.of("/usr/bin/kvm");
+    /** A second QEMU binary the golden node's operator allows as an instance's kvm_path (kvm.allowed.paths). */
+    static final Path OTHER_KVM = Path.of("/opt/qemu/bin/qemu-system-x86_64");
+    /** The interface the SPICE interface scenarios name (RealQemuLaunchTest creates it with these addresses). */
+    static final String SPICE_INTERFACE = "hvspice0";
+    /** The golden node's SPICE certificate files, and {@link #SPICE_INTERFACE} as its one interface with addresses. */
+    static final SpiceNode SPICE = new SpiceNode(Path.of("/etc/hvkit/spice.pem"), Path.of("/etc/hvkit/spice-ca.pem"),
+            name -> SPICE_INTERFACE.equals(name) ? GoldenArgvTest.SPICE_ADDRESSES : List.of());
     static final Map<String, String> GOLDEN_PLACES = Map.ofEntries(
             Map.entry("@DISK0@", "/run/hvkit/instance-disks/inst1.example.com:0"),
             Map.entry("@DISK1@", "/run/hvkit/instance-disks/inst1.example.com:1"),
@@ -51,6 +59,7 @@ class GoldenArgvTest {
             Map.entry("@VNCDIR@", "/run/hvkit/vnc"),
             Map.entry("@X509@", "/etc/hvkit/vnc-x509"),
             Map.entry("@PWFILE@", "/etc/hvkit/vnc-password"),
+            Map.entry("@OTHERKVM@", OTHER_KVM.toString()),
             Map.entry("@MEMDIR@", "/dev/hugepages"),
             Map.entry("@CDISK@", "/srv/disks/a.img,file=/etc/shadow"),
             Map.entry("@CISO@", "/srv/iso/a.iso,file=/etc/shadow"),
@@ -59,6 +68,17 @@ class GoldenArgvTest {
             Map.entry("@CKERNEL@", "/boot/vmlinuz,1"),
             Map.entry("@CINITRD@", "/boot/initrd,1"),
             Map.entry("@CMEMDIR@", "/dev/hugepages,x"));
+
+    private static final List<java.net.InetAddress> SPICE_ADDRESSES;
+
+    static {
+        try {
+            SPICE_ADDRESSES = List.of(java.net.InetAddress.getByName("192.0.2.1"),
+                    java.net.InetAddress.getByName("2001:db8::1"));
+        } catch (java.net.UnknownHostException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     static UnaryOperator<String> places(Map<String, String> map) {
         return s -> map.getOrDefault(s, s);
@@ -85,7 +105,7 @@ class GoldenArgvTest {
     @TestFactory
     Stream<DynamicTest> everyScenarioOnEveryQemu() {
         boolean update = Boolean.getBoolean("hvkit.golden.update");
-        KvmArgvBuilder builder = new KvmArgvBuilder(KVM, PATHS);
+        KvmArgvBuilder builder = new KvmArgvBuilder(KVM, java.util.Set.of(OTHER_KVM), PATHS, SPICE);
         return Scenario.all().stream().flatMap(s -> QEMUS.stream().map(qemu -> {
             Path file = s.file().resolveSibling(qemu + ".args");
             return DynamicTest.dynamicTest(s.name() + " on " + qemu, file.toUri(),

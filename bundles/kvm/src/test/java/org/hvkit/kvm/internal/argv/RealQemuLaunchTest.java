@@ -1,6 +1,7 @@
 package org.hvkit.kvm.internal.argv;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -36,6 +37,7 @@ import org.hvkit.netdev.Tap;
 import org.hvkit.netdev.UnixSocket;
 import org.hvkit.netdev.internal.PosixSpawner;
 import org.hvkit.netdev.internal.TunTapDevices;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,6 +76,7 @@ class RealQemuLaunchTest {
     private static Machine machine(Path tmp) throws Exception {
         Path guest = GuestImage.ensure();
         PosixSpawner spawner = new PosixSpawner();
+        spiceInterface(spawner);
         QemuCapabilities caps = new CapabilityCache(spawner).of(QEMU);
         assertEquals(HelpFixtures.capabilities("qemu-7.2.22").features(), caps.features(),
                 "the captured 7.2 fixture matches this machine's binary");
@@ -95,6 +98,9 @@ class RealQemuLaunchTest {
         places.put("@VNCDIR@", Files.createDirectories(tmp.resolve("vnc")).toString());
         places.put("@MEMDIR@", Files.createDirectories(tmp.resolve("mem")).toString());
         places.put("@PWFILE@", Files.writeString(tmp.resolve("vncpw"), "secret\n").toString());
+        // a second path to this QEMU, allowed as an instance's kvm_path like kvm.allowed.paths does
+        Path otherKvm = Files.createSymbolicLink(tmp.resolve("qemu-other"), QEMU.toRealPath());
+        places.put("@OTHERKVM@", otherKvm.toString());
         places.put("@X509@", X509.selfSigned(tmp.resolve("x509"), spawner).toString());
         // unescaped, each of these would add an option QEMU refuses (or obeys)
         places.put("@CDISK@", raw(tmp.resolve("disk,format=qcow2.img")));
@@ -106,8 +112,9 @@ class RealQemuLaunchTest {
                 .toString());
         places.put("@CMEMDIR@", Files.createDirectories(tmp.resolve("mem,x")).toString());
 
-        return new Machine(paths, places, new KvmArgvBuilder(QEMU, paths), caps, spawner, new TunTapDevices(),
-                new KvmParameters.Node(u -> u.equals("nobody"), Path.of("/dev/vhost-net"), i -> i.equals("lo")));
+        return new Machine(paths, places, new KvmArgvBuilder(QEMU, java.util.Set.of(otherKvm), paths,
+                spiceCertificates(tmp.resolve("spice"), spawner)), caps, spawner, new TunTapDevices(),
+                new KvmParameters.Node(u -> u.equals("nobody"), Path.of("/dev/vhost-net"), i -> Files.exists(Path.of("/sys/class/net", i))));
     }
 
     private static void comesUp(Scenario s, Machine m) throws Exception {
@@ -161,7 +168,8 @@ class RealQemuLaunchTest {
                 // refused before QEMU runs: right only where the golden file says so for this QEMU
                 List<String> golden = Files.readAllLines(s.file().resolveSibling("qemu-7.2.22.args"));
                 String asGolden = e.getMessage().replace(m.paths().root().toString(),
-                        GoldenArgvTest.PATHS.root().toString()).replace(QEMU.toString(), GoldenArgvTest.KVM.toString());
+                        GoldenArgvTest.PATHS.root().toString()).replace(QEMU.toString(), GoldenArgvTest.KVM.toString())
+                        .replace(m.places().get("@OTHERKVM@"), GoldenArgvTest.OTHER_KVM.toString());
                 assertEquals(List.of("ERROR: " + asGolden), golden, s.name() + ": refused unlike its golden file");
                 return REFUSED_AS_GOLDEN + e.getMessage();
             }
@@ -208,10 +216,14 @@ class RealQemuLaunchTest {
                 if (!expected.equals(status)) {
                     return "status " + status + ", expected " + expected;
                 }
-                if (argv.contains("-spice") && !KvmParameters.str(hv, KvmParameters.SPICE_PASSWORD_FILE).isEmpty()) {
-                    // what the launcher sends before the guest runs: SPICE without disable-ticketing takes a ticket
-                    qmp.execute("set_password", Map.of("protocol", "spice", "password", "secret"));
-                    return "up (" + status + ", SPICE password set over QMP, QEMU " + qmp.version() + ")";
+                if (argv.contains("-spice")) {
+                    String spice = spiceAsRendered(qmp, hv, instance.networkPort());
+                    if (!KvmParameters.str(hv, KvmParameters.SPICE_PASSWORD_FILE).isEmpty()) {
+                        // what the launcher sends before the guest runs: SPICE without disable-ticketing takes a ticket
+                        qmp.execute("set_password", Map.of("protocol", "spice", "password", "secret"));
+                        spice += ", password set over QMP";
+                    }
+                    return "up (" + status + ", " + spice + ", QEMU " + qmp.version() + ")";
                 }
                 return "up (" + status + ", QEMU " + qmp.version() + ")";
             }
@@ -233,6 +245,82 @@ class RealQemuLaunchTest {
     }
 
     /** SIGKILL and wait until every thread is gone (a zombie leader's threads still hold image locks). */
+    /**
+     * The interface the {@code ganeti30-spice-interface*} scenarios name, with the addresses
+     * {@link GoldenArgvTest#SPICE} gives it: a bridge in this test's network namespace. (Loopback
+     * does not do: with {@code ipv4=on} SPICE resolves its address for that family only, which
+     * glibc refuses where loopback is the family's only address.)
+     */
+    private static void spiceInterface(PosixSpawner spawner) throws Exception {
+        String name = GoldenArgvTest.SPICE_INTERFACE;
+        if (Files.exists(Path.of("/sys/class/net", name))) {
+            return;
+        }
+        for (List<String> cmd : List.of(List.of("ip", "link", "add", name, "type", "bridge"),
+                List.of("ip", "addr", "add", "192.0.2.1/24", "dev", name),
+                List.of("ip", "-6", "addr", "add", "2001:db8::1/64", "dev", name, "nodad"),
+                List.of("ip", "link", "set", name, "up"))) {
+            SpawnResult r = spawner.run(SpawnRequest.of(cmd), Duration.ofSeconds(10));
+            assertTrue(r.succeeded(), cmd + ": " + r.output());
+        }
+    }
+
+    /** The bridge goes with the class: later test classes in this JVM's namespace count links. */
+    @AfterAll
+    static void removeSpiceInterface() throws Exception {
+        if (Files.exists(Path.of("/sys/class/net", GoldenArgvTest.SPICE_INTERFACE))) {
+            new PosixSpawner().run(SpawnRequest.of(List.of("ip", "link", "del", GoldenArgvTest.SPICE_INTERFACE)),
+                    Duration.ofSeconds(10));
+        }
+    }
+
+    /**
+     * Ganeti's two SPICE files from a throw-away CA: spice.pem (the key, then the certificate)
+     * and spice-ca.pem; interfaces are this network namespace's.
+     */
+    private static SpiceNode spiceCertificates(Path dir, PosixSpawner spawner) throws Exception {
+        X509.selfSigned(dir, spawner);
+        Path pem = dir.resolve("spice.pem");
+        Files.writeString(pem, Files.readString(dir.resolve("server-key.pem")) + Files.readString(dir.resolve("server-cert.pem")));
+        return new SpiceNode(pem, dir.resolve("ca-cert.pem"), SpiceNode.SYSTEM.interfaces());
+    }
+
+    /**
+     * What QEMU says of its SPICE server ({@code query-spice}) against the argv: enabled, on the
+     * instance's port as {@code tls-port} with {@code spice_use_tls}, else as {@code port}.
+     */
+    private static String spiceAsRendered(QmpClient qmp, Map<String, Object> hv, int port) throws Exception {
+        JsonNode spice = qmp.execute("query-spice", Map.of());
+        boolean tls = KvmParameters.bool(hv, KvmParameters.SPICE_USE_TLS);
+        assertTrue(spice.path("enabled").asBoolean(), "query-spice: " + spice);
+        assertEquals(port, spice.path(tls ? "tls-port" : "port").asInt(), "query-spice: " + spice);
+        assertFalse(spice.has(tls ? "port" : "tls-port"), "query-spice: " + spice);
+        String peer = tls ? ", TLS handshake: " + tlsPeer(spice.path("host").asText(), port) : "";
+        return "SPICE on " + spice.path("host").asText() + (tls ? " tls-port " : " port ") + port + peer;
+    }
+
+    /** A TLS handshake with QEMU's SPICE port: the subject of the certificate it presents (the node's spice.pem). */
+    private static String tlsPeer(String host, int port) throws Exception {
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            // the test only asks which certificate SPICE presents; it does not trust it for anything
+            @Override public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) { }
+            @Override public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) { }
+            @Override public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket()) {
+            s.connect(new java.net.InetSocketAddress(host, port), 5000);
+            s.setSoTimeout(5000);
+            s.startHandshake();
+            String subject = ((java.security.cert.X509Certificate) s.getSession().getPeerCertificates()[0])
+                    .getSubjectX500Principal().getName();
+            assertEquals("CN=localhost", subject, "the certificate of spice.pem");
+            return subject + " over " + s.getSession().getProtocol();
+        }
+    }
+
     static void kill(long pid) throws InterruptedException {
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         if (!new QemuProcesses().waitGone(pid, Duration.ofSeconds(10), () -> false)) {

@@ -52,10 +52,22 @@ class QemuCapabilitiesTest {
                 AUDIO, SPICE, CHARDEV, UUID, LOG_FILE));
     }
 
+    /**
+     * QEMU 8.2 (help/qemu-8.2.0.txt, derived from 7.2 by QEMU's removal and deprecation notes):
+     * {@code -no-acpi}, {@code -chroot} and {@code -runas} still there, {@code -run-with} with
+     * {@code chroot=} but without {@code user=}.
+     */
+    @Test
+    void qemu82() {
+        check("qemu-8.2.0", 8, 2, 0, EnumSet.of(NETDEV, DEVICE, VHOST, NETDEV_TAP_FDS, ENABLE_KVM, ACCEL, MACHINE, DISPLAY,
+                USBDEVICE, RTC, RUNAS, CHROOT, RUN_WITH_CHROOT, NO_ACPI, QMP, CHARDEV_LOGFILE, AUTO_READ_ONLY, OBJECT,
+                SMP_TOPOLOGY, DRIVE_AIO, DRIVE_DISCARD, AUDIO, SPICE, CHARDEV, UUID, LOG_FILE));
+    }
+
     @Test
     void qemu9() {
         check("qemu-9.1.0", 9, 1, 0, EnumSet.of(NETDEV, DEVICE, VHOST, NETDEV_TAP_FDS, ENABLE_KVM, ACCEL, MACHINE, DISPLAY, RTC,
-                RUN_WITH, QMP, CHARDEV_LOGFILE, AUTO_READ_ONLY, OBJECT, SMP_TOPOLOGY, DRIVE_AIO, DRIVE_DISCARD, CHARDEV, UUID,
+                RUN_WITH, RUN_WITH_CHROOT, QMP, CHARDEV_LOGFILE, AUTO_READ_ONLY, OBJECT, SMP_TOPOLOGY, DRIVE_AIO, DRIVE_DISCARD, CHARDEV, UUID,
                 LOG_FILE));
     }
 

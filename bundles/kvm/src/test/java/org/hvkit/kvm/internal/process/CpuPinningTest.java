@@ -92,6 +92,27 @@ class CpuPinningTest {
         assertEquals(0, peer.count("query-cpus-fast"));
     }
 
+    /** A QEMU probed over QMP whose command list decides: query-cpus only (QEMU 1.2 to 2.11), or neither. */
+    @Test
+    void theProbedCommandListChoosesTheQuery() throws Exception {
+        peer.on("query-cpus", FakeQmpPeer.ok("[{\"CPU\": 1, \"thread_id\": 102}, {\"CPU\": 0, \"thread_id\": 101}]"));
+        apply(withThreads(101, 102), "0:3", probed(2, 11, java.util.Set.of("query-status", "query-cpus")));
+        assertEquals(List.of("101:[0]", "102:[3]"), pinned);
+        assertEquals(0, peer.count("query-cpus-fast"));
+
+        HypervisorException e = assertThrows(HypervisorException.class,
+                () -> apply(withThreads(101, 102), "0:3", probed(2, 11, java.util.Set.of("query-status"))));
+        assertEquals("cpu_mask: this QEMU serves neither query-cpus-fast nor query-cpus over QMP, so its vCPU threads"
+                + " are unknown", e.getMessage());
+    }
+
+    /** Capabilities of a QEMU x.y whose QMP probe listed {@code commands}. */
+    private static QemuCapabilities probed(int major, int minor, java.util.Set<String> commands) {
+        QemuCapabilities help = HelpFixtures.capabilities("qemu-kvm-1.0");
+        return help.withQmp(new org.hvkit.kvm.internal.caps.QmpFacts(major, minor, 0, "", commands, java.util.Map.of(),
+                "", java.util.Set.of(), java.util.Map.of(), false, java.util.Set.of()));
+    }
+
     @Test
     void oneMaskPinsTheProcessWithoutAskingQemu() throws Exception {
         apply(withThreads(), "2", QEMU_72);
