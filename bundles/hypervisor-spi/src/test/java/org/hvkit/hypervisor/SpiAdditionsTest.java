@@ -15,7 +15,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-/** The additions (1.2, 1.4) that existing providers get by default. */
+/** The additions (1.2, 1.4, 2.1) that existing providers get by default. */
 class SpiAdditionsTest {
 
     @Test
@@ -59,6 +59,28 @@ class SpiAdditionsTest {
                 () -> hv.balloonInstanceMemory(Instance.builder("web1").build(), 64));
         assertEquals("Cannot balloon the memory of instance web1: the fake hypervisor has no memory balloon",
                 e.getMessage());
+    }
+
+    /** 2.1: a provider without disk hotplug refuses both, naming the instance and its type. */
+    @Test
+    void diskHotplugDefaultsToARefusal() {
+        InvocationHandler handler = (proxy, method, args) -> {
+            if (method.getName().equals("type")) {
+                return "fake";
+            }
+            if (method.isDefault()) {
+                return InvocationHandler.invokeDefault(proxy, method, args);
+            }
+            throw new UnsupportedOperationException(method.getName());
+        };
+        Hypervisor hv = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {Hypervisor.class}, handler);
+        Instance web1 = Instance.builder("web1").build();
+        assertEquals("Cannot hot-add a disk to instance web1: the fake hypervisor has no disk hotplug",
+                assertThrows(HypervisorException.class, () -> hv.hotAddDisk(web1,
+                        new Disk("/srv/d.img", DiskMode.RW, 0))).getMessage());
+        assertEquals("Cannot hot-remove a disk from instance web1: the fake hypervisor has no disk hotplug",
+                assertThrows(HypervisorException.class, () -> hv.hotRemoveDisk(web1, "/srv/d.img")).getMessage());
     }
 
     @Test
