@@ -141,7 +141,7 @@ final class KvmDiskHotplug {
             try {
                 int fdset = addFd(l, disk, cache, node, fail);
                 undo.fdset = fdset;
-                hotplug.command(l, "blockdev-add", blockdev(l, disk, cache, node, fdset), fail);
+                hotplug.command(l, "blockdev-add", blockdev(l.up(), disk, cache, node, fdset), fail);
                 undo.node = node;
                 Map<String, Object> device = new LinkedHashMap<>();
                 device.put("driver", DEVICE_MODEL);
@@ -199,11 +199,11 @@ final class KvmDiskHotplug {
     }
 
     /** Ganeti's {@code _GenerateKVMBlockDevice} on the fdset, with the options of a disk at start. */
-    static Map<String, Object> blockdev(KvmHotplug.Live l, Disk disk, CacheSettings cache, String node, int fdset) {
+    static Map<String, Object> blockdev(Map<String, Object> up, Disk disk, CacheSettings cache, String node, int fdset) {
         Map<String, Object> file = new LinkedHashMap<>();
         file.put("driver", StartChecks.blockDevice(disk.devPath()) ? "host_device" : "file");
         file.put("filename", "/dev/fdset/" + fdset);
-        String aio = KvmParameters.str(l.up(), KvmParameters.DISK_AIO);
+        String aio = KvmParameters.str(up, KvmParameters.DISK_AIO);
         if ("native".equals(aio) || "io_uring".equals(aio)) {
             file.put("aio", aio);
         }
@@ -215,7 +215,7 @@ final class KvmDiskHotplug {
             // the same auto-read-only=off as -drive at start (Ganeti: QEMU 4.0's dynamic
             // auto-read-only breaks migrations under security_model=user|pool)
             n.put("auto-read-only", false);
-            String discard = KvmParameters.str(l.up(), KvmParameters.DISK_DISCARD);
+            String discard = KvmParameters.str(up, KvmParameters.DISK_DISCARD);
             if (!discard.isEmpty() && !"default".equals(discard)) {
                 n.put("discard", discard);
             }
@@ -255,14 +255,17 @@ final class KvmDiskHotplug {
                     Map.of("path", "/machine/peripheral/" + dev, "property", "drive")));
             hotplug.command(l, "device_del", Map.of("id", dev), fail);
             hotplug.awaitGone(l, slot, dev, fail, "the disk");
-            String node = drive.asText("");
-            if (node.startsWith(NODE_PREFIX)) {
-                // a hot-added node outlives its device; a -drive of the command line does not
-                hotplug.command(l, "blockdev-del", Map.of("node-name", node), fail);
-            }
+            // the guest has let go: the files follow at once, whatever happens to the node
             core.store().save(name, updated, def.toBuilder().disks(disks).build());
             LOG.info("Instance {}: disk {} (PCI slot {}) hot-removed", name, devPath, PciSlots.addr(slot));
             published(InstanceEvents.DEVICE_REMOVED, l, "hot-remove", devPath);
+            String node = drive.asText("");
+            if (node.startsWith(NODE_PREFIX)) {
+                // a hot-added node outlives its device; a -drive of the command line does not
+                hotplug.command(l, "blockdev-del", Map.of("node-name", node), "The guest of instance " + name
+                        + " released disk " + shown(devPath) + " and the instance no longer has it, but QEMU"
+                        + " still holds it open (block node " + node + "; it goes with this QEMU): ");
+            }
         }
     }
 

@@ -58,14 +58,18 @@ class KvmDiskHotplugTest {
         KvmTestNode.pool(kvm, pool);
     }
 
+    KvmHypervisor target;
+
     @AfterEach
     void tearDown() throws Exception {
-        if (kvm != null) {
-            kvm.stopInstanceByName("hd1");
-            if (kvm.knownInstances().contains("hd1")) {
-                kvm.cleanupInstance("hd1");
+        for (KvmHypervisor n : new KvmHypervisor[] {kvm, target}) {
+            if (n != null) {
+                n.stopInstanceByName("hd1");
+                if (n.knownInstances().contains("hd1")) {
+                    n.cleanupInstance("hd1");
+                }
+                n.close();
             }
-            kvm.close();
         }
     }
 
@@ -161,6 +165,8 @@ class KvmDiskHotplugTest {
         assertTrue(slot >= 12 && slot != runtime().layout().pciSlots().get("disk0"), "a slot of its own: " + slot);
         assertEquals(0, descriptorsOn(d1), "this JVM closed its descriptor");
         long qemu = Objects.requireNonNull(kvm.instanceInfo("hd1")).pid();
+        assertTrue(Files.readAllLines(Path.of("/proc/" + qemu + "/status")).stream()
+                .anyMatch(l -> l.matches("Uid:\\s+65534\\s.*")), "QEMU runs as the pool uid, which cannot open d1");
         assertEquals(1, KvmTestNode.countFds(Path.of("/proc/" + qemu + "/fd"), d1.toString()::equals),
                 "QEMU holds one descriptor of the image: the block node's (the fdset's own went)");
         assertTrue(qmp("query-named-block-nodes").contains("\"node-name\":\"hotdisk" + slot + "\""));
@@ -223,5 +229,60 @@ class KvmDiskHotplugTest {
                 "device/ADDED hd1 hot-add disk " + d2, "device/REMOVED hd1 hot-remove disk " + d0,
                 "device/REMOVED hd1 hot-remove disk " + d2), deviceEvents(),
                 "one event per change, none for refused or failed requests");
+    }
+
+    @Test
+    void aLiveMigrationKeepsAHotAddedDiskAtItsSlot() throws Exception {
+        Path d1 = image("m1.img", "HVKIT-MIGRATED-DISK");
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Map<String, Object> defaults = KvmSettings.hvparamDefaults(Map.of("hvparam.migration_bandwidth", "1000",
+                "hvparam.migration_port", Integer.toString(port)));
+        kvm.close();
+        kvm = KvmTestNode.open(withDefaults(KvmTestNode.settings("node-a", root, KvmTestNode.QEMU, false, null),
+                defaults), null, KvmTestNode.natives(), events);
+        Path rootB = tmp.resolve("b");
+        target = KvmTestNode.node(withDefaults(KvmTestNode.settings("node-b", rootB, KvmTestNode.QEMU, false, null),
+                defaults));
+        kvm.startInstance(KvmTestNode.guest("hd1", null, null).hvparam("kernel_args", "panic=-1 guest.hotplug=1")
+                .build(), false);
+        awaitLog(root, "hd1", "GUEST-HOTPLUG nics=lo disks=", Duration.ofSeconds(60));
+        kvm.hotAddDisk(running(), new Disk(d1.toString(), DiskMode.RW, 4));
+        awaitLog(root, "hd1", "GUEST-DISK-ADDED vda sectors=8192 head=HVKIT-MIGRATED-DISK", Duration.ofSeconds(30));
+        int slot = runtime().layout().pciSlots().get("disk0");
+
+        org.hvkit.hypervisor.MigrationCoordinator.migrate(kvm, target, running(), "127.0.0.1", true,
+                new org.hvkit.hypervisor.MigrationCoordinator.Listener() {
+                    @Override
+                    public void accepted() {
+                    }
+
+                    @Override
+                    public void status(org.hvkit.hypervisor.MigrationStatus status) {
+                    }
+                });
+        Instance moved = Objects.requireNonNull(target.runningInstance("hd1"), "hd1 runs on node-b");
+        assertEquals(List.of(new Disk(d1.toString(), DiskMode.RW, 4)), moved.disks(),
+                "the target's definition has the disk");
+        long pid = Objects.requireNonNull(target.instanceInfo("hd1")).pid();
+        String argv = String.join(" ", Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+        assertTrue(argv.contains("virtio-blk-pci,id=virtio-disk0,drive=disk0,addr=0x" + Integer.toHexString(slot)),
+                "the target's QEMU has the disk on its command line at the same slot: " + argv);
+        // the guest on the target has the disk: removing it there is seen by the guest
+        try {
+            target.hotRemoveDisk(moved, d1.toString());
+        } finally {
+            System.out.println("DEBUG-SERIAL-B\n" + serialLog(rootB, "hd1") + "\nDEBUG-SERIAL-A\n" + serialLog(root, "hd1"));
+            System.out.println("DEBUG-PCI " + KvmTestNode.qmp(target, "hd1", "query-pci"));
+        }
+        awaitLog(rootB, "hd1", "GUEST-DISK-REMOVED vda", Duration.ofSeconds(30));
+        assertEquals(List.of(), Objects.requireNonNull(target.runningInstance("hd1")).disks());
+    }
+
+    private static KvmSettings withDefaults(KvmSettings s, Map<String, Object> defaults) {
+        return new KvmSettings(s.node(), s.rootDir(), s.kvmPath(), s.scriptNicSetup(), s.ifupScript(), s.ifupTimeout(),
+                s.socatPath(), s.stopTimeout(), s.migrationTimeout(), defaults);
     }
 }
