@@ -41,9 +41,8 @@ class SpiAdditionsTest {
         assertEquals(alive, hv.knownInstances());
     }
 
-    /** 1.4: a provider without a balloon refuses, naming the instance and its type. */
-    @Test
-    void balloonDefaultsToARefusal() {
+    /** A provider of type fake that implements nothing but {@code type()}: every default method as the SPI has it. */
+    private static Hypervisor fakeWithDefaults() {
         InvocationHandler handler = (proxy, method, args) -> {
             if (method.getName().equals("type")) {
                 return "fake";
@@ -53,8 +52,14 @@ class SpiAdditionsTest {
             }
             throw new UnsupportedOperationException(method.getName());
         };
-        Hypervisor hv = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
+        return (Hypervisor) Proxy.newProxyInstance(SpiAdditionsTest.class.getClassLoader(),
                 new Class<?>[] {Hypervisor.class}, handler);
+    }
+
+    /** 1.4: a provider without a balloon refuses, naming the instance and its type. */
+    @Test
+    void balloonDefaultsToARefusal() {
+        Hypervisor hv = fakeWithDefaults();
         HypervisorException e = assertThrows(HypervisorException.class,
                 () -> hv.balloonInstanceMemory(Instance.builder("web1").build(), 64));
         assertEquals("Cannot balloon the memory of instance web1: the fake hypervisor has no memory balloon",
@@ -64,17 +69,7 @@ class SpiAdditionsTest {
     /** 2.1: a provider without disk hotplug refuses both, naming the instance and its type. */
     @Test
     void diskHotplugDefaultsToARefusal() {
-        InvocationHandler handler = (proxy, method, args) -> {
-            if (method.getName().equals("type")) {
-                return "fake";
-            }
-            if (method.isDefault()) {
-                return InvocationHandler.invokeDefault(proxy, method, args);
-            }
-            throw new UnsupportedOperationException(method.getName());
-        };
-        Hypervisor hv = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
-                new Class<?>[] {Hypervisor.class}, handler);
+        Hypervisor hv = fakeWithDefaults();
         Instance web1 = Instance.builder("web1").build();
         assertEquals("Cannot hot-add a disk to instance web1: the fake hypervisor has no disk hotplug",
                 assertThrows(HypervisorException.class, () -> hv.hotAddDisk(web1,

@@ -62,6 +62,8 @@ final class KvmDiskHotplug {
     private static final String DEVICE_MODEL = "virtio-blk-pci";
     /** The prefix of the block nodes hot-adds create; removal deletes only nodes it created. */
     static final String NODE_PREFIX = "hotdisk";
+    /** How long QEMU gets to let go of a block node after its device left the bus. */
+    static final java.time.Duration NODE_RELEASE_WAIT = java.time.Duration.ofSeconds(5);
 
     private final KvmInstances core;
     private final KvmHotplug hotplug;
@@ -262,14 +264,42 @@ final class KvmDiskHotplug {
             String node = drive.asText("");
             if (node.startsWith(NODE_PREFIX)) {
                 // a hot-added node outlives its device; a -drive of the command line does not
-                hotplug.command(l, "blockdev-del", Map.of("node-name", node), "The guest of instance " + name
-                        + " released disk " + shown(devPath) + " and the instance no longer has it, but QEMU"
-                        + " still holds it open (block node " + node + "; it goes with this QEMU): ");
+                deleteNode(l, node, "The guest of instance " + name + " released disk " + shown(devPath)
+                        + " and the instance no longer has it, but QEMU still holds it open (block node " + node
+                        + "; it goes with this QEMU): ");
             }
         }
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /**
+     * {@code blockdev-del} of a hot-added node whose device the guest released. The device leaves
+     * the bus ({@code query-pci}) before QEMU finalizes it and lets go of the node (the
+     * {@code DEVICE_DELETED} event comes only then), so "in use" is retried for up to
+     * {@link #NODE_RELEASE_WAIT}.
+     */
+    private void deleteNode(KvmHotplug.Live l, String node, String fail) throws HypervisorException {
+        long deadline = System.nanoTime() + NODE_RELEASE_WAIT.toNanos();
+        while (true) {
+            try {
+                core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute("blockdev-del",
+                        Map.of("node-name", node)));
+                return;
+            } catch (org.hvkit.kvm.internal.monitor.QmpException e) {
+                if (!String.valueOf(e.getMessage()).contains("in use") || System.nanoTime() > deadline) {
+                    throw new HypervisorException(fail + "blockdev-del failed: " + e.getMessage(), e);
+                }
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HypervisorException(fail + "interrupted while waiting for QEMU to release " + node, e);
+            }
+        }
+    }
+
 
     /** The saved definition: the runtime is rendered from it, so one without it cannot take a disk. */
     private static Instance definition(KvmHotplug.Live l, String fail) throws HypervisorException {
@@ -352,7 +382,12 @@ final class KvmDiskHotplug {
                 }
             }
             if (node != null) {
-                quietly(cause, "blockdev-del", Map.of("node-name", node));
+                try {
+                    deleteNode(l, node, "Undoing the hot-add of " + node + ": ");
+                } catch (HypervisorException | RuntimeException e) {
+                    LOG.warn("Undoing a disk hot-add on {}: blockdev-del failed: {}", l.name(), e.getMessage());
+                    cause.addSuppressed(e);
+                }
             }
             if (fdset != null) {
                 quietly(cause, "remove-fd", Map.of("fdset-id", fdset));
