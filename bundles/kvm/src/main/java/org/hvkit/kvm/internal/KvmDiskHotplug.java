@@ -141,9 +141,10 @@ final class KvmDiskHotplug {
             String dev = "virtio-" + node;
             Undo undo = new Undo(l);
             try {
-                int fdset = addFd(l, disk, cache, node, fail);
-                undo.fdset = fdset;
-                hotplug.command(l, "blockdev-add", blockdev(l.up(), disk, cache, node, fdset), fail);
+                Passed passed = addFd(l, disk, cache, node, fail);
+                undo.fdset = passed.fdset();
+                hotplug.command(l, "blockdev-add", blockdev(l.up(), passed.blockDevice(), cache, node,
+                        passed.fdset()), fail);
                 undo.node = node;
                 Map<String, Object> device = new LinkedHashMap<>();
                 device.put("driver", DEVICE_MODEL);
@@ -181,17 +182,28 @@ final class KvmDiskHotplug {
         }
     }
 
-    /** Opens the image and hands it to QEMU as a new fdset; its id. */
-    private int addFd(KvmHotplug.Live l, Disk disk, CacheSettings cache, String node, String fail)
+    /** An image handed to QEMU: its fdset, and whether what was opened is a block device. */
+    private record Passed(int fdset, boolean blockDevice) {
+    }
+
+    /**
+     * Opens the image, checks what was opened (the path may have been swapped since it was
+     * checked) and hands it to QEMU as a new fdset.
+     */
+    private Passed addFd(KvmHotplug.Live l, Disk disk, CacheSettings cache, String node, String fail)
             throws HypervisorException {
         try (NativeFd fd = NativeFd.open(Path.of(disk.devPath()), true, cache.direct())) {
+            String opened = "/proc/self/fd/" + fd.fd();
+            StartChecks.disk(new Disk(opened, DiskMode.RW, 0), fail, "dev_path " + shown(disk.devPath())
+                    + " (as opened)");
+            boolean block = StartChecks.blockDevice(opened);
             JsonNode r = core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute("add-fd",
                     Map.of("opaque", "hvkit " + node), List.of(fd)));
             JsonNode id = r.path("fdset-id");
             if (!id.canConvertToInt() || id.asInt() < 0) {
                 throw new HypervisorException(fail + "add-fd answered no fdset: " + r);
             }
-            return id.asInt();
+            return new Passed(id.asInt(), block);
         } catch (NativeException e) {
             throw new HypervisorException(fail + "cannot open it" + (cache.direct() ? " with O_DIRECT (disk_cache "
                     + cache.mode() + ")" : "") + ": " + e.getMessage(), e);
@@ -201,9 +213,10 @@ final class KvmDiskHotplug {
     }
 
     /** Ganeti's {@code _GenerateKVMBlockDevice} on the fdset, with the options of a disk at start. */
-    static Map<String, Object> blockdev(Map<String, Object> up, Disk disk, CacheSettings cache, String node, int fdset) {
+    static Map<String, Object> blockdev(Map<String, Object> up, boolean blockDevice, CacheSettings cache, String node,
+                                        int fdset) {
         Map<String, Object> file = new LinkedHashMap<>();
-        file.put("driver", StartChecks.blockDevice(disk.devPath()) ? "host_device" : "file");
+        file.put("driver", blockDevice ? "host_device" : "file");
         file.put("filename", "/dev/fdset/" + fdset);
         String aio = KvmParameters.str(up, KvmParameters.DISK_AIO);
         if ("native".equals(aio) || "io_uring".equals(aio)) {

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.hvkit.hypervisor.Disk;
-import org.hvkit.hypervisor.DiskMode;
 import org.junit.jupiter.api.Test;
 
 /** What a hot-added disk is opened with: the cache modes of a start (Ganeti's GetCacheSettings) and the blockdev. */
@@ -35,7 +33,6 @@ class DiskBlockdevTest {
 
     @Test
     void theBlockdevCarriesTheOptionsOfAStart() {
-        Disk disk = new Disk("/nonexistent/d.img", DiskMode.RW, 0);
         var none = KvmDiskHotplug.CacheSettings.of(hv("none", "native", "unmap"), "plain");
         Map<String, Object> file = new LinkedHashMap<>();
         file.put("driver", "file");
@@ -52,12 +49,12 @@ class DiskBlockdevTest {
         raw.put("discard", "unmap");
         raw.put("cache", Map.of("direct", true, "no-flush", false));
         raw.put("file", file);
-        assertEquals(raw, KvmDiskHotplug.blockdev(hv("none", "native", "unmap"), disk, none, "hotdisk14", 3));
+        assertEquals(raw, KvmDiskHotplug.blockdev(hv("none", "native", "unmap"), false, none, "hotdisk14", 3));
 
-        // threads (QEMU's default) and discard default stay unsaid
-        Map<String, Object> plain = KvmDiskHotplug.blockdev(hv("default", "threads", "default"), disk,
+        // a block device is a host_device; threads (QEMU's default) and discard default stay unsaid
+        Map<String, Object> plain = KvmDiskHotplug.blockdev(hv("default", "threads", "default"), true,
                 KvmDiskHotplug.CacheSettings.of(hv("default", "threads", "default"), "plain"), "hotdisk15", 4);
-        assertEquals("{driver=file, filename=/dev/fdset/4, auto-read-only=false, cache={direct=false, no-flush=false}}",
+        assertEquals("{driver=host_device, filename=/dev/fdset/4, auto-read-only=false, cache={direct=false, no-flush=false}}",
                 sorted(plain.get("file")));
         assertEquals(false, plain.containsKey("discard"));
     }

@@ -232,7 +232,7 @@ class KvmDiskHotplugTest {
     }
 
     @Test
-    void aLiveMigrationKeepsAHotAddedDiskAtItsSlot() throws Exception {
+    void aMigrationKeepsAHotAddedDiskAtItsSlot() throws Exception {
         Path d1 = image("m1.img", "HVKIT-MIGRATED-DISK");
         int port = KvmTestNode.freePort();
         kvm.close();
@@ -246,7 +246,9 @@ class KvmDiskHotplugTest {
         awaitLog(root, "hd1", "GUEST-DISK-ADDED vda sectors=8192 head=HVKIT-MIGRATED-DISK", Duration.ofSeconds(30));
         int slot = runtime().layout().pciSlots().get("disk0");
 
-        KvmTestNode.migrate(kvm, target, running());
+        // non-live: a live TCG migration that needs a second pre-copy pass (a loaded machine) can
+        // corrupt the guest's memory in QEMU 7.2 (docs/reliability.md); the slot is what is checked
+        KvmTestNode.migrate(kvm, target, running(), false);
         Instance moved = Objects.requireNonNull(target.runningInstance("hd1"), "hd1 runs on node-b");
         assertEquals(List.of(new Disk(d1.toString(), DiskMode.RW, 4)), moved.disks(),
                 "the target's definition has the disk");

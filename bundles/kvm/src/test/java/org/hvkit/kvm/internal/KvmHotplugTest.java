@@ -260,7 +260,7 @@ class KvmHotplugTest {
         awaitLog(root, "hp1", "GUEST-NIC-ADDED eth0 aa:00:00:00:78:05", Duration.ofSeconds(30));
         int slot = runtime().layout().pciSlots().get("nic0");
 
-        KvmTestNode.migrate(kvm, target, running());
+        KvmTestNode.migrate(kvm, target, running(), true);
         Instance moved = Objects.requireNonNull(target.runningInstance("hp1"), "hp1 runs on node-b");
         assertEquals(List.of(nic), moved.nics(), "the target's definition has the NIC");
         long pid = Objects.requireNonNull(target.instanceInfo("hp1")).pid();

@@ -66,9 +66,10 @@ final class KvmTestNode {
         }
     }
 
-    /** A live migration of {@code instance} from {@code source} to {@code target} over loopback, to its end. */
-    static void migrate(KvmHypervisor source, KvmHypervisor target, Instance instance) throws HypervisorException {
-        org.hvkit.hypervisor.MigrationCoordinator.migrate(source, target, instance, "127.0.0.1", true,
+    /** A migration (live or not) of {@code instance} from {@code source} to {@code target} over loopback, to its end. */
+    static void migrate(KvmHypervisor source, KvmHypervisor target, Instance instance, boolean live)
+            throws HypervisorException {
+        org.hvkit.hypervisor.MigrationCoordinator.migrate(source, target, instance, "127.0.0.1", live,
                 new org.hvkit.hypervisor.MigrationCoordinator.Listener() {
                     @Override
                     public void accepted() {
