@@ -58,7 +58,7 @@ final class KvmDiskHotplug {
     private static final Logger LOG = LoggerFactory.getLogger(KvmDiskHotplug.class);
     /** QMP commands a disk hotplug needs (QEMU 7.2 has them all; each is checked in the binary's facts). */
     static final List<String> COMMANDS = List.of("add-fd", "remove-fd", "blockdev-add", "blockdev-del", "device_add",
-            "device_del", "query-pci", "qom-get");
+            "device_del", "query-pci", "qom-get", "query-block");
     private static final String DEVICE_MODEL = "virtio-blk-pci";
     /** The prefix of the block nodes hot-adds create; removal deletes only nodes it created. */
     static final String NODE_PREFIX = "hotdisk";
@@ -275,16 +275,49 @@ final class KvmDiskHotplug {
             LOG.info("Instance {}: disk {} (PCI slot {}) hot-removed", name, devPath, PciSlots.addr(slot));
             published(InstanceEvents.DEVICE_REMOVED, l, "hot-remove", devPath);
             String node = drive.asText("");
+            String stillOpen = "The guest of instance " + name + " released disk " + shown(devPath)
+                    + " and the instance no longer has it, but QEMU still holds it open (" + node
+                    + "; it goes with this QEMU): ";
             if (node.startsWith(NODE_PREFIX)) {
-                // a hot-added node outlives its device; a -drive of the command line does not
-                deleteNode(l, node, "The guest of instance " + name + " released disk " + shown(devPath)
-                        + " and the instance no longer has it, but QEMU still holds it open (block node " + node
-                        + "; it goes with this QEMU): ");
+                // a hot-added node outlives its device
+                deleteNode(l, node, stillOpen);
+            } else {
+                // a -drive of the command line goes when QEMU finalizes its device
+                awaitDriveGone(l, node, stillOpen);
             }
         }
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** Waits (at most {@link #NODE_RELEASE_WAIT}) until {@code query-block} no longer lists the drive {@code id}. */
+    private void awaitDriveGone(KvmHotplug.Live l, String id, String fail) throws HypervisorException {
+        long deadline = System.nanoTime() + NODE_RELEASE_WAIT.toNanos();
+        while (true) {
+            JsonNode block = core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute("query-block", Map.of()));
+            boolean listed = false;
+            for (JsonNode b : block) {
+                listed |= id.equals(b.path("device").asText(""));
+            }
+            if (!listed) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new HypervisorException(fail + "drive " + id + " is still listed after "
+                        + NODE_RELEASE_WAIT.toSeconds() + " s");
+            }
+            pause(fail, id);
+        }
+    }
+
+    private static void pause(String fail, String what) throws HypervisorException {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HypervisorException(fail + "interrupted while waiting for QEMU to release " + what, e);
+        }
+    }
 
     /**
      * {@code blockdev-del} of a hot-added node whose device the guest released. The device leaves
@@ -304,12 +337,7 @@ final class KvmDiskHotplug {
                     throw new HypervisorException(fail + "blockdev-del failed: " + e.getMessage(), e);
                 }
             }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new HypervisorException(fail + "interrupted while waiting for QEMU to release " + node, e);
-            }
+            pause(fail, node);
         }
     }
 
