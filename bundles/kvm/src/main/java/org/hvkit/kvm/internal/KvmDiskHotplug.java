@@ -266,15 +266,13 @@ final class KvmDiskHotplug {
             disks.remove(index);
             KvmRuntime updated = rendered(l, def, disks, KvmHotplug.without(slots.assigned(), "disk", index), fail);
             String dev = hotplug.deviceAt(l, slot, fail);
-            JsonNode drive = core.onMonitor(name, l.process().pid(), qmp -> qmp.execute("qom-get",
-                    Map.of("path", "/machine/peripheral/" + dev, "property", "drive")));
+            String node = driveOf(l, dev, fail);
             hotplug.command(l, "device_del", Map.of("id", dev), fail);
             hotplug.awaitGone(l, slot, dev, fail, "the disk");
             // the guest has let go: the files follow at once, whatever happens to the node
             core.store().save(name, updated, def.toBuilder().disks(disks).build());
             LOG.info("Instance {}: disk {} (PCI slot {}) hot-removed", name, devPath, PciSlots.addr(slot));
             published(InstanceEvents.DEVICE_REMOVED, l, "hot-remove", devPath);
-            String node = drive.asText("");
             String stillOpen = "The guest of instance " + name + " released disk " + shown(devPath)
                     + " and the instance no longer has it, but QEMU still holds it open (" + node
                     + "; it goes with this QEMU): ";
@@ -289,6 +287,23 @@ final class KvmDiskHotplug {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** The drive (a {@code -drive} id or a node name) of device {@code dev}, checked as QEMU's answer. */
+    private String driveOf(KvmHotplug.Live l, String dev, String fail) throws HypervisorException {
+        JsonNode v;
+        try {
+            v = core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute("qom-get",
+                    Map.of("path", "/machine/peripheral/" + dev, "property", "drive")));
+        } catch (org.hvkit.kvm.internal.monitor.QmpException e) {
+            throw new HypervisorException(fail + "device " + dev + " at its slot is no disk: " + e.getMessage(), e);
+        }
+        String drive = v.asText("");
+        if (!drive.matches("[A-Za-z][A-Za-z0-9_.-]{0,63}")) {
+            throw new HypervisorException(fail + "device " + dev + " names no drive of its own (" + v + ")");
+        }
+        return drive;
+    }
+
 
     /** Waits (at most {@link #NODE_RELEASE_WAIT}) until {@code query-block} no longer lists the drive {@code id}. */
     private void awaitDriveGone(KvmHotplug.Live l, String id, String fail) throws HypervisorException {
