@@ -50,6 +50,16 @@ import org.osgi.service.metatype.annotations.Option;
             + " cancelled (the source keeps running).")
     int migration_timeout_seconds() default 600;
 
+    // the tuning of migration_caps' multifd and xbzrle: read from the raw properties by MigrationTuning
+
+    @AttributeDefinition(name = "Migration: multifd streams", min = "0", max = "255", description = "How many parallel"
+            + " streams a migration whose migration_caps has multifd opens (set on target and source); 0 keeps QEMU's 2.")
+    int migration_multifd_channels() default 0;
+
+    @AttributeDefinition(name = "Migration: xbzrle cache (MiB)", min = "0", max = "65536", description = "The cache of"
+            + " sent pages a migration whose migration_caps has xbzrle keeps on the source; 0 keeps QEMU's 64 MiB.")
+    int migration_xbzrle_cache_mib() default 0;
+
     // the statistics collector's bounds: read from the raw properties by CollectorTimings (errors name the key)
 
     @AttributeDefinition(name = "Statistics: QMP wait (ms)", min = "50", max = "30000",

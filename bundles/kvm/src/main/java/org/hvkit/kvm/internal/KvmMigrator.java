@@ -98,8 +98,13 @@ final class KvmMigrator {
                         in.caps(), core.uidPool(), targetAddress, true);
                 // Ganeti 3.0 sets migration_caps on the target too (post-copy needs them on both sides)
                 List<String> caps = capabilities(in.generated().runtime().hvparams());
+                Map<String, Object> tuning = settings.migrationTuning().targetParameters(caps);
                 if (!caps.isEmpty()) {
                     core.onMonitor(name, pid, qmp -> {
+                        if (!tuning.isEmpty()) {
+                            // the target waits for as many multifd streams as the source opens
+                            qmp.execute("migrate-set-parameters", tuning);
+                        }
                         MigrationCapabilities.set(qmp, caps, true, Map.of());
                         return null;
                     });
@@ -167,7 +172,7 @@ final class KvmMigrator {
     private void migrateOn(QmpClient qmp, String name, long pid, String targetAddress, long port, boolean live,
                            long bandwidth, long downtime, List<String> caps) throws HypervisorException {
         Instant completed = QmpMigration.run(qmp, name, targetAddress, port, live, bandwidth, downtime, caps,
-                settings.migrationTimeout(), st -> {
+                settings.migrationTuning(), settings.migrationTimeout(), st -> {
                     migrations.put(name, st);
                     core.events().migrationProgress(name, pid, targetAddress, st);
                 },

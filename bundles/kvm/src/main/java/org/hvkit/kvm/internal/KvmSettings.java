@@ -14,13 +14,22 @@ import org.hvkit.hypervisor.NodeInfo;
 import org.hvkit.hypervisor.ParameterCheck;
 import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.hypervisor.ParameterSpec;
+import org.hvkit.kvm.internal.migration.MigrationTuning;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.stats.CollectorTimings;
 
 /** The validated configuration of one KVM node; every error names the key. */
 record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                    Path socatPath, Duration stopTimeout, Duration migrationTimeout,
-                   Map<String, Object> hvparamDefaults, CollectorTimings statsTimings) {
+                   Map<String, Object> hvparamDefaults, CollectorTimings statsTimings, MigrationTuning migrationTuning) {
+
+    /** A node with QEMU's own migration tuning. */
+    KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
+                Path socatPath, Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults,
+                CollectorTimings statsTimings) {
+        this(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout, migrationTimeout,
+                hvparamDefaults, statsTimings, MigrationTuning.DEFAULTS);
+    }
 
     /** A node with the statistics collector's default timings. */
     KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
@@ -64,7 +73,8 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
         return new KvmSettings(node, root, kvm, mode.equals("script"), script,
                 Duration.ofSeconds(c.ifup_timeout_seconds()), absolute("socat.path", c.socat_path()),
                 Duration.ofSeconds(c.stop_timeout_seconds()), Duration.ofSeconds(c.migration_timeout_seconds()),
-                hvparamDefaults(properties), CollectorTimings.from(properties, KvmNode.PID));
+                hvparamDefaults(properties), CollectorTimings.from(properties, KvmNode.PID),
+                MigrationTuning.from(properties, KvmNode.PID));
     }
 
     /**

@@ -21,7 +21,7 @@ import org.hvkit.hypervisor.DiskMode;
 
 /**
  * The fault table: names and injection here, the other categories in {@link ParameterFaults},
- * {@link FileFaults}, {@link ProcessFaults} and {@link ConcurrencyFaults}.
+ * {@link FileFaults}, {@link ProcessFaults}, {@link ConcurrencyFaults} and {@link LiveFaults}.
  */
 final class FaultCases {
 
@@ -40,6 +40,7 @@ final class FaultCases {
         all.addAll(FileFaults.all());
         all.addAll(ProcessFaults.all());
         all.addAll(ConcurrencyFaults.all());
+        all.addAll(LiveFaults.all());
         return all;
     }
 

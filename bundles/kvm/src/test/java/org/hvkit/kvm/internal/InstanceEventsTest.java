@@ -197,10 +197,16 @@ class InstanceEventsTest {
         List<String> onA = onNode("node-a");
         List<String> onB = onNode("node-b");
         assertEquals("STARTED ev6 start", onA.get(0), onA.toString());
-        assertTrue(onA.get(1).startsWith("migration/FAILED ev6 "), onA.toString());
+        // the failed attempt may be seen in "setup" before it fails (a CI run saw one PROGRESS first)
+        List<Integer> failed = java.util.stream.IntStream.range(0, onA.size())
+                .filter(i -> onA.get(i).startsWith("migration/FAILED ev6 ")).boxed().toList();
+        assertEquals(1, failed.size(), "exactly one failure: " + onA);
+        assertTrue(onA.get(failed.get(0)).contains("127.0.0.2"), onA.toString());
         assertEquals("migration/COMPLETED ev6 completed", onA.get(onA.size() - 1), onA.toString());
-        assertTrue(onA.subList(2, onA.size() - 1).stream().allMatch(l -> l.startsWith("migration/PROGRESS ev6 ")),
-                "between them only progress (no STOPPED, CRASHED or PAUSED for the source): " + onA);
+        List<String> between = new java.util.ArrayList<>(onA.subList(1, onA.size() - 1));
+        between.remove(failed.get(0) - 1);
+        assertTrue(between.stream().allMatch(l -> l.startsWith("migration/PROGRESS ev6 ")),
+                "around the failure only progress (no STOPPED, CRASHED or PAUSED for the source): " + onA);
         assertEquals(List.of("STARTED ev6 migration"), onB);
         synchronized (events) {
             assertEquals(pid, events.got.get(0).properties().get(InstanceEvents.PID));

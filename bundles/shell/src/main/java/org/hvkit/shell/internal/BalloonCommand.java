@@ -5,7 +5,6 @@ import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.hvkit.hypervisor.Hypervisor;
 import org.hvkit.hypervisor.HypervisorException;
-import org.hvkit.hypervisor.Instance;
 
 /** Ganeti's {@code BalloonInstanceMemory}: {@code hv:balloon NAME MiB}. */
 @Command(scope = "hv", name = "balloon", description = "Sets the memory a running guest holds through its balloon"
@@ -21,12 +20,7 @@ public final class BalloonCommand extends InstanceAction {
     Object run(HypervisorRegistry.Entry entry) throws Exception {
         int target = parse(mib);
         Hypervisor hv = entry.hypervisor();
-        Instance instance = hv.runningInstance(name);
-        if (instance == null) {
-            throw new HypervisorException("Cannot balloon the memory of instance " + name
-                    + ": not running (or its definition is unreadable)");
-        }
-        hv.balloonInstanceMemory(instance, target);
+        hv.balloonInstanceMemory(running(hv, name, "balloon the memory of"), target);
         System.out.println("Instance " + name + " on " + entry.label() + ": balloon target " + target + " MiB"
                 + InfoCommand.actualMemory(hv, name).map(m -> " (the guest holds " + m + " now)").orElse(""));
         return null;

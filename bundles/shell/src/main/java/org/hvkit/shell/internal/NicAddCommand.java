@@ -16,7 +16,7 @@ public final class NicAddCommand extends NicAction {
     Object run(HypervisorRegistry.Entry entry) throws Exception {
         Nic nic = nic();
         Hypervisor hv = entry.hypervisor();
-        hv.hotAddNic(NicRemoveCommand.running(hv, name, "hot-add a NIC to"), nic);
+        hv.hotAddNic(running(hv, name, "hot-add a NIC to"), nic);
         System.out.println("Instance " + name + " on " + entry.label() + ": NIC " + nic.mac() + " added ("
                 + connection(nic) + ")");
         return null;

@@ -16,7 +16,7 @@ public final class NicModifyCommand extends NicAction {
     Object run(HypervisorRegistry.Entry entry) throws Exception {
         Nic nic = nic();
         Hypervisor hv = entry.hypervisor();
-        hv.hotModifyNic(NicRemoveCommand.running(hv, name, "modify a NIC of"), nic);
+        hv.hotModifyNic(running(hv, name, "modify a NIC of"), nic);
         System.out.println("Instance " + name + " on " + entry.label() + ": NIC " + nic.mac() + " now "
                 + connection(nic));
         return null;

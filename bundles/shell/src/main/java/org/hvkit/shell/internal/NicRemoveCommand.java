@@ -4,8 +4,6 @@ import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.hvkit.hypervisor.Hypervisor;
-import org.hvkit.hypervisor.HypervisorException;
-import org.hvkit.hypervisor.Instance;
 
 /** Ganeti's {@code HotDelDevice} for a NIC: {@code hv:nic-remove NAME MAC}. */
 @Command(scope = "hv", name = "nic-remove", description = "Hot-removes the NIC with the given MAC from a running"
@@ -22,13 +20,5 @@ public final class NicRemoveCommand extends InstanceAction {
         hv.hotRemoveNic(running(hv, name, "hot-remove a NIC from"), mac);
         System.out.println("Instance " + name + " on " + entry.label() + ": NIC " + mac + " removed");
         return null;
-    }
-
-    static Instance running(Hypervisor hv, String name, String what) throws HypervisorException {
-        Instance instance = hv.runningInstance(name);
-        if (instance == null) {
-            throw new HypervisorException("Cannot " + what + " instance " + name + ": not running");
-        }
-        return instance;
     }
 }

@@ -106,6 +106,18 @@ public final class QmpMigration {
                                         java.util.function.Consumer<MigrationStatus> progress,
                                         java.util.function.Supplier<String> cancelReason)
             throws HypervisorException {
+        return run(qmp, name, address, port, live, bandwidthMiB, downtimeMs, capabilities, MigrationTuning.DEFAULTS,
+                timeout, progress, cancelReason);
+    }
+
+    /** {@link #run(QmpClient, String, String, long, boolean, long, long, List, Duration,
+     * java.util.function.Consumer, java.util.function.Supplier)} with the node's {@code tuning} of the capabilities. */
+    public static java.time.Instant run(QmpClient qmp, String name, String address, long port, boolean live,
+                                        long bandwidthMiB, long downtimeMs, List<String> capabilities,
+                                        MigrationTuning tuning, Duration timeout,
+                                        java.util.function.Consumer<MigrationStatus> progress,
+                                        java.util.function.Supplier<String> cancelReason)
+            throws HypervisorException {
         boolean stopped = false;
         Phase phase = new Phase(live && MigrationCapabilities.postcopy(capabilities));
         try {
@@ -113,7 +125,7 @@ public final class QmpMigration {
                 qmp.execute("stop", Map.of());
                 stopped = true;
             }
-            begin(qmp, address, port, bandwidthMiB, downtimeMs, capabilities);
+            begin(qmp, address, port, bandwidthMiB, downtimeMs, capabilities, tuning);
             return await(qmp, name, address, timeout, progress, cancelReason, phase);
         } catch (HypervisorException e) {
             if (phase.postcopyStarted) {
@@ -134,7 +146,6 @@ public final class QmpMigration {
         }
     }
 
-    /** The limits (bandwidth in bytes/s, downtime in ms), the events capability, and {@code migrate}. */
     /** Whether this migration may switch to post-copy, and whether it did. */
     private static final class Phase {
         final boolean postcopyAllowed;
@@ -148,9 +159,14 @@ public final class QmpMigration {
     /** Pre-copy passes after which a migration allowed to switches to post-copy (Ganeti 3.0's threshold). */
     static final int POSTCOPY_AFTER_PASSES = 2;
 
+    /** The limits (bandwidth in bytes/s, downtime in ms), the events capability, and {@code migrate}. */
     private static void begin(QmpClient qmp, String address, long port, long bandwidthMiB, long downtimeMs,
-                              List<String> capabilities) throws HypervisorException {
-        Map<String, Object> params = new java.util.LinkedHashMap<>();
+                              List<String> capabilities, MigrationTuning tuning) throws HypervisorException {
+        Map<String, Object> params = new java.util.LinkedHashMap<>(tuning.sourceParameters(capabilities));
+        if (params.containsKey("xbzrle-cache-size") && !atLeast(qmp.version(), 2, 11)) {
+            // before QEMU 2.11 the cache size had a command of its own
+            qmp.execute("migrate-set-cache-size", Map.of("value", params.remove("xbzrle-cache-size")));
+        }
         if (bandwidthMiB > 0) {
             params.put("max-bandwidth", bandwidthMiB * 1024L * 1024L);
             // post-copy's background stream has its own limit, unlimited by default: without it a
@@ -172,8 +188,16 @@ public final class QmpMigration {
 
     /** Whether a {@code major.minor.micro} version is 3.0 or later. */
     static boolean atLeast3(String version) {
+        return atLeast(version, 3, 0);
+    }
+
+    /** Whether a {@code major.minor[.micro]} version is {@code major.minor} or later (false when unreadable). */
+    static boolean atLeast(String version, int major, int minor) {
         try {
-            return Integer.parseInt(version.substring(0, version.indexOf('.'))) >= 3;
+            String[] p = version.split("\\.");
+            int ma = Integer.parseInt(p[0]);
+            int mi = p.length > 1 ? Integer.parseInt(p[1]) : 0;
+            return ma > major || ma == major && mi >= minor;
         } catch (RuntimeException e) {
             return false;
         }

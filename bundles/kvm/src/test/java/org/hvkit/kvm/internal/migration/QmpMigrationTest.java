@@ -266,6 +266,20 @@ class QmpMigrationTest {
     }
 
     @Test
+    void theNodesTuningReachesMigrateSetParametersBeforeTheCapabilities() throws Exception {
+        peer.on("query-migrate-capabilities", ok(offered("xbzrle", "multifd", "events")));
+        peer.on("migrate", (w, c) -> w.reply("{}").event("MIGRATION", migration("completed")));
+        QmpMigration.run(qmp, NAME, TARGET, 8102, true, 32, 30, List.of("multifd", "xbzrle"),
+                new MigrationTuning(3, 16), Duration.ofSeconds(30), progress::add, () -> null);
+        JsonNode set = peer.received().stream().filter(m -> m.path("execute").asText().equals("migrate-set-parameters"))
+                .findFirst().orElseThrow();
+        assertEquals(new ObjectMapper().readTree("{\"multifd-channels\": 3, \"xbzrle-cache-size\": 16777216,"
+                + " \"max-bandwidth\": 33554432, \"downtime-limit\": 30}"), set.get("arguments"));
+        assertTrue(peer.commands().indexOf("migrate-set-parameters") < peer.commands().indexOf("migrate-set-capabilities"),
+                peer.commands().toString());
+    }
+
+    @Test
     void anUnknownCapabilityIsRefusedNamingWhatQemuHasBeforeAnythingMoves() throws Exception {
         peer.on("query-migrate-capabilities", ok(offered("xbzrle", "events", "bad name")));
         HypervisorException e = assertThrows(HypervisorException.class, () -> runWith(List.of("xbzrle", "turbo")));
