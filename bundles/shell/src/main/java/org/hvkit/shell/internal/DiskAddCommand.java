@@ -36,7 +36,7 @@ public final class DiskAddCommand extends InstanceAction {
     Object run(HypervisorRegistry.Entry entry) throws Exception {
         Disk disk = disk(path, mode, sizeMiB);
         Hypervisor hv = entry.hypervisor();
-        hv.hotAddDisk(NicRemoveCommand.running(hv, name, "hot-add a disk to"), disk);
+        hv.hotAddDisk(running(hv, name, "hot-add a disk to"), disk);
         System.out.println("Instance " + name + " on " + entry.label() + ": disk " + disk.devPath() + " added ("
                 + disk.mode().ganetiName() + ")");
         return null;

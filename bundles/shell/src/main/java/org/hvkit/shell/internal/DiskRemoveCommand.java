@@ -18,7 +18,7 @@ public final class DiskRemoveCommand extends InstanceAction {
     @Override
     Object run(HypervisorRegistry.Entry entry) throws Exception {
         Hypervisor hv = entry.hypervisor();
-        hv.hotRemoveDisk(NicRemoveCommand.running(hv, name, "hot-remove a disk from"), path);
+        hv.hotRemoveDisk(running(hv, name, "hot-remove a disk from"), path);
         System.out.println("Instance " + name + " on " + entry.label() + ": disk " + path + " removed");
         return null;
     }
