@@ -225,6 +225,38 @@ public interface Hypervisor {
                 + " hypervisor has no device hotplug");
     }
 
+    /**
+     * Ganeti's {@code HotAddDevice} for a disk: the running guest gets {@code disk} as a new
+     * virtio disk, opened with the rules of a start (the same cache, {@code auto-read-only},
+     * discard and aio settings; a block device or a regular image file at an absolute normalized
+     * path; read-write, as KVM instances take no read-only disks), and keeps it across a reboot
+     * and a migration. A disk is known by its {@link Disk#devPath()}: the node-local path is
+     * what names a disk in hvkit's instance model (Ganeti names it by UUID, which hvkit's model
+     * does not carry), and it stays the same while the indices of the disks after a removed one
+     * shift. A path the instance has already, or one another running instance of the node uses,
+     * is refused. A failure leaves nothing behind (no descriptor, block node, device or changed
+     * file). The default refuses. Since 2.1.
+     */
+    default void hotAddDisk(Instance instance, Disk disk) throws HypervisorException {
+        throw new HypervisorException("Cannot hot-add a disk to instance " + instance.name() + ": the " + type()
+                + " hypervisor has no disk hotplug");
+    }
+
+    /**
+     * Ganeti's {@code HotDelDevice} for a disk: the running guest lets go of its disk whose
+     * {@link Disk#devPath()} is {@code devPath} (the hypervisor waits a bounded time for it), then
+     * the hypervisor closes it and the instance's definition no longer has it. The default
+     * refuses. Since 2.1.
+     *
+     * @throws HypervisorException also when the instance has no such disk, the disk cannot be
+     *                             unplugged (no PCI slot of its own), or the guest does not release
+     *                             it in time (the disk then stays)
+     */
+    default void hotRemoveDisk(Instance instance, String devPath) throws HypervisorException {
+        throw new HypervisorException("Cannot hot-remove a disk from instance " + instance.name() + ": the " + type()
+                + " hypervisor has no disk hotplug");
+    }
+
     /** Source side: what the target needs to accept the instance. */
     MigrationInfo migrationInfo(Instance instance) throws HypervisorException;
 

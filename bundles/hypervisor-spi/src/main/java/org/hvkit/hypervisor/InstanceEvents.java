@@ -78,12 +78,14 @@ public final class InstanceEvents {
     public static final String TRANSFERRED = "transferred";
     /** Property of migration events: bytes of guest memory in all (Long). */
     public static final String TOTAL = "total";
-    /** Property of device events: the kind of device ({@code nic}) (String). */
+    /** Property of device events: the kind of device ({@code nic} or {@code disk}) (String). */
     public static final String DEVICE = "device";
     /** Property of NIC device events: the NIC's MAC address (String). */
     public static final String MAC = "mac";
     /** Property of NIC device events: what the NIC is connected to, e.g. {@code bridged br0} (String). */
     public static final String LINK = "link";
+    /** Property of disk device events: the disk's {@code devPath} (String). Since 2.1. */
+    public static final String PATH = "path";
     /** Property of migration events: the phase ({@code pre-copy}, {@code post-copy} …) when known (String). */
     public static final String PHASE = "phase";
 

@@ -37,7 +37,13 @@
  * {@code HotModDevice}/{@code HotDelDevice}): default methods that refuse; and
  * {@link org.hvkit.hypervisor.InstanceEvents}, the EventAdmin topics and property keys of
  * instance lifecycle events.
+ *
+ * <p>2.1 (additions): disk hotplug, {@link org.hvkit.hypervisor.Hypervisor#hotAddDisk} and
+ * {@link org.hvkit.hypervisor.Hypervisor#hotRemoveDisk} (Ganeti's {@code HotAddDevice}/{@code HotDelDevice}
+ * for disks; a disk is known by its {@code devPath}), default methods that refuse; and
+ * {@link org.hvkit.hypervisor.InstanceEvents#PATH}, the disk of a device event. Providers import
+ * {@code [2.1,2.2)}; consumers that call the new methods {@code [2.1,3)}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("2.0.0")
+@org.osgi.annotation.versioning.Version("2.1.0")
 package org.hvkit.hypervisor;

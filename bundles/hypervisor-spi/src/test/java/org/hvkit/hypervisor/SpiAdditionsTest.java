@@ -15,7 +15,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-/** The additions (1.2, 1.4) that existing providers get by default. */
+/** The additions (1.2, 1.4, 2.1) that existing providers get by default. */
 class SpiAdditionsTest {
 
     @Test
@@ -41,9 +41,8 @@ class SpiAdditionsTest {
         assertEquals(alive, hv.knownInstances());
     }
 
-    /** 1.4: a provider without a balloon refuses, naming the instance and its type. */
-    @Test
-    void balloonDefaultsToARefusal() {
+    /** A provider of type fake that implements nothing but {@code type()}: every default method as the SPI has it. */
+    private static Hypervisor fakeWithDefaults() {
         InvocationHandler handler = (proxy, method, args) -> {
             if (method.getName().equals("type")) {
                 return "fake";
@@ -53,12 +52,30 @@ class SpiAdditionsTest {
             }
             throw new UnsupportedOperationException(method.getName());
         };
-        Hypervisor hv = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
+        return (Hypervisor) Proxy.newProxyInstance(SpiAdditionsTest.class.getClassLoader(),
                 new Class<?>[] {Hypervisor.class}, handler);
+    }
+
+    /** 1.4: a provider without a balloon refuses, naming the instance and its type. */
+    @Test
+    void balloonDefaultsToARefusal() {
+        Hypervisor hv = fakeWithDefaults();
         HypervisorException e = assertThrows(HypervisorException.class,
                 () -> hv.balloonInstanceMemory(Instance.builder("web1").build(), 64));
         assertEquals("Cannot balloon the memory of instance web1: the fake hypervisor has no memory balloon",
                 e.getMessage());
+    }
+
+    /** 2.1: a provider without disk hotplug refuses both, naming the instance and its type. */
+    @Test
+    void diskHotplugDefaultsToARefusal() {
+        Hypervisor hv = fakeWithDefaults();
+        Instance web1 = Instance.builder("web1").build();
+        assertEquals("Cannot hot-add a disk to instance web1: the fake hypervisor has no disk hotplug",
+                assertThrows(HypervisorException.class, () -> hv.hotAddDisk(web1,
+                        new Disk("/srv/d.img", DiskMode.RW, 0))).getMessage());
+        assertEquals("Cannot hot-remove a disk from instance web1: the fake hypervisor has no disk hotplug",
+                assertThrows(HypervisorException.class, () -> hv.hotRemoveDisk(web1, "/srv/d.img")).getMessage());
     }
 
     @Test

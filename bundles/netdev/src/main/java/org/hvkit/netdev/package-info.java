@@ -12,7 +12,10 @@
  *
  * <p>1.4 (addition): {@link org.hvkit.netdev.UnixSocket#awaitAnyReadable}, one {@code poll(2)} over
  * several sockets (the KVM driver's instance watcher).
+ *
+ * <p>1.5 (addition): {@link org.hvkit.netdev.NativeFd#open}, a file opened for another process (the
+ * KVM driver's disk hotplug hands it to QEMU).
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.4.0")
+@org.osgi.annotation.versioning.Version("1.5.0")
 package org.hvkit.netdev;

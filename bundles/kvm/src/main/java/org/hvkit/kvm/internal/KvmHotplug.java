@@ -63,7 +63,7 @@ final class KvmHotplug {
     }
 
     /** What an operation works on: the running QEMU, its saved runtime and the binary's capabilities. */
-    private record Live(String name, QemuProcess process, RuntimeStore.Saved saved, Instance instance,
+    record Live(String name, QemuProcess process, RuntimeStore.Saved saved, Instance instance,
                         QemuCapabilities caps, Map<String, Object> up) {
         KvmRuntime runtime() {
             return saved.runtime();
@@ -77,24 +77,38 @@ final class KvmHotplug {
         }
     }
 
+    /** QMP commands a NIC hotplug needs. */
+    private static final List<String> NIC_COMMANDS = List.of("getfd", "netdev_add", "device_add", "device_del",
+            "netdev_del", "query-pci");
+
     private Live live(String name, String what) throws HypervisorException {
+        return live(name, what, NIC_COMMANDS, QemuFeature.NETDEV);
+    }
+
+    /**
+     * The running instance {@code name} when it can take a hotplug: alive, with a saved runtime of
+     * device layout 2, and a binary with QMP, {@code -device}, {@code features} and the QMP
+     * {@code commands}; else an error saying what is missing.
+     */
+    Live live(String name, String what, List<String> commands, QemuFeature... features) throws HypervisorException {
         QemuProcess p = core.alive(name).orElseThrow(() -> new HypervisorException("Cannot " + what + " on instance "
                 + name + ": not running"));
         RuntimeStore.Saved saved = core.store().load(name).orElseThrow(() -> new HypervisorException("Cannot " + what
                 + " on instance " + name + ": no saved runtime (" + core.paths().runtimeFile(name) + ")"));
         QemuCapabilities caps = core.capabilities().of(settings.kvmPath());
-        for (QemuFeature f : new QemuFeature[] {QemuFeature.QMP, QemuFeature.NETDEV, QemuFeature.DEVICE}) {
+        List<QemuFeature> needed = new ArrayList<>(List.of(QemuFeature.QMP, QemuFeature.DEVICE));
+        needed.addAll(List.of(features));
+        for (QemuFeature f : needed) {
             if (!caps.has(f)) {
                 throw new HypervisorException("Cannot " + what + " on instance " + name + ": this QEMU "
                         + caps.versionText() + " has no " + f.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
-                        + " (hotplug needs QMP, -netdev and -device)");
+                        + " (this hotplug needs " + String.join(", ", needed.stream().map(n -> n.name()
+                        .toLowerCase(java.util.Locale.ROOT).replace('_', '-')).toList()) + ")");
             }
         }
-        if (caps.qmp() != null && !caps.qmp().commands().containsAll(List.of("getfd", "netdev_add", "device_add",
-                "device_del", "netdev_del", "query-pci"))) {
+        if (caps.qmp() != null && !caps.qmp().commands().containsAll(commands)) {
             throw new HypervisorException("Cannot " + what + " on instance " + name + ": this QEMU " + caps.versionText()
-                    + " lacks a QMP command hotplug needs (getfd, netdev_add, device_add, device_del, netdev_del,"
-                    + " query-pci)");
+                    + " lacks a QMP command hotplug needs (" + String.join(", ", commands) + ")");
         }
         DeviceLayout layout = saved.runtime().layout();
         if (!layout.slotted() || layout.pciSlots().isEmpty()) {
@@ -282,7 +296,7 @@ final class KvmHotplug {
             String net = netdevOf(l, dev, fail);
             String tap = core.store().tap(name, index);
             command(l, "device_del", Map.of("id", dev), fail);
-            awaitGone(l, slot, dev, fail);
+            awaitGone(l, slot, dev, fail, "the NIC");
             command(l, "netdev_del", Map.of("id", net), fail);
             // the files: NICs after this one move down one index (their slots go with them)
             List<Nic> newNics = new ArrayList<>(nics);
@@ -290,22 +304,31 @@ final class KvmHotplug {
             List<String> tapNames = tapNames(name, nics.size());
             tapNames.remove(index);
             core.store().replaceTaps(name, tapNames);
-            Map<String, Integer> assigned = new LinkedHashMap<>();
-            for (Map.Entry<String, Integer> e : slots.assigned().entrySet()) {
-                String key = e.getKey();
-                if (key.startsWith("nic")) {
-                    int i = Integer.parseInt(key.substring(3));
-                    if (i == index) {
-                        continue;
-                    }
-                    key = "nic" + (i > index ? i - 1 : i);
-                }
-                assigned.put(key, e.getValue());
-            }
-            save(l, newNics, assigned);
+            save(l, newNics, without(slots.assigned(), "nic", index));
             LOG.info("Instance {}: NIC {} (tap {}, PCI slot {}) hot-removed", name, mac, tap, PciSlots.addr(slot));
             published(InstanceEvents.DEVICE_REMOVED, l, "hot-remove", nics.get(index));
         }
+    }
+
+    /**
+     * {@code assigned} without device {@code prefix<index>}, the devices {@code prefix<i>} after it
+     * moved down one index (the list they index lost one entry); their slots stay.
+     */
+    static Map<String, Integer> without(Map<String, Integer> assigned, String prefix, int index) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Integer> e : assigned.entrySet()) {
+            String key = e.getKey();
+            String rest = key.startsWith(prefix) ? key.substring(prefix.length()) : "";
+            if (!rest.isEmpty() && rest.chars().allMatch(Character::isDigit)) {
+                int i = Integer.parseInt(rest);
+                if (i == index) {
+                    continue;
+                }
+                key = prefix + (i > index ? i - 1 : i);
+            }
+            out.put(key, e.getValue());
+        }
+        return out;
     }
 
     private static int indexOf(List<Nic> nics, String mac, String fail) throws HypervisorException {
@@ -320,7 +343,7 @@ final class KvmHotplug {
     }
 
     /** The id of the device QEMU has at {@code slot} of bus 0 ({@code query-pci}). */
-    private String deviceAt(Live l, int slot, String fail) throws HypervisorException {
+    String deviceAt(Live l, int slot, String fail) throws HypervisorException {
         JsonNode buses = core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute("query-pci", Map.of()));
         String id = idAt(buses, slot);
         if (id == null) {
@@ -357,7 +380,7 @@ final class KvmHotplug {
     }
 
     /** Waits until {@code dev} has left slot {@code slot}: the guest acknowledged the ACPI eject. */
-    private void awaitGone(Live l, int slot, String dev, String fail) throws HypervisorException {
+    void awaitGone(Live l, int slot, String dev, String fail, String what) throws HypervisorException {
         long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
         while (true) {
             JsonNode buses = core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute("query-pci", Map.of()));
@@ -366,7 +389,7 @@ final class KvmHotplug {
             }
             if (System.nanoTime() > deadline || core.closing()) {
                 throw new HypervisorException(fail + "the guest did not release device " + dev + " within "
-                        + RELEASE_WAIT.toSeconds() + " s (a guest without ACPI PCI hotplug ignores the request); the NIC"
+                        + RELEASE_WAIT.toSeconds() + " s (a guest without ACPI PCI hotplug ignores the request); " + what
                         + " stays, and QEMU removes it if the guest lets go later");
             }
             try {
@@ -387,7 +410,7 @@ final class KvmHotplug {
                         + (nic.link().isEmpty() ? "" : " " + nic.link())));
     }
 
-    private PciSlots restore(Live l) throws HypervisorException {
+    PciSlots restore(Live l) throws HypervisorException {
         Object reserved = l.up().get(KvmParameters.KVM_PCI_RESERVATIONS);
         int r = reserved instanceof Number ? (int) ((Number) reserved).longValue() : PciSlots.DEFAULT_RESERVATIONS;
         return PciSlots.restore(r, l.runtime().layout().pciSlots());
@@ -407,7 +430,7 @@ final class KvmHotplug {
         core.store().save(l.name(), updated, l.instance().toBuilder().nics(nics).build());
     }
 
-    private void command(Live l, String command, Map<String, ?> args, String fail) throws HypervisorException {
+    void command(Live l, String command, Map<String, ?> args, String fail) throws HypervisorException {
         try {
             core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute(command, args));
         } catch (QmpException e) {

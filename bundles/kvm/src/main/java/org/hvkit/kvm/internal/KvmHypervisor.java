@@ -13,6 +13,7 @@ import java.util.Optional;
 
 import org.hvkit.hypervisor.CommandLinePreview;
 import org.hvkit.hypervisor.Hypervisor;
+import org.hvkit.hypervisor.Disk;
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.Nic;
@@ -51,6 +52,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     private final KvmMigrator migrator;
     private final KvmBalloon balloon;
     private final KvmHotplug hotplug;
+    private final KvmDiskHotplug diskHotplug;
     private final org.hvkit.kvm.internal.stats.InstanceStatsCollector stats;
 
     /**
@@ -64,6 +66,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         this.migrator = new KvmMigrator(core, settings);
         this.balloon = new KvmBalloon(core);
         this.hotplug = new KvmHotplug(core, settings);
+        this.diskHotplug = new KvmDiskHotplug(core, hotplug);
         this.stats = new org.hvkit.kvm.internal.stats.InstanceStatsCollector(settings.node(), core.paths(),
                 core.store()::knownNames, core::alive, core.monitors(), core.netlink(), settings.statsTimings());
         LOG.info("KVM hypervisor for node {}: {} in {}, NIC setup {}", settings.node(), settings.kvmPath(),
@@ -239,6 +242,22 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
                     + "' is not a MAC address (six colon-separated hexadecimal bytes)");
         }
         hotplug.removeNic(checkName(instance.name()), m);
+    }
+
+    /** Ganeti's {@code HotAddDevice} for a disk over QMP ({@link KvmDiskHotplug}). */
+    @Override
+    public void hotAddDisk(Instance instance, Disk disk) throws HypervisorException {
+        diskHotplug.addDisk(checkName(instance.name()), java.util.Objects.requireNonNull(disk, "disk"));
+    }
+
+    /** Ganeti's {@code HotDelDevice} for a disk over QMP ({@link KvmDiskHotplug}); the disk is known by its path. */
+    @Override
+    public void hotRemoveDisk(Instance instance, String devPath) throws HypervisorException {
+        if (devPath == null || devPath.isEmpty()) {
+            throw new HypervisorException("Cannot hot-remove a disk from instance " + instance.name()
+                    + ": no dev_path given (the disk's node-local path, as hv:info shows it)");
+        }
+        diskHotplug.removeDisk(checkName(instance.name()), devPath);
     }
 
     /** Ganeti's {@code BalloonInstanceMemory} over QMP {@code balloon} ({@link KvmBalloon}). */

@@ -55,23 +55,37 @@ final class StartChecks {
     static void disks(Instance instance) throws HypervisorException {
         for (int i = 0; i < instance.disks().size(); i++) {
             Disk d = instance.disks().get(i);
-            String field = "disks[" + i + "].dev_path " + d.devPath();
-            int mode;
-            try {
-                // follow links: Ganeti hands over instance-disks/<name>:<idx> links to the devices
-                mode = (Integer) Files.getAttribute(Path.of(d.devPath()), "unix:mode");
-            } catch (NoSuchFileException e) {
-                throw new HypervisorException("Failed to start instance " + instance.name() + ": " + field
-                        + " does not exist");
-            } catch (IOException | UnsupportedOperationException e) {
-                throw new HypervisorException("Failed to start instance " + instance.name() + ": " + field
-                        + " cannot be inspected: " + e.getMessage(), e);
-            }
-            int type = mode & S_IFMT;
-            if (type != S_IFBLK && !Files.isRegularFile(Path.of(d.devPath()))) {
-                throw new HypervisorException("Failed to start instance " + instance.name() + ": " + field + " is "
-                        + kind(type) + "; a disk must be a block device or a regular image file");
-            }
+            disk(d, "Failed to start instance " + instance.name() + ": ", "disks[" + i + "].dev_path " + d.devPath());
+        }
+    }
+
+    /**
+     * One disk: a block device or a regular image file (links followed). {@code fail} starts the
+     * message, {@code field} names the disk in it (a start and a hot-add share the rule).
+     */
+    static void disk(Disk d, String fail, String field) throws HypervisorException {
+        int mode;
+        try {
+            // follow links: Ganeti hands over instance-disks/<name>:<idx> links to the devices
+            mode = (Integer) Files.getAttribute(Path.of(d.devPath()), "unix:mode");
+        } catch (NoSuchFileException e) {
+            throw new HypervisorException(fail + field + " does not exist");
+        } catch (IOException | UnsupportedOperationException | java.nio.file.InvalidPathException e) {
+            throw new HypervisorException(fail + field + " cannot be inspected: " + e.getMessage(), e);
+        }
+        int type = mode & S_IFMT;
+        if (type != S_IFBLK && !Files.isRegularFile(Path.of(d.devPath()))) {
+            throw new HypervisorException(fail + field + " is " + kind(type)
+                    + "; a disk must be a block device or a regular image file");
+        }
+    }
+
+    /** Whether {@code devPath} is a block device (links followed); false when it cannot be told. */
+    static boolean blockDevice(String devPath) {
+        try {
+            return (((Integer) Files.getAttribute(Path.of(devPath), "unix:mode")) & S_IFMT) == S_IFBLK;
+        } catch (IOException | UnsupportedOperationException | java.nio.file.InvalidPathException e) {
+            return false;
         }
     }
 

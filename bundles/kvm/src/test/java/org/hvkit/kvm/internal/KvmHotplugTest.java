@@ -247,18 +247,11 @@ class KvmHotplugTest {
 
     @Test
     void aLiveMigrationKeepsAHotAddedNicAtItsSlot() throws Exception {
-        int port;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        java.util.Map<String, Object> defaults = KvmSettings.hvparamDefaults(java.util.Map.of(
-                "hvparam.migration_bandwidth", "1000", "hvparam.migration_port", Integer.toString(port)));
+        int port = KvmTestNode.freePort();
         kvm.close();
-        kvm = KvmTestNode.node(withDefaults(KvmTestNode.settings("node-a", root, KvmTestNode.QEMU, false, null),
-                defaults));
+        kvm = KvmTestNode.node(KvmTestNode.migrationSettings("node-a", root, port));
         Path rootB = tmp.resolve("b");
-        target = KvmTestNode.node(withDefaults(KvmTestNode.settings("node-b", rootB, KvmTestNode.QEMU, false, null),
-                defaults));
+        target = KvmTestNode.node(KvmTestNode.migrationSettings("node-b", rootB, port));
         kvm.startInstance(KvmTestNode.guest("hp1", null, null)
                 .hvparam("kernel_args", "panic=-1 guest.hotplug=1").build(), false);
         awaitLog(root, "hp1", "GUEST-HOTPLUG nics=lo", Duration.ofSeconds(60));
@@ -267,16 +260,7 @@ class KvmHotplugTest {
         awaitLog(root, "hp1", "GUEST-NIC-ADDED eth0 aa:00:00:00:78:05", Duration.ofSeconds(30));
         int slot = runtime().layout().pciSlots().get("nic0");
 
-        org.hvkit.hypervisor.MigrationCoordinator.migrate(kvm, target, running(), "127.0.0.1", true,
-                new org.hvkit.hypervisor.MigrationCoordinator.Listener() {
-                    @Override
-                    public void accepted() {
-                    }
-
-                    @Override
-                    public void status(org.hvkit.hypervisor.MigrationStatus status) {
-                    }
-                });
+        KvmTestNode.migrate(kvm, target, running(), true);
         Instance moved = Objects.requireNonNull(target.runningInstance("hp1"), "hp1 runs on node-b");
         assertEquals(List.of(nic), moved.nics(), "the target's definition has the NIC");
         long pid = Objects.requireNonNull(target.instanceInfo("hp1")).pid();
@@ -291,8 +275,4 @@ class KvmHotplugTest {
         assertEquals(List.of(), bridgePorts());
     }
 
-    private static KvmSettings withDefaults(KvmSettings s, java.util.Map<String, Object> defaults) {
-        return new KvmSettings(s.node(), s.rootDir(), s.kvmPath(), s.scriptNicSetup(), s.ifupScript(), s.ifupTimeout(),
-                s.socatPath(), s.stopTimeout(), s.migrationTimeout(), defaults);
-    }
 }

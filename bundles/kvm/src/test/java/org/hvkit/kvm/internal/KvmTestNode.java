@@ -47,6 +47,40 @@ final class KvmTestNode {
                 Duration.ofSeconds(20), Duration.ofSeconds(60), KvmSettings.hvparamDefaults(Map.of()));
     }
 
+    /**
+     * Settings of node {@code name} at {@code root} for a two-node migration test: the migration
+     * moves at 1000 MiB/s on {@code port} (docs/reliability.md: TCG guests are migrated in one pass).
+     */
+    static KvmSettings migrationSettings(String name, Path root, int port) {
+        KvmSettings s = settings(name, root, QEMU, false, null);
+        Map<String, Object> defaults = KvmSettings.hvparamDefaults(Map.of("hvparam.migration_bandwidth", "1000",
+                "hvparam.migration_port", Integer.toString(port)));
+        return new KvmSettings(s.node(), s.rootDir(), s.kvmPath(), s.scriptNicSetup(), s.ifupScript(), s.ifupTimeout(),
+                s.socatPath(), s.stopTimeout(), s.migrationTimeout(), defaults);
+    }
+
+    /** A TCP port nothing listens on right now (for a migration). */
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** A migration (live or not) of {@code instance} from {@code source} to {@code target} over loopback, to its end. */
+    static void migrate(KvmHypervisor source, KvmHypervisor target, Instance instance, boolean live)
+            throws HypervisorException {
+        org.hvkit.hypervisor.MigrationCoordinator.migrate(source, target, instance, "127.0.0.1", live,
+                new org.hvkit.hypervisor.MigrationCoordinator.Listener() {
+                    @Override
+                    public void accepted() {
+                    }
+
+                    @Override
+                    public void status(org.hvkit.hypervisor.MigrationStatus status) {
+                    }
+                });
+    }
+
     static NativeServices natives() {
         return new NativeServices(new PosixSpawner(), new TunTapDevices(), new RtNetlink(), new FlockFileLocks(),
                 new SchedCpuAffinity());

@@ -17,6 +17,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import org.hvkit.hypervisor.Disk;
+import org.hvkit.hypervisor.DiskMode;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;
@@ -38,7 +40,7 @@ final class LiveFaults {
 
     static List<FaultCase> all() {
         return List.of(
-            of("L1", "live", "hotplug and balloon on an instance that is not running: refused, nothing written", b -> {
+            of("L1", "live", "NIC and disk hotplug and balloon on an instance that is not running: refused, nothing written", b -> {
                 String name = b.name();
                 Instance never = b.guest(name).build();
                 Nic nic = new Nic(MAC, null, NicMode.BRIDGED, "br0");
@@ -52,6 +54,10 @@ final class LiveFaults {
                         () -> b.node.balloonInstanceMemory(never, 64));
                 expectError("Cannot hotplug on instance " + name + ": not running",
                         () -> b.node.checkHotplugSupport(never));
+                expectError("Cannot hot-add a disk on instance " + name + ": not running",
+                        () -> b.node.hotAddDisk(never, new Disk("/srv/disks/" + name + ".img", DiskMode.RW, 0)));
+                expectError("Cannot hot-remove a disk on instance " + name + ": not running",
+                        () -> b.node.hotRemoveDisk(never, "/srv/disks/" + name + ".img"));
                 assertFalse(b.node.knownInstances().contains(name), "no runtime, no files for a refused request");
             }),
             of("L2", "live", "hot-add: a duplicate MAC, a missing bridge, no link, a routed NIC without IP", b -> {
@@ -105,7 +111,7 @@ final class LiveFaults {
                         + " hvkit leaves a guest; allowed: 32..96 MiB", () -> b.node.balloonInstanceMemory(running, -1));
                 assertEquals(before, KvmTestNode.qmp(b.node, name, "query-balloon").path("actual").asLong());
             }),
-            of("L5", "live", "a QEMU whose commands lack getfd (as an older QEMU): hotplug refused, saying why", b -> {
+            of("L5", "live", "a QEMU whose commands lack getfd and add-fd (as an older QEMU): NIC and disk hotplug refused, saying why", b -> {
                 // the node's capability facts as QEMU's query-commands gave them, minus getfd
                 Path root = b.tmp.resolve("node-l5");
                 b.defer(() -> FileFaults.deleteTree(root));
@@ -129,7 +135,7 @@ final class LiveFaults {
                 ArrayNode commands = (ArrayNode) tree.path("qmp").path("commands");
                 boolean removed = false;
                 for (int i = commands.size() - 1; i >= 0; i--) {
-                    if (commands.get(i).asText().equals("getfd")) {
+                    if (commands.get(i).asText().equals("getfd") || commands.get(i).asText().equals("add-fd")) {
                         commands.remove(i);
                         removed = true;
                     }
@@ -148,6 +154,10 @@ final class LiveFaults {
                         + " netdev_del, query-pci)"), msg);
                 msg = error(() -> old.hotAddNic(running, new Nic(MAC, "10.9.9.9", NicMode.ROUTED, "main")));
                 assertTrue(msg.startsWith("Cannot hot-add a NIC on instance " + name + ": this QEMU "), msg);
+                msg = error(() -> old.hotAddDisk(running, new Disk("/srv/disks/" + name + ".img", DiskMode.RW, 0)));
+                assertTrue(msg.startsWith("Cannot hot-add a disk on instance " + name + ": this QEMU ")
+                        && msg.endsWith("lacks a QMP command hotplug needs (add-fd, remove-fd, blockdev-add,"
+                        + " blockdev-del, device_add, device_del, query-pci, qom-get, query-block)"), msg);
                 old.stopInstanceByName(name);
                 old.cleanupInstance(name);
             }),

@@ -29,6 +29,8 @@ public interface LibC extends Library {
     int O_PATH = 0x200000;
     /** The one open flag used here whose value differs between x86_64 and aarch64. */
     int O_DIRECTORY = "aarch64".equals(Platform.ARCH) ? 0x4000 : 0x10000;
+    /** {@code O_DIRECT}: the two architectures swap its value with {@link #O_DIRECTORY}'s. */
+    int O_DIRECT = "aarch64".equals(Platform.ARCH) ? 0x10000 : 0x4000;
 
     int LOCK_EX = 2;
     int LOCK_NB = 4;

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+import org.hvkit.hypervisor.Disk;
 import org.hvkit.hypervisor.Hypervisor;
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
@@ -151,6 +152,16 @@ public final class HypervisorFacade implements Hypervisor {
     @Override
     public void hotRemoveNic(Instance instance, String mac) throws HypervisorException {
         run(() -> local.hotRemoveNic(instance, mac));
+    }
+
+    @Override
+    public void hotAddDisk(Instance instance, Disk disk) throws HypervisorException {
+        run(() -> local.hotAddDisk(instance, disk));
+    }
+
+    @Override
+    public void hotRemoveDisk(Instance instance, String devPath) throws HypervisorException {
+        run(() -> local.hotRemoveDisk(instance, devPath));
     }
 
     @Override

@@ -59,7 +59,7 @@ final class EventLines {
                 .append(what);
         for (String key : List.of(InstanceEvents.PID, InstanceEvents.REASON, InstanceEvents.PHASE,
                 InstanceEvents.TRANSFERRED, InstanceEvents.TOTAL, InstanceEvents.TARGET, InstanceEvents.DEVICE,
-                InstanceEvents.MAC, InstanceEvents.LINK)) {
+                InstanceEvents.MAC, InstanceEvents.LINK, InstanceEvents.PATH)) {
             if (p.get(key) != null) {
                 b.append("  ").append(key).append('=').append(text(p.get(key)));
             }

@@ -37,4 +37,17 @@ class EventLinesTest {
         assertEquals("-  n1  kvm  web1  migration/PROGRESS  pid=42  reason=active  transferred=1024  target=tcp:n2:8102",
                 EventLines.line(InstanceEvents.MIGRATION_PROGRESS, p));
     }
+
+    @Test
+    void aDiskEventNamesItsPath() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put(InstanceEvents.NODE, "n1");
+        p.put(InstanceEvents.TYPE, "kvm");
+        p.put(InstanceEvents.INSTANCE, "web1");
+        p.put(InstanceEvents.REASON, "hot-add");
+        p.put(InstanceEvents.DEVICE, "disk");
+        p.put(InstanceEvents.PATH, "/srv/disks/web1-1.img");
+        assertEquals("-  n1  kvm  web1  device/ADDED  reason=hot-add  device=disk  path=/srv/disks/web1-1.img",
+                EventLines.line(InstanceEvents.DEVICE_ADDED, p));
+    }
 }
