@@ -95,7 +95,8 @@ final class KvmHotplug {
                 + name + ": not running"));
         RuntimeStore.Saved saved = core.store().load(name).orElseThrow(() -> new HypervisorException("Cannot " + what
                 + " on instance " + name + ": no saved runtime (" + core.paths().runtimeFile(name) + ")"));
-        QemuCapabilities caps = core.capabilities().of(settings.kvmPath());
+        // the binary this instance runs (its kvm_path may name another allowed QEMU than the node's)
+        QemuCapabilities caps = core.capabilities().of(core.launcher().builder().binary(saved.runtime()));
         List<QemuFeature> needed = new ArrayList<>(List.of(QemuFeature.QMP, QemuFeature.DEVICE));
         needed.addAll(List.of(features));
         for (QemuFeature f : needed) {
