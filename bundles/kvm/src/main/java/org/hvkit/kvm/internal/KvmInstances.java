@@ -271,7 +271,8 @@ final class KvmInstances implements AutoCloseable {
             }
             reclaim(name);
             StartChecks.macsUnused(started, name, states.runningDefinitions(name));
-            StartChecks.disks(started);
+            StartChecks.disks(started, settings.rootDir());
+            StartChecks.media(hv, settings.rootDir(), "Failed to start instance " + name + ": ");
             var caps = capabilities.of(launcher.builder().binary(hv));
             var generated = launcher.builder().generate(started, hv, caps);
             generated.warnings().forEach(w -> LOG.warn("{}: {}", name, w));

@@ -95,6 +95,9 @@ final class KvmMigrator {
                 throw new HypervisorException("Can't accept instance " + name + ", already running");
             }
             core.reclaim(name);
+            // the source's disks are this node's too (shared storage): the same host-use rule as a start
+            StartChecks.disks(instance, core.paths().root(), "Can't accept instance " + name + ": ");
+            StartChecks.media(core.filled(instance), core.paths().root(), "Can't accept instance " + name + ": ");
             Incoming in = incoming(instance, info);
             try {
                 long pid = core.launcher().execute(in.instance(), in.generated().runtime(), core.filled(in.instance()),

@@ -4,12 +4,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import org.hvkit.hypervisor.Disk;
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.Nic;
+import org.hvkit.hypervisor.ParameterCheck;
+import org.hvkit.kvm.internal.params.KvmParameters;
 
 /**
  * Node-side checks of a start that need more than the parameters: the instance's MACs are not
@@ -52,17 +55,53 @@ final class StartChecks {
         return -1;
     }
 
-    static void disks(Instance instance) throws HypervisorException {
+    static void disks(Instance instance, Path rootDir) throws HypervisorException {
+        disks(instance, rootDir, "Failed to start instance " + instance.name() + ": ");
+    }
+
+    static void disks(Instance instance, Path rootDir, String fail) throws HypervisorException {
         for (int i = 0; i < instance.disks().size(); i++) {
             Disk d = instance.disks().get(i);
-            disk(d, "Failed to start instance " + instance.name() + ": ", "disks[" + i + "].dev_path " + d.devPath());
+            disk(d, fail, "disks[" + i + "].dev_path " + d.devPath(), rootDir);
         }
     }
 
     /**
-     * One disk: a block device or a regular image file (links followed). {@code fail} starts the
-     * message, {@code field} names the disk in it (a start and a hot-add share the rule).
+     * One disk: a block device or a regular image file (links followed) that the host does not
+     * use itself — see {@link HostUse}. {@code fail} starts the message, {@code field} names the
+     * disk in it (a start, a migration target and a hot-add share the rule).
      */
+    static void disk(Disk d, String fail, String field, Path rootDir) throws HypervisorException {
+        disk(d, fail, field);
+        String use = HostUse.SYSTEM.of(Path.of(d.devPath()), rootDir);
+        if (use != null) {
+            throw new HypervisorException(fail + field + " " + use + "; a guest must not get what the host uses");
+        }
+    }
+
+    /** The parameters naming files QEMU reads as root and the guest then reads (ISO, floppy, kernel, initrd). */
+    private static final List<String> GUEST_MEDIA = List.of(KvmParameters.KERNEL_PATH, KvmParameters.INITRD_PATH,
+            KvmParameters.CDROM_IMAGE_PATH, KvmParameters.CDROM2_IMAGE_PATH, KvmParameters.FLOPPY_IMAGE_PATH);
+
+    /**
+     * The files the guest gets to read are not the host's private ones ({@link HostUse#privateFile}):
+     * {@code cdrom_image_path=/etc/shadow} would be the guest's CD-ROM. URLs are QEMU's to fetch.
+     */
+    static void media(Map<String, Object> hv, Path rootDir, String fail) throws HypervisorException {
+        for (String parameter : GUEST_MEDIA) {
+            String v = KvmParameters.str(hv, parameter);
+            if (v.isEmpty() || ParameterCheck.isUrl(v) || !v.startsWith("/")) {
+                continue;
+            }
+            String use = HostUse.privateFile(Path.of(v), rootDir);
+            if (use != null) {
+                throw new HypervisorException(fail + parameter + " " + v + " " + use
+                        + "; a guest must not get what the host keeps private");
+            }
+        }
+    }
+
+    /** The type rule alone: a block device or a regular image file (links followed). */
     static void disk(Disk d, String fail, String field) throws HypervisorException {
         int mode;
         try {

@@ -93,6 +93,34 @@ final class FileFaults {
             }),
             of("J13", "instance files", "a directory as a disk", b -> disk(b, b.tmp,
                     "is a directory or another non-disk file; a disk must be a block device or a regular image file")),
+            of("J14", "instance files", "a host system file as a disk (/etc/shadow)", b -> disk(b,
+                    Path.of("/etc/shadow"), "is a host system file (/etc/shadow, under /etc); a guest must not get"
+                    + " what the host uses")),
+            of("J15", "instance files", "a link to a host system file as a disk", b -> {
+                Path link = Files.createSymbolicLink(b.tmp.resolve("innocent.img"), Path.of("/etc/passwd"));
+                b.defer(() -> Files.deleteIfExists(link));
+                disk(b, link, "is a host system file (/etc/passwd, under /etc); a guest must not get what the host"
+                        + " uses");
+            }),
+            of("J16", "instance files", "a file of the node's own root.dir as a disk (its lock)", b -> disk(b,
+                    b.root.resolve("hvkit.lock"), "is a file of this node's root.dir (" + b.root.toRealPath()
+                    .resolve("hvkit.lock") + "); a guest must not get what the host uses")),
+            of("J17", "instance files", "the host's mounted block device as a disk", b -> {
+                String[] mounted = KvmTestNode.mountedBlockDevice();
+                disk(b, Path.of(mounted[0]), "(" + Path.of(mounted[0]).toRealPath() + ", device " + mounted[1]
+                        + ") is mounted at " + mounted[2] + "; a guest must not get what the host uses");
+            }),
+            of("P35", "parameters", "cdrom_image_path /etc/shadow: the guest's CD-ROM would be the host's secrets",
+                    b -> media(b, "cdrom_image_path", Path.of("/etc/shadow"), "is a private host file (/etc/shadow,"
+                    + " under /etc)")),
+            of("P36", "parameters", "initrd_path a link to /etc/passwd", b -> {
+                Path link = Files.createSymbolicLink(b.tmp.resolve("initrd.gz"), Path.of("/etc/passwd"));
+                b.defer(() -> Files.deleteIfExists(link));
+                media(b, "initrd_path", link, "is a private host file (/etc/passwd, under /etc)");
+            }),
+            of("P37", "parameters", "floppy_image_path a file of the node's root.dir (its lock)", b -> media(b,
+                    "floppy_image_path", b.root.resolve("hvkit.lock"), "is a file of this node's root.dir ("
+                    + b.root.toRealPath().resolve("hvkit.lock") + ")")),
             of("F1", "runtime state", "garbage runtime file: info, ACPI stop and cleanup still work", b -> {
                 String name = b.name();
                 b.node.startInstance(b.guest(name).build(), false);
@@ -297,6 +325,13 @@ final class FileFaults {
         expectError("Failed to start instance " + name + ": disks[0].dev_path " + disk + " " + problem,
                 () -> b.node.startInstance(b.guest(name).diskTemplate("plain").disk(new Disk(disk.toString(),
                         DiskMode.RW, 1)).build(), true));
+    }
+
+    private static void media(FaultBench b, String parameter, Path file, String problem) throws Exception {
+        String name = b.name();
+        expectError("Failed to start instance " + name + ": " + parameter + " " + file + " " + problem
+                + "; a guest must not get what the host keeps private",
+                () -> b.node.startInstance(b.guest(name).hvparam(parameter, file.toString()).build(), true));
     }
 
     static Path fifo(Path p) throws Exception {

@@ -261,6 +261,26 @@ final class KvmTestNode {
         }
     }
 
+    /**
+     * A block device this machine has mounted, from the kernel's tables: {path in /dev,
+     * "major:minor", its first mount point}. Fails (never skips) where there is none.
+     */
+    static String[] mountedBlockDevice() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] f = line.split(" ");
+            Path uevent = Path.of("/sys/dev/block", f[2], "uevent");
+            if (f.length > 4 && Files.isRegularFile(uevent)) {
+                for (String u : Files.readAllLines(uevent)) {
+                    if (u.startsWith("DEVNAME=") && Files.exists(Path.of("/dev", u.substring(8)))) {
+                        return new String[] {"/dev/" + u.substring(8), f[2], f[4]};
+                    }
+                }
+            }
+        }
+        throw new AssertionError("this machine mounts no block device (/proc/self/mountinfo): the host-use check"
+                + " of a disk cannot be shown here");
+    }
+
     static void ip(String... args) throws Exception {
         List<String> argv = new java.util.ArrayList<>(List.of("ip"));
         argv.addAll(List.of(args));

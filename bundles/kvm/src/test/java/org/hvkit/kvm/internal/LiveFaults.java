@@ -182,6 +182,25 @@ final class LiveFaults {
                 assertFalse(KvmTestNode.qmp(b.node, name, "query-pci").toString().contains("hotnic"),
                         "the guest released the device the rollback unplugged");
                 unchanged(b, name, saved);
+            }),
+            of("L7", "live", "hot-add of a host system file, a link to one, and the host's mounted disk: refused", b -> {
+                String name = b.name();
+                b.node.startInstance(b.guest(name).build(), true);
+                Instance running = running(b, name);
+                String saved = runtimeText(b, name);
+                String fail = "Cannot hot-add disk %s to instance " + name + ": dev_path %s ";
+                String tail = "; a guest must not get what the host uses";
+                expectError(String.format(fail, "/etc/shadow", "/etc/shadow") + "is a host system file (/etc/shadow,"
+                        + " under /etc)" + tail, () -> b.node.hotAddDisk(running, new Disk("/etc/shadow", DiskMode.RW, 0)));
+                Path link = Files.createSymbolicLink(b.tmp.resolve("data.img"), Path.of("/etc/passwd"));
+                b.defer(() -> Files.deleteIfExists(link));
+                expectError(String.format(fail, link, link) + "is a host system file (/etc/passwd, under /etc)" + tail,
+                        () -> b.node.hotAddDisk(running, new Disk(link.toString(), DiskMode.RW, 0)));
+                String[] mounted = KvmTestNode.mountedBlockDevice();
+                expectError(String.format(fail, mounted[0], mounted[0]) + "(" + Path.of(mounted[0]).toRealPath()
+                        + ", device " + mounted[1] + ") is mounted at " + mounted[2] + tail,
+                        () -> b.node.hotAddDisk(running, new Disk(mounted[0], DiskMode.RW, 0)));
+                assertEquals(saved, runtimeText(b, name), "the saved runtime is as it was");
             }));
     }
 

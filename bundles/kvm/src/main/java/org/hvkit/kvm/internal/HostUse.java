@@ -1,0 +1,190 @@
+package org.hvkit.kvm.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Whether a disk path names something the host uses itself, which no guest may get: QEMU opens
+ * a disk as root before it drops to its pool uid (and a hot-add has the node open it), so an
+ * instance definition naming {@code /dev/vda} would hand the guest the host's root disk, and one
+ * naming {@code /etc/shadow} a host file. Ganeti's hypervisor layer passes any path on; Ganeti
+ * guards file storage elsewhere ({@code file-storage-paths}). hvkit refuses, for a start, a
+ * migration target and a hot-add alike:
+ * <ul>
+ *   <li>a block device that is mounted (in this mount namespace), used as swap, held by another
+ *       device ({@code /sys/dev/block/M:m/holders}: LVM, device-mapper, md, bcache …) or whose
+ *       partition is any of these;</li>
+ *   <li>a regular file whose real path lies under a system directory ({@link #SYSTEM_DIRS}) or
+ *       under the node's {@code root.dir} (runtime files, locks, sockets).</li>
+ * </ul>
+ * Links are followed: what counts is what would be opened. The tables read are the kernel's
+ * ({@code /proc/self/mountinfo}, {@code /proc/swaps}, {@code /sys/dev/block}); the roots are
+ * parameters so that a test can give its own.
+ */
+record HostUse(Path proc, Path sysDevBlock) {
+
+    static final HostUse SYSTEM = new HostUse(Path.of("/proc"), Path.of("/sys/dev/block"));
+
+    /**
+     * Directories whose files a guest must not even read (configuration and secrets, kernel
+     * tables): the rule for the files it gets read-only — kernel, initrd, CD-ROM and floppy
+     * images, which may well lie under {@code /boot} or {@code /usr} (a host kernel, iPXE's ISO).
+     */
+    static final List<String> PRIVATE_DIRS = List.of("/dev", "/etc", "/proc", "/sys");
+
+    /** Directories whose files are the host's own (Ganeti's forbidden file storage paths, the same idea). */
+    static final List<String> SYSTEM_DIRS = List.of("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64",
+            "/libx32", "/proc", "/sbin", "/sys", "/usr");
+
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFBLK = 0060000;
+
+    /**
+     * Why the host uses {@code path} (e.g. "is mounted at /"), or null when it does not (or when
+     * the path cannot be looked at: the type check reports that).
+     */
+    String of(Path path, Path rootDir) {
+        Path real;
+        int mode;
+        long rdev;
+        try {
+            real = path.toRealPath();
+            mode = (Integer) Files.getAttribute(real, "unix:mode");
+            rdev = (Long) Files.getAttribute(real, "unix:rdev");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            return null;
+        }
+        if ((mode & S_IFMT) == S_IFBLK) {
+            String dev = major(rdev) + ":" + minor(rdev);
+            String use = blockUse(dev);
+            return use == null ? null : "(" + real + ", device " + dev + ") " + use;
+        }
+        if (!Files.isRegularFile(real)) {
+            return null;
+        }
+        for (String dir : SYSTEM_DIRS) {
+            if (real.startsWith(dir)) {
+                return "is a host system file (" + real + ", under " + dir + ")";
+            }
+        }
+        Path root = realOrAsGiven(rootDir);
+        if (root != null && real.startsWith(root)) {
+            return "is a file of this node's root.dir (" + real + ")";
+        }
+        return null;
+    }
+
+    /**
+     * Why a file the guest gets to read (kernel, initrd, CD-ROM or floppy image) is the host's
+     * private one — its real path under {@link #PRIVATE_DIRS} or {@code rootDir} — or null.
+     */
+    static String privateFile(Path path, Path rootDir) {
+        Path real;
+        try {
+            real = path.toRealPath();
+        } catch (IOException e) {
+            return null; // the parameter check reports a missing file
+        }
+        for (String dir : PRIVATE_DIRS) {
+            if (real.startsWith(dir)) {
+                return "is a private host file (" + real + ", under " + dir + ")";
+            }
+        }
+        Path root = realOrAsGiven(rootDir);
+        return root != null && real.startsWith(root) ? "is a file of this node's root.dir (" + real + ")" : null;
+    }
+
+    private static Path realOrAsGiven(Path dir) {
+        if (dir == null) {
+            return null;
+        }
+        try {
+            return dir.toRealPath();
+        } catch (IOException e) {
+            return dir.toAbsolutePath().normalize(); // not created yet
+        }
+    }
+
+    /** Why the host uses block device {@code dev} ("major:minor"), its partitions included; null when it does not. */
+    String blockUse(String dev) {
+        String own = directUse(dev);
+        if (own != null) {
+            return own;
+        }
+        // a whole disk: its partitions (directories with a "partition" file)
+        try (DirectoryStream<Path> children = Files.newDirectoryStream(sysDevBlock.resolve(dev))) {
+            for (Path child : children) {
+                if (Files.isRegularFile(child.resolve("partition")) && Files.isRegularFile(child.resolve("dev"))) {
+                    String part = read(child.resolve("dev")).strip();
+                    String use = directUse(part);
+                    if (use != null) {
+                        return "has partition " + child.getFileName() + " (" + part + "), which " + use;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // no sysfs entry: nothing more to learn
+        }
+        return null;
+    }
+
+    private String directUse(String dev) {
+        for (String line : lines(proc.resolve("self/mountinfo"))) {
+            // id parent major:minor root mountpoint …
+            String[] f = line.split(" ");
+            if (f.length > 4 && f[2].equals(dev)) {
+                return "is mounted at " + f[4].replace("\\040", " ");
+            }
+        }
+        List<String> swaps = lines(proc.resolve("swaps"));
+        for (String line : swaps.subList(Math.min(1, swaps.size()), swaps.size())) {
+            String[] f = line.trim().split("\\s+");
+            if (!f[0].isEmpty() && dev.equals(devOf(Path.of(f[0].replace("\\040", " "))))) {
+                return "is swap space (" + f[0] + ")";
+            }
+        }
+        try (DirectoryStream<Path> holders = Files.newDirectoryStream(sysDevBlock.resolve(dev).resolve("holders"))) {
+            for (Path h : holders) {
+                return "is held by " + h.getFileName() + " (LVM, device-mapper, md or another stacked device)";
+            }
+        } catch (IOException e) {
+            // no holders directory
+        }
+        return null;
+    }
+
+    private static String devOf(Path p) {
+        try {
+            long rdev = (Long) Files.getAttribute(p, "unix:rdev");
+            return major(rdev) + ":" + minor(rdev);
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            return null;
+        }
+    }
+
+    /** glibc's gnu_dev_major. */
+    static long major(long rdev) {
+        return ((rdev >>> 8) & 0xfffL) | ((rdev >>> 32) & 0xfffff000L);
+    }
+
+    /** glibc's gnu_dev_minor. */
+    static long minor(long rdev) {
+        return (rdev & 0xffL) | ((rdev >>> 12) & 0xffffff00L);
+    }
+
+    private static List<String> lines(Path file) {
+        try {
+            return List.of(read(file).split("\n"));
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private static String read(Path file) throws IOException {
+        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+    }
+}
