@@ -91,12 +91,17 @@ done
 
 sees_b() { th_cmd a hv:types | grep -q 'host-b'; }
 lacks_b() { ! th_cmd a hv:types | grep -q 'host-b'; }
-th_step "Waiting for host-b's hypervisor to appear on host-a (ZooKeeper discovery, Aries RSA TCP import)"
+th_step "Waiting for host-b's hypervisor to appear on host-a (ZooKeeper discovery, Aries RSA fastbin import)"
 th_until 60 "kvm@host-b on host-a's console" sees_b
 echo "kvm@host-b imported on host-a after $TH_WAITED_MS ms"
 
-th_step "What listens on host-b (ss -ltn): the TCP provider's endpoint, ZooKeeper is on host-a"
+th_step "What listens on host-b (ss -ltn): the fastbin provider's endpoint on the management address only, ZooKeeper is on host-a"
 th_in b ss -ltnH | awk '{print "  " $4}' | sort -u
+# issue #16: bound to org.hvkit.remote's address (a dual-stack socket shows it IPv4-mapped), never the wildcard
+bound_b=$(th_in b ss -ltnH "sport = :8201" | awk '{print $4}')
+[ -n "$bound_b" ] && ! grep -Evqx "(\[::ffff:)?$(th_ip b)\]?:8201" <<<"$bound_b" \
+  || th_fail "host-b's Remote Services port 8201 is not bound to $(th_ip b) alone: ${bound_b:-nothing listens}"
+echo "host-b's port 8201 is bound to: $bound_b"
 th_run a "hv:types" "host-a" "host-b"
 row_b=$(grep 'host-b' <<<"$TH_OUT")
 row_a=$(grep 'host-a' <<<"$TH_OUT")
@@ -213,8 +218,11 @@ if $faults; then
   th_run a "hv:types" "host-a"
   t0=$(date +%s%N)
   th_zk_start
-  # both Karafs publish their endpoints again: ephemeral nodes of live sessions (ZooKeeper's 'dump')
-  both_published() { local d; d=$(th_zk_4lw dump); grep -q 'tcp:##192.0.2.1:8201' <<<"$d" && grep -q 'tcp:##192.0.2.2:8201' <<<"$d"; }
+  # both Karafs publish their endpoints again: ephemeral nodes of two live sessions under
+  # /osgi/service_registry (ZooKeeper's 'dump'; fastbin's endpoint ids name no host)
+  both_published() {
+    [ "$(th_zk_4lw dump | awk '/^0x/ { s = $1 } /\/osgi\/service_registry\// { print s }' | sort -u | wc -l)" -ge 2 ]
+  }
   th_until 60 "both hosts' endpoints back in ZooKeeper after its restart" both_published
   republished_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   th_until 60 "kvm@host-b back on host-a after ZooKeeper's restart" sees_b

@@ -24,13 +24,13 @@ import org.hvkit.remote.internal.BenchEndpoint;
 
 /**
  * Issue #16's rows: the same calls on a node's {@link Hypervisor} made locally and through the
- * remote path another host uses — the facade behind Aries RSA 1.16.1's TCP endpoint, its proxy,
+ * remote path another host uses — the facade behind Aries RSA 1.16.1's fastbin endpoint, its proxy,
  * the deserialization allow-list ({@link BenchEndpoint}) — alternating, in one run:
  * {@code allInstancesInfo} with {@code scale} paused instances (the #17 way of making many
  * instances cheaply), a start of the real test guest, and a live migration of the test guest
  * driven by {@link MigrationCoordinator} (as {@code hv:migrate} on another host drives it) with
  * the source reached remotely. One machine, loopback: the figures are the transport's cost
- * (serialization, a connection per call), not a network's; the host-to-host migration over a
+ * (serialization, a pooled connection), not a network's; the host-to-host migration over a
  * veth between two Karafs is measured by the two-host proof (docs/multi-host.md).
  */
 final class RemoteCalls {
@@ -64,7 +64,7 @@ final class RemoteCalls {
         try (BenchEndpoint el = BenchEndpoint.export(list, address, TIMEOUT_MILLIS);
              BenchEndpoint ea = BenchEndpoint.export(a, address, TIMEOUT_MILLIS);
              BenchEndpoint eb = BenchEndpoint.export(b, address, TIMEOUT_MILLIS)) {
-            notes.add("Remote rows: each node exported as in Karaf (facade, Aries RSA 1.16.1 TCP endpoint, "
+            notes.add("Remote rows: each node exported as in Karaf (facade, Aries RSA 1.16.1 fastbin endpoint, "
                     + "allow-list) at " + el.id().replaceAll(":[0-9]+$", "") + ", called through the provider's proxy"
                     + " in the same JVM (loopback); ZooKeeper is not on a call's path.");
             listAtScale(list, el.remote());
@@ -105,7 +105,7 @@ final class RemoteCalls {
             ex.shutdown();
         }
         rows.add(new EndToEnd.Row("`allInstancesInfo` of a node with " + scale + " paused 32 MiB instances, called"
-                + " from another host (remote: facade + Aries RSA TCP, loopback)", msSummary(rem),
+                + " from another host (remote: facade + Aries RSA fastbin, loopback)", msSummary(rem),
                 "the same call locally: " + msSummary(loc), f(median(rem) / median(loc)), "—", "—"));
     }
 

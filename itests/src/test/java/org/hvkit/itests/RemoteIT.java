@@ -37,10 +37,11 @@ import org.osgi.framework.ServiceReference;
 /**
  * The {@code hvkit-remote} feature in one Karaf (issue #16): before it is installed nothing
  * listens on the configured port; once installed, the fake hypervisor of node-a is exported as a
- * facade through Aries RSA's TCP provider at the configured address and port — a request in the
- * provider's own wire format gets node-a's answer, a request carrying a forbidden class is
- * refused — while the shell still lists node-a once, as local; once the feature is uninstalled
- * nothing listens again. (Two Karafs on two hosts: the two-host harness.)
+ * facade through Aries RSA's fastbin provider, which listens on the configured address and port
+ * and on nothing else (/proc/net/tcp*) — a request in the provider's own wire format gets node-a's
+ * answer, a request carrying a forbidden class is refused — while the shell still lists node-a
+ * once, as local; once the feature is uninstalled nothing listens again. (Two Karafs on two
+ * hosts: the two-host harness.)
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -98,18 +99,93 @@ public class RemoteIT extends HvkitTestSupport {
         return out;
     }
 
-    /** One request in the TCP provider's wire format: method name, then the argument array. */
-    private static Object rawCall(String method, Object[] args) throws IOException, ClassNotFoundException {
+    /**
+     * One request in the fastbin provider's wire format, as another host's proxy sends it
+     * ({@code ClientInvokerImpl.request}): a length-prefixed frame of a correlation id, the
+     * endpoint id, the method's signature ({@code name,Ltype,...}) and the serialized argument
+     * array; the answer frame carries the serialized error and value. Returns the value, or the
+     * error the endpoint answered with. (Ids and signatures here are under 128 bytes: one-byte varints.)
+     */
+    private static Object rawCall(String endpoint, String signature, Object[] args) throws Exception {
+        java.io.ByteArrayOutputStream frame = new java.io.ByteArrayOutputStream();
+        frame.write(new byte[4]); // the size, filled in below
+        frame.write(1); // correlation id 1
+        for (String text : List.of(endpoint, signature)) {
+            byte[] b = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            frame.write(b.length);
+            frame.write(b);
+        }
+        try (ObjectOutputStream out = new ObjectOutputStream(frame)) {
+            out.writeObject(args);
+        }
+        java.nio.ByteBuffer request = java.nio.ByteBuffer.wrap(frame.toByteArray());
+        request.putInt(0, request.capacity());
         try (Socket s = new Socket(InetAddress.getByName(ADDRESS), port())) {
             s.setSoTimeout(30_000);
-            ObjectOutputStream out = new ObjectOutputStream(s.getOutputStream());
-            out.writeObject(method);
-            out.writeObject(args);
-            out.flush();
-            try (ObjectInputStream in = new ObjectInputStream(s.getInputStream())) {
-                return in.readObject();
+            s.getOutputStream().write(request.array());
+            s.getOutputStream().flush();
+            java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+            byte[] answer = new byte[in.readInt() - 4];
+            in.readFully(answer);
+            assertEquals("the answer's correlation id", 1, answer[0]);
+            try (ObjectInputStream values = new ObjectInputStream(new java.io.ByteArrayInputStream(answer, 1,
+                    answer.length - 1))) {
+                Object error = values.readObject();
+                Object value = values.readObject();
+                return error != null ? error : value;
             }
         }
+    }
+
+    /**
+     * The endpoint id and fastbin address Aries RSA gave node-a's export (its RemoteServiceAdmin,
+     * through its public interfaces), or null.
+     */
+    private String[] exportedEndpoint() throws Exception {
+        Collection<ServiceReference<?>> admins = java.util.Arrays.asList(bundleContext.getServiceReferences(
+                "org.osgi.service.remoteserviceadmin.RemoteServiceAdmin", null));
+        for (ServiceReference<?> admin : admins) {
+            Object rsa = bundleContext.getService(admin);
+            try {
+                for (Object export : (Collection<?>) invoke(rsa, "RemoteServiceAdmin", "getExportedServices")) {
+                    Object endpoint = invoke(export, "ExportReference", "getExportedEndpoint");
+                    Map<?, ?> props = (Map<?, ?>) endpoint.getClass().getMethod("getProperties").invoke(endpoint);
+                    if (NODE_A.equals(props.get(Hypervisor.NODE_PROPERTY))) {
+                        return new String[] {(String) endpoint.getClass().getMethod("getId").invoke(endpoint),
+                            String.valueOf(props.get("aries.fastbin.address"))};
+                    }
+                }
+            } finally {
+                bundleContext.ungetService(admin);
+            }
+        }
+        return null;
+    }
+
+    /** Calls {@code method} of the Remote Services interface {@code simpleName} that {@code target} implements. */
+    private static Object invoke(Object target, String simpleName, String method) throws Exception {
+        for (Class<?> c = target.getClass(); c != null; c = c.getSuperclass()) {
+            for (Class<?> i : c.getInterfaces()) {
+                if (i.getName().equals("org.osgi.service.remoteserviceadmin." + simpleName)) {
+                    return i.getMethod(method).invoke(target);
+                }
+            }
+        }
+        throw new AssertionError(target + " is no " + simpleName);
+    }
+
+    private String waitForEndpoint() throws Exception {
+        String[][] endpoint = new String[1][];
+        waitFor("node-a's export by Aries RSA", Duration.ofSeconds(60), () -> {
+            try {
+                endpoint[0] = exportedEndpoint();
+                return endpoint[0] != null;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertEquals("advertised at the configured address", "tcp://" + ADDRESS + ":" + port(), endpoint[0][1]);
+        return endpoint[0][0];
     }
 
     private Collection<ServiceReference<Hypervisor>> facades() throws Exception {
@@ -135,29 +211,30 @@ public class RemoteIT extends HvkitTestSupport {
         ServiceReference<Hypervisor> facade = facades().iterator().next();
         assertEquals(NODE_A, facade.getProperty(Hypervisor.NODE_PROPERTY));
         assertEquals("fake", facade.getProperty(Hypervisor.TYPE_PROPERTY));
-        assertEquals(ADDRESS, facade.getProperty("aries.rsa.hostname"));
-        assertEquals(Integer.toString(port()), facade.getProperty("aries.rsa.port"));
-        assertEquals("900000", facade.getProperty("osgi.basic.timeout"));
-        waitFor("the TCP provider listening on " + ADDRESS + ":" + port(), Duration.ofSeconds(60),
+        assertEquals("aries.fastbin", facade.getProperty("service.exported.configs"));
+        waitFor("the fastbin provider listening on " + ADDRESS + ":" + port(), Duration.ofSeconds(60),
                 () -> listening(port()));
-        System.out.println("[RemoteIT] listening on port " + port() + ": " + listeners(port()));
+        List<String> listeners = listeners(port());
+        System.out.println("[RemoteIT] listening on port " + port() + ": " + listeners);
+        // bound to the address only: 127.0.0.1 in /proc/net/tcp (0100007F), or IPv4-mapped in tcp6
+        assertEquals(listeners.toString(), 1, listeners.size());
+        assertTrue("bound to " + ADDRESS + " only, not the wildcard: " + listeners,
+                listeners.get(0).endsWith("0100007F:" + String.format("%04X", port())));
+        String id = waitForEndpoint();
 
         // the provider's own wire format, as another host's proxy sends it
-        assertEquals(NODE_A, rawCall("node", null));
-        assertEquals(List.of(), rawCall("listInstances", null));
-        // a forbidden class in a request: the connection is dropped, the hypervisor never sees it
+        assertEquals(NODE_A, rawCall(id, "node,", null));
+        assertEquals(List.of(), rawCall(id, "listInstances,", null));
+        // a forbidden class in a request: refused by the read (the error is the answer), the hypervisor never sees it
         PriorityQueue<Object> gadget = new PriorityQueue<>(2, Collections.reverseOrder());
         gadget.add("a");
         gadget.add("b");
         Map<String, Object> hvparams = new HashMap<>();
         hvparams.put("kernel_args", gadget);
-        try {
-            Object answer = rawCall("checkParameterSyntax", new Object[] {hvparams});
-            throw new AssertionError("a forbidden class was answered: " + answer);
-        } catch (IOException expected) {
-            // dropped: EOF or reset
-        }
-        assertEquals("the endpoint still serves", NODE_A, rawCall("node", null));
+        Object refused = rawCall(id, "checkParameterSyntax,Ljava.util.Map", new Object[] {hvparams});
+        assertTrue("a forbidden class was not refused: " + refused, refused instanceof java.io.InvalidClassException);
+        assertTrue(String.valueOf(refused), ((Exception) refused).getMessage().contains("REJECTED"));
+        assertEquals("the endpoint still serves", NODE_A, rawCall(id, "node,", null));
 
         // the shell lists node-a once, as local: the facade is not a second hypervisor
         String types = execute("hv:types");

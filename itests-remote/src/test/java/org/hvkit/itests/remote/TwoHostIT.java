@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Issue #16's proof on real QEMU: {@code distribution/twohost/proof.sh --faults} boots two hvkit
  * Karafs in the network namespaces host-a and host-b (joined by a veth, ZooKeeper discovery,
- * Aries RSA's TCP transport) and drives the real test guest from host-a's console across both:
+ * Aries RSA's fastbin transport bound to each host's management address) and drives the real test guest from host-a's console across both:
  * start on host-b, list, live migration to host-a, stop; then host-b's Karaf killed and
  * restarted, ZooKeeper killed and restarted. The script checks every step; this test runs it
  * with a bound, streams its output and fails with the step that failed. It needs root, QEMU and

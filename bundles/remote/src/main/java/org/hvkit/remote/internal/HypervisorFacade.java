@@ -21,8 +21,9 @@ import org.hvkit.hypervisor.ParameterException;
 import org.hvkit.hypervisor.ParameterSpec;
 
 /**
- * What is exported for one local hypervisor. Aries RSA 1.16.1's TCP provider looks methods up
- * by name on the exported object's class (ARIES-2123, fixed later), so the exported object is
+ * What is exported for one local hypervisor. Aries RSA 1.16.1's fastbin provider looks a called
+ * method up by name and parameter types on the exported object's class
+ * ({@code ServerInvokerImpl}: {@code clazz.getMethod(name, params)}), so the exported object is
  * this final class with nothing public beyond {@link Hypervisor}'s methods (and
  * {@code Object}'s): none of the driver's other capabilities (serial console, statistics,
  * command-line preview) and none of its internals can be reached from the network.

@@ -12,10 +12,10 @@ import java.util.regex.Pattern;
  * is an {@link IllegalArgumentException} naming the key and what it allows.
  *
  * @param address        the management IP to bind and advertise, or null: then nothing is exported
- * @param port           the TCP provider's port for the first exported hypervisor (the next ones
- *                       take the following ports: Aries RSA 1.16.1's TCP provider opens one server
- *                       socket per exported service)
- * @param timeoutSeconds how long a remote call may take before the caller gives up
+ *                       (and the fastbin provider, which always listens, listens on 127.0.0.1)
+ * @param port           the fastbin provider's port (one server for every exported hypervisor)
+ * @param timeoutSeconds how long a call this host makes to another may take before it gives up
+ *                       (the fastbin provider's {@code timeout}, one for every call)
  */
 record RemoteConfig(InetAddress address, int port, long timeoutSeconds) {
 
@@ -27,7 +27,7 @@ record RemoteConfig(InetAddress address, int port, long timeoutSeconds) {
     static final int DEFAULT_PORT = 8201;
     /** Long enough for a live migration of a large guest and a clean stop (120 s by default). */
     static final long DEFAULT_TIMEOUT_SECONDS = 900;
-    /** The provider reads its timeout as an int of milliseconds ({@code osgi.basic.timeout}). */
+    /** Kept within an int of milliseconds, what Remote Services' {@code osgi.basic.timeout} allows. */
     static final long MAX_TIMEOUT_SECONDS = Integer.MAX_VALUE / 1000;
 
     /** IPv4 dotted quad or an IPv6 literal: never a name, which would need a resolver to judge. */

@@ -8,25 +8,31 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The deserialization allow-list (JEP 290) of the remote connection: what the Aries RSA TCP
- * provider reads — a request on the exporting side, an answer on the importing side — may only
- * contain hvkit's SPI model and the JDK types that model is made of; anything else (a gadget
- * chain's {@code PriorityQueue} with a {@code Comparator}, a provider's internal class) stops the
- * read before the object is built.
+ * The deserialization allow-list (JEP 290) of the remote connection: what the Aries RSA fastbin
+ * provider reads — a request's arguments on the exporting side, an answer on the importing side —
+ * may only contain hvkit's SPI model and the JDK types that model is made of; anything else (a
+ * gadget chain's {@code PriorityQueue} with a {@code Comparator}, a provider's internal class)
+ * stops the read before the object is built.
  *
- * <p><b>Where it sits.</b> Aries RSA 1.16.1 creates its {@code ObjectInputStream}s itself
- * ({@code BasicObjectInputStream} in {@code TCPServer.run} and
- * {@code TcpInvocationHandler.parseResult}) and offers no hook. A JVM-wide filter factory
- * ({@code ObjectInputFilter.Config.setSerialFilterFactory}) can no longer be set once any stream
- * has been created, which in a running Karaf has long happened. The JVM-wide filter
- * ({@code Config.setSerialFilter}) can still be set once at run time, and every stream created
- * afterwards consults it. So this class installs, once per JVM, a filter that applies the
- * allow-list only when the stream is read on behalf of the TCP provider (a frame of package
- * {@value #PROVIDER_PACKAGE} on the reading thread's stack) and answers {@code UNDECIDED} —
- * what no filter at all would mean — to every other stream in the JVM. The check runs once
- * per class descriptor and array in a stream, not per object. {@code jdk.serialFilter} in
- * etc/system.properties would be the last resort: it is one pattern for every stream of the JVM,
- * so it would have to admit whatever Karaf's other users of serialization (JMX over RMI) need.
+ * <p><b>Where it sits.</b> Aries RSA 1.16.1's fastbin provider creates its
+ * {@code ObjectInputStream}s itself ({@code ClassLoaderObjectInputStream} in
+ * {@code ObjectSerializationStrategy.decodeRequest} and {@code decodeResponse}) and offers no hook.
+ * A JVM-wide filter factory ({@code ObjectInputFilter.Config.setSerialFilterFactory}) can no longer
+ * be set once any stream has been created, which in a running Karaf has long happened. The
+ * JVM-wide filter ({@code Config.setSerialFilter}) can still be set once at run time, and every
+ * stream created afterwards consults it. So this class installs, once per JVM, a filter that
+ * applies the allow-list only when the stream is read on behalf of the provider (a frame of
+ * package {@value #PROVIDER_PACKAGE} on the reading thread's stack: the server decodes a request
+ * on its call pool, the client an answer on its dispatch queue, both inside the provider's code)
+ * and answers {@code UNDECIDED} — what no filter at all would mean — to every other stream in the
+ * JVM. The check runs once per class descriptor and array in a stream, not per object.
+ * {@code jdk.serialFilter} in etc/system.properties would be the last resort: it is one pattern
+ * for every stream of the JVM, so it would have to admit whatever Karaf's other users of
+ * serialization (JMX over RMI) need.
+ *
+ * <p>A refused request is answered with the {@code InvalidClassException} of the read (the
+ * provider sends the error of a call back), so the caller learns that its argument was refused;
+ * the hypervisor is never called.
  *
  * <p>If another party already set a JVM-wide filter, this one cannot be added and nothing is
  * exported (see {@link #install}).
@@ -35,7 +41,7 @@ final class SerialAllowList implements ObjectInputFilter {
 
     private static final Logger LOG = LoggerFactory.getLogger(SerialAllowList.class);
 
-    static final String PROVIDER_PACKAGE = "org.apache.aries.rsa.provider.tcp.";
+    static final String PROVIDER_PACKAGE = "org.apache.aries.rsa.provider.fastbin.";
 
     /**
      * The allow-list with its limits. The SPI package ({@code org.hvkit.hypervisor.*}: its
@@ -46,7 +52,10 @@ final class SerialAllowList implements ObjectInputFilter {
      * ({@code java.time.Ser}: {@code Duration}, {@code Instant}); the request's {@code Object[]};
      * and what an exception is made of (stack trace elements, the JDK exceptions a call can end
      * with: a failed lookup of the method, a driver's unexpected error turned into
-     * {@code IllegalStateException}). Everything else is rejected ({@code !*}). The JDK checks
+     * {@code IllegalStateException}; what the provider itself answers with: the
+     * {@code InvalidClassException} of a refused request, OSGi's {@code ServiceException} for an
+     * endpoint that is gone, {@code java.rmi.RemoteException} for an answer it could not write).
+     * Everything else is rejected ({@code !*}). The JDK checks
      * the object a serial form resolves to as well ({@code Duration} from {@code java.time.Ser},
      * {@code List.of}'s classes from {@code CollSer}), so those are named too.
      */
@@ -66,6 +75,8 @@ final class SerialAllowList implements ObjectInputFilter {
             + "java.lang.UnsupportedOperationException;java.lang.NullPointerException;"
             + "java.lang.IllegalMonitorStateException;java.lang.NoSuchMethodException;"
             + "java.lang.ReflectiveOperationException;java.lang.StackTraceElement;"
+            + "java.io.IOException;java.io.ObjectStreamException;java.io.InvalidClassException;"
+            + "java.rmi.RemoteException;org.osgi.framework.ServiceException;"
             + "!*";
 
     private static final ObjectInputFilter ALLOWED = ObjectInputFilter.Config.createFilter(PATTERN);
@@ -93,7 +104,7 @@ final class SerialAllowList implements ObjectInputFilter {
                 SerialAllowList mine = new SerialAllowList();
                 ObjectInputFilter.Config.setSerialFilter(mine);
                 INSTALLED.set(mine);
-                LOG.info("Deserialization allow-list installed for Aries RSA's TCP provider (other streams unaffected)");
+                LOG.info("Deserialization allow-list installed for Aries RSA's fastbin provider (other streams unaffected)");
                 return mine;
             }
             if (current.getClass().getName().equals(SerialAllowList.class.getName())) {

@@ -11,17 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InvalidClassException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +27,7 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import org.apache.aries.rsa.provider.tcp.TCPProvider;
+import org.apache.aries.rsa.provider.fastbin.FastBinProvider;
 import org.apache.aries.rsa.spi.Endpoint;
 import org.hvkit.hypervisor.Hypervisor;
 import org.hvkit.hypervisor.HypervisorException;
@@ -47,18 +42,21 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.ServiceException;
-import org.osgi.service.remoteserviceadmin.EndpointDescription;
 
 /**
- * The facade behind Aries RSA 1.16.1's real TCP endpoint (its {@code TCPProvider}, server socket
- * and proxy, outside OSGi): calls cross and come back as the SPI says, and the allow-list stops
- * a forbidden class in a request before the hypervisor is called, and in an answer before the
- * caller sees it.
+ * The facade behind Aries RSA 1.16.1's real fastbin endpoint (its {@code FastBinProvider}: server,
+ * client and proxy, outside OSGi): calls cross and come back as the SPI says, a call that takes
+ * longer than the provider's timeout fails with it while a shorter one is answered, and the
+ * allow-list stops a forbidden class in a request before the hypervisor is called, and in an
+ * answer before the caller sees it.
  */
 class RemoteEndpointTest {
 
     /** Calls that reached the local hypervisor. */
     private final List<String> calls = new CopyOnWriteArrayList<>();
+    /** How long listInstances takes on node-b. */
+    private volatile long slowMillis;
+    private FastBinProvider provider;
     private Endpoint endpoint;
     private Hypervisor remote;
     private SerialAllowList allowList;
@@ -71,7 +69,9 @@ class RemoteEndpointTest {
                     switch (m.getName()) {
                         case "type": return "kvm";
                         case "node": return "node-b";
-                        case "listInstances": return List.of("web1");
+                        case "listInstances":
+                            Thread.sleep(slowMillis);
+                            return List.of("web1");
                         case "instanceInfo":
                             return "web1".equals(args[0]) ? new InstanceInfo("web1", 42, 512, 2, InstanceState.RUNNING, 1)
                                     : null;
@@ -100,32 +100,34 @@ class RemoteEndpointTest {
         SerialAllowList.install();
         allowList = SerialAllowList.installed();
         assertNotNull(allowList, "this JVM has no other JVM-wide filter");
-        Map<String, Object> props = new HashMap<>();
-        props.put("objectClass", new String[] {Hypervisor.class.getName()});
-        props.put(RemoteExporter.TCP_HOSTNAME, "127.0.0.1");
-        props.put(RemoteExporter.TCP_PORT, "0"); // a free port for the test
-        props.put(RemoteExporter.TCP_TIMEOUT_MILLIS, "20000");
-        props.put(RemoteExporter.EXPORTED_INTERFACES, Hypervisor.class.getName());
-        TCPProvider provider = new TCPProvider();
-        endpoint = provider.exportService(new HypervisorFacade(local(), "node-b"), null, props,
-                new Class<?>[] {Hypervisor.class});
+        provider = new FastBinProvider("tcp://127.0.0.1:0", "127.0.0.1", 20_000); // a free port for the test
+        endpoint = export(provider, new HypervisorFacade(local(), "node-b"));
         remote = (Hypervisor) provider.importEndpoint(getClass().getClassLoader(), null,
                 new Class<?>[] {Hypervisor.class}, endpoint.description());
+    }
+
+    /** Exports {@code service} as Aries RSA's core would, with the properties {@link RemoteExporter} gives a facade. */
+    static Endpoint export(FastBinProvider provider, Hypervisor service) {
+        Map<String, Object> props = new HashMap<>();
+        props.put("objectClass", new String[] {Hypervisor.class.getName()});
+        props.put(RemoteExporter.EXPORTED_INTERFACES, Hypervisor.class.getName());
+        props.put(RemoteExporter.EXPORTED_CONFIGS, RemoteExporter.FASTBIN_CONFIG);
+        return provider.exportService(service, null, props, new Class<?>[] {Hypervisor.class});
     }
 
     @AfterEach
     void close() throws IOException {
         endpoint.close();
+        provider.close();
     }
 
-    private int port() {
-        return URI.create(endpoint.description().getId()).getPort();
+    private String address() {
+        return (String) endpoint.description().getProperties().get(FastBinProvider.FASTBIN_ADDRESS);
     }
 
     @Test
     void callsCrossAsTheSpiSays() throws Exception {
-        assertEquals("tcp://127.0.0.1:" + port(), endpoint.description().getId(), "advertised at the configured address");
-        assertEquals(20000, Integer.parseInt(endpoint.description().getProperties().get("osgi.basic.timeout").toString()));
+        assertEquals("tcp://127.0.0.1:" + URI.create(address()).getPort(), address(), "advertised at the configured address");
         assertEquals("node-b", remote.node());
         assertEquals(List.of("web1"), remote.listInstances());
         assertEquals(new InstanceInfo("web1", 42, 512, 2, InstanceState.RUNNING, 1), remote.instanceInfo("web1"));
@@ -162,49 +164,63 @@ class RemoteEndpointTest {
         hvparams.put("kernel_args", gadget);
         long before = allowList.rejectedCount();
 
-        Object answer = rawCall("checkParameterSyntax", new Object[] {hvparams});
-        assertInstanceOf(IOException.class, answer, "the server dropped the request without an answer");
+        ServiceException refused = assertThrows(ServiceException.class, () -> remote.checkParameterSyntax(hvparams));
+        assertInstanceOf(InvalidClassException.class, refused.getCause(), "the server's read was stopped: " + refused);
+        assertTrue(refused.getMessage().contains("REJECTED"), refused.getMessage());
         assertEquals(before + 1, allowList.rejectedCount());
         assertEquals("java.util.PriorityQueue", allowList.lastRejected());
         assertTrue(!calls.contains("checkParameterSyntax"), "the hypervisor was never called: " + calls);
 
         // the same request with plain values is served
-        Object ok = rawCall("checkParameterSyntax", new Object[] {new HashMap<>(Map.of("kernel_args", "ro"))});
-        assertNull(ok, "answered (void)");
+        remote.checkParameterSyntax(new HashMap<>(Map.of("kernel_args", "ro")));
         assertTrue(calls.contains("checkParameterSyntax"));
         assertEquals(List.of("web1"), remote.listInstances(), "the endpoint still serves");
     }
 
     @Test
     void aForbiddenClassInAnAnswerIsRefused() throws Exception {
-        try (ServerSocket evil = new ServerSocket()) {
-            evil.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            Thread server = new Thread(() -> {
-                try (Socket s = evil.accept(); ObjectInputStream in = new ObjectInputStream(s.getInputStream());
-                     ObjectOutputStream out = new ObjectOutputStream(s.getOutputStream())) {
-                    in.readObject();
-                    in.readObject();
-                    ArrayList<Object> answer = new ArrayList<>();
+        // another host's endpoint that answers with a class the caller must not read
+        Hypervisor hostile = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {Hypervisor.class}, (proxy, m, args) -> {
+                    List<Object> answer = new ArrayList<>();
                     answer.add(new PriorityQueue<>(List.of("x")));
-                    out.writeObject(answer);
-                } catch (IOException | ClassNotFoundException e) {
-                    // the test looks at the caller's side
-                }
-            }, "evil-endpoint");
-            server.setDaemon(true);
-            server.start();
-            Map<String, Object> props = new HashMap<>();
-            props.put("objectClass", new String[] {Hypervisor.class.getName()});
-            props.put("endpoint.id", "tcp://127.0.0.1:" + evil.getLocalPort());
-            props.put("service.imported.configs", RemoteExporter.TCP_CONFIG);
-            props.put("osgi.basic.timeout", "10000");
-            Hypervisor fromEvil = (Hypervisor) new TCPProvider().importEndpoint(getClass().getClassLoader(), null,
-                    new Class<?>[] {Hypervisor.class}, new EndpointDescription(props));
+                    return answer;
+                });
+        FastBinProvider evil = new FastBinProvider("tcp://127.0.0.1:0", "127.0.0.1", 20_000);
+        Endpoint evilEndpoint = export(evil, hostile);
+        try {
+            Hypervisor fromEvil = (Hypervisor) provider.importEndpoint(getClass().getClassLoader(), null,
+                    new Class<?>[] {Hypervisor.class}, evilEndpoint.description());
             long before = allowList.rejectedCount();
             ServiceException e = assertThrows(ServiceException.class, fromEvil::listInstances);
             assertInstanceOf(InvalidClassException.class, e.getCause(), "the read was stopped: " + e.getCause());
             assertEquals(before + 1, allowList.rejectedCount());
-            server.join(10_000);
+            assertEquals("java.util.PriorityQueue", allowList.lastRejected());
+        } finally {
+            evilEndpoint.close();
+            evil.close();
+        }
+    }
+
+    @Test
+    void aCallLongerThanTheTimeoutFailsAndAShorterOneIsAnswered() throws Exception {
+        FastBinProvider caller = new FastBinProvider("tcp://127.0.0.1:0", "127.0.0.1", 1_000);
+        try {
+            Hypervisor impatient = (Hypervisor) caller.importEndpoint(getClass().getClassLoader(), null,
+                    new Class<?>[] {Hypervisor.class}, endpoint.description());
+            slowMillis = 600;
+            assertEquals(List.of("web1"), impatient.listInstances(), "within the caller's 1 s");
+            slowMillis = 2_500;
+            long start = System.nanoTime();
+            ServiceException late = assertThrows(ServiceException.class, impatient::listInstances);
+            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+            assertInstanceOf(java.util.concurrent.TimeoutException.class, late.getCause(), late.toString());
+            assertTrue(tookMillis >= 1_000 && tookMillis < 2_500, "gave up after the timeout: " + tookMillis + " ms");
+            // this endpoint's own caller (20 s) waits for the same call
+            assertEquals(List.of("web1"), remote.listInstances());
+        } finally {
+            slowMillis = 0;
+            caller.close();
         }
     }
 
@@ -244,32 +260,6 @@ class RemoteEndpointTest {
             return true;
         } catch (NoSuchMethodException e) {
             return false;
-        }
-    }
-
-    /**
-     * One request as the TCP provider's proxy writes it; the answer, or the {@link IOException}
-     * with which the server dropped the connection (while the request was still being written,
-     * or instead of an answer).
-     */
-    private Object rawCall(String method, Object[] args) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port())) {
-            s.setSoTimeout(20_000);
-            try {
-                ObjectOutputStream out = new ObjectOutputStream(s.getOutputStream());
-                out.writeObject(method);
-                out.writeObject(args);
-                out.flush();
-                InputStream raw = s.getInputStream();
-                ObjectInputStream in = new ObjectInputStream(raw);
-                return in.readObject();
-            } catch (java.net.SocketTimeoutException e) {
-                throw new AssertionError("no answer and no close in 20 s", e);
-            } catch (IOException e) {
-                return e;
-            } catch (ClassNotFoundException e) {
-                throw new AssertionError(e);
-            }
         }
     }
 }

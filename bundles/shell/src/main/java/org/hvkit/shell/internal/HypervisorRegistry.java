@@ -37,6 +37,19 @@ final class HypervisorRegistry {
             return reference.getProperty(SERVICE_IMPORTED) != null;
         }
 
+        /**
+         * Where a remote hypervisor is called: Aries RSA fastbin's address ({@code tcp://host:port}),
+         * else the endpoint id; null for a local one.
+         */
+        String endpoint() {
+            if (!remote()) {
+                return null;
+            }
+            Object a = reference.getProperty(FASTBIN_ADDRESS);
+            Object where = a != null ? a : reference.getProperty(ENDPOINT_ID);
+            return where == null ? null : where.toString();
+        }
+
         Bundle bundle() {
             return reference.getBundle();
         }
@@ -48,6 +61,10 @@ final class HypervisorRegistry {
 
     /** The Remote Services property of an imported service (RemoteConstants.SERVICE_IMPORTED). */
     static final String SERVICE_IMPORTED = "service.imported";
+    /** The endpoint id of an imported service (RemoteConstants.ENDPOINT_ID). */
+    static final String ENDPOINT_ID = "endpoint.id";
+    /** Where Aries RSA's fastbin provider calls an imported service (docs/multi-host.md). */
+    static final String FASTBIN_ADDRESS = "aries.fastbin.address";
 
     private final BundleContext context;
     private final List<ServiceReference<Hypervisor>> obtained = new ArrayList<>();

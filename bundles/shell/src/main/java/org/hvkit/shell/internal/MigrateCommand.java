@@ -1,5 +1,7 @@
 package org.hvkit.shell.internal;
 
+import java.util.List;
+
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
@@ -10,6 +12,7 @@ import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.MigrationCoordinator;
 import org.hvkit.hypervisor.MigrationStatus;
+import org.osgi.framework.ServiceException;
 
 @Command(scope = "hv", name = "migrate", description = "Migrates a running instance to another node of the same"
         + " hypervisor type: Ganeti's sequence migrationInfo -> accept -> migrate -> finalize, with progress;"
@@ -53,23 +56,45 @@ public final class MigrateCommand extends HvAction {
         System.out.println("Migrating " + name + " from " + source.label() + " to " + target.label() + " at " + address
                 + (live ? " (live)" : " (non-live)"));
         long t0 = System.nanoTime();
-        MigrationCoordinator.migrate(from, target.hypervisor(), instance, address, live,
-                new MigrationCoordinator.Listener() {
-                    @Override
-                    public void accepted() {
-                        System.out.println("  target accepted the instance");
-                    }
+        try {
+            MigrationCoordinator.migrate(from, target.hypervisor(), instance, address, live,
+                    new MigrationCoordinator.Listener() {
+                        @Override
+                        public void accepted() {
+                            System.out.println("  target accepted the instance");
+                        }
 
-                    @Override
-                    public void status(MigrationStatus st) {
-                        System.out.println(progressLine(st));
-                    }
-                });
+                        @Override
+                        public void status(MigrationStatus st) {
+                            System.out.println(progressLine(st));
+                        }
+                    });
+        } catch (ServiceException transport) {
+            throw new HypervisorException(remoteFailure(name, List.of(source, target), transport), transport);
+        }
         double seconds = (System.nanoTime() - t0) / 1e9;
         long downtime = from.migrationStatus(instance).downtimeMillis();
         System.out.println(String.format(java.util.Locale.ROOT, "Instance %s migrated to %s in %.1f s%s", name,
                 target.label(), seconds, downtime >= 0 ? " (the guest paused for " + downtime + " ms)" : ""));
         return null;
+    }
+
+    /**
+     * The error of a migration whose remote call failed in the transport (a host died, a
+     * connection was reset: OSGi Remote Services' {@code ServiceException}, whose message the
+     * provider leaves bare, e.g. "Connection reset"): names the remote hypervisors and where they
+     * were called.
+     */
+    static String remoteFailure(String instance, List<HypervisorRegistry.Entry> parties, ServiceException e) {
+        StringBuilder remote = new StringBuilder();
+        for (HypervisorRegistry.Entry p : parties) {
+            if (p.remote()) {
+                remote.append(remote.length() == 0 ? "" : " or ").append(p.label())
+                        .append(p.endpoint() == null ? "" : " at " + p.endpoint());
+            }
+        }
+        return "Migration of " + instance + " failed: a remote call" + (remote.length() == 0 ? "" : " to " + remote)
+                + " failed: " + e.getMessage();
     }
 
     /** One progress line: state, phase, amount, and what decides convergence (dirty rate, expected pause). */
