@@ -66,16 +66,7 @@ record HostUse(Path proc, Path sysDevBlock) {
         if (!Files.isRegularFile(real)) {
             return null;
         }
-        for (String dir : SYSTEM_DIRS) {
-            if (real.startsWith(dir)) {
-                return "is a host system file (" + real + ", under " + dir + ")";
-            }
-        }
-        Path root = realOrAsGiven(rootDir);
-        if (root != null && real.startsWith(root)) {
-            return "is a file of this node's root.dir (" + real + ")";
-        }
-        return null;
+        return fileUse(real, SYSTEM_DIRS, "a host system file", rootDir);
     }
 
     /**
@@ -89,24 +80,25 @@ record HostUse(Path proc, Path sysDevBlock) {
         } catch (IOException e) {
             return null; // the parameter check reports a missing file
         }
-        for (String dir : PRIVATE_DIRS) {
-            if (real.startsWith(dir)) {
-                return "is a private host file (" + real + ", under " + dir + ")";
-            }
-        }
-        Path root = realOrAsGiven(rootDir);
-        return root != null && real.startsWith(root) ? "is a file of this node's root.dir (" + real + ")" : null;
+        return fileUse(real, PRIVATE_DIRS, "a private host file", rootDir);
     }
 
-    private static Path realOrAsGiven(Path dir) {
-        if (dir == null) {
-            return null;
+    /** Why the file at real path {@code real} is the host's: under one of {@code dirs}, or of {@code rootDir}; or null. */
+    private static String fileUse(Path real, List<String> dirs, String what, Path rootDir) {
+        for (String dir : dirs) {
+            if (real.startsWith(dir)) {
+                return "is " + what + " (" + real + ", under " + dir + ")";
+            }
         }
-        try {
-            return dir.toRealPath();
-        } catch (IOException e) {
-            return dir.toAbsolutePath().normalize(); // not created yet
+        Path root = null;
+        if (rootDir != null) {
+            try {
+                root = rootDir.toRealPath();
+            } catch (IOException e) {
+                root = rootDir.toAbsolutePath().normalize(); // not created yet
+            }
         }
+        return root != null && real.startsWith(root) ? "is a file of this node's root.dir (" + real + ")" : null;
     }
 
     /** Why the host uses block device {@code dev} ("major:minor"), its partitions included; null when it does not. */
