@@ -172,22 +172,40 @@ public class MetricsNetnsIT extends HvkitTestSupport {
 
     /** GET /metrics on Karaf's HTTP port: the status must be 200 and the type the 0.0.4 text format. */
     private static String scrape() throws IOException {
-        URL url = new URL("http://127.0.0.1:" + System.getProperty(HTTP_PORT) + "/metrics");
+        return scrape("", null, "text/plain; version=0.0.4; charset=utf-8");
+    }
+
+    /**
+     * GET /metrics{@code query} with {@code accept} as the Accept header (none when null): the
+     * status must be 200 and the Content-Type {@code type}.
+     */
+    private static String scrape(String query, String accept, String type) throws IOException {
+        URL url = new URL("http://127.0.0.1:" + System.getProperty(HTTP_PORT) + "/metrics" + query);
         HttpURLConnection c = (HttpURLConnection) url.openConnection();
         c.setConnectTimeout(10_000);
         c.setReadTimeout(30_000);
+        if (accept != null) {
+            c.setRequestProperty("Accept", accept);
+        }
         try {
             int status = c.getResponseCode();
             if (status != 200) {
                 throw new IOException("GET " + url + ": HTTP " + status);
             }
-            assertEquals("text/plain; version=0.0.4; charset=utf-8", c.getContentType().toLowerCase());
+            assertEquals(type, c.getContentType().toLowerCase());
             try (InputStream in = c.getInputStream()) {
                 return new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
         } finally {
             c.disconnect();
         }
+    }
+
+    /** The value of {@code hvkit_node_scrape_complete} for {@code node}, or -1 when there is none. */
+    private static double complete(String text, String node) {
+        Matcher m = Pattern.compile("(?m)^hvkit_node_scrape_complete\\{node=\"" + Pattern.quote(node) + "\",?} (\\S+)$")
+                .matcher(text);
+        return m.find() ? Double.parseDouble(m.group(1)) : -1;
     }
 
     /** The value of the first sample of {@code family} for instance {@code name}, or -1 when there is none. */
@@ -289,10 +307,20 @@ public class MetricsNetnsIT extends HvkitTestSupport {
             assertEquals(first, 1.0, sample(first, "hvkit_instance_up"), 0);
             assertEquals(first, 0.0, sample(first, "hvkit_instance_stale"), 0);
             assertTrue(first, sample(first, "hvkit_instance_resident_memory_bytes") > 0);
-            assertTrue(first, first.contains("hvkit_node_scrape_complete{node=\"" + NODE + "\"} 1\n"));
+            assertEquals(first, 1.0, complete(first, NODE), 0);
             assertTrue("the NIC's samples carry its index:\n" + first, first.contains(
-                    "hvkit_instance_network_receive_bytes_total{instance=\"" + NAME + "\",node=\"" + NODE + "\",nic=\"0\"} "));
-            assertFalse("no unknown figure exported as -1:\n" + first, first.contains(" -1\n"));
+                    "hvkit_instance_network_receive_bytes_total{instance=\"" + NAME + "\",node=\"" + NODE + "\",nic=\"0\","));
+            assertFalse("no unknown figure exported as -1:\n" + first,
+                    Pattern.compile("(?m) -1(\\.0)?$").matcher(first).find());
+            // the Prometheus client's formats: OpenMetrics when the scraper asks for it, and name[]
+            String open = scrape("", "application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5",
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8");
+            assertTrue(open, open.contains("# TYPE hvkit_instance_cpu_seconds counter\n")
+                    && open.contains("hvkit_instance_cpu_seconds_total{instance=\"" + NAME + "\",node=\"" + NODE + "\"} ")
+                    && open.endsWith("# EOF\n"));
+            String named = scrape("?name[]=hvkit_instance_up", null, "text/plain; version=0.0.4; charset=utf-8");
+            assertTrue(named, named.contains("hvkit_instance_up{instance=\"" + NAME + "\"")
+                    && !named.contains("hvkit_instance_cpu_seconds_total"));
             assertFalse("a guest without NIC has no network samples:\n" + first,
                     first.contains("network_receive_bytes_total{instance=\"" + FROZEN + "\""));
             String[] counters = {"hvkit_instance_cpu_seconds_total", "hvkit_instance_disk_written_bytes_total",
@@ -335,7 +363,7 @@ public class MetricsNetnsIT extends HvkitTestSupport {
             String after = scrape();
             assertFalse(after, after.contains("instance=\"" + NAME + "\""));
             assertTrue(after, after.contains("instance=\"" + FROZEN + "\""));
-            assertTrue(after, after.contains("hvkit_node_scrape_complete{node=\"" + NODE + "\"} 1\n"));
+            assertEquals(after, 1.0, complete(after, NODE), 0);
         } finally {
             try {
                 freezer.close(); // a frozen QEMU cannot even be killed
@@ -388,14 +416,14 @@ public class MetricsNetnsIT extends HvkitTestSupport {
             metrics.update(new Hashtable<>(Map.of("jmx.cache.millis", "0", "scrape.timeout.seconds", "2")));
             long[] took = new long[1];
             String text = scrapeWhen("a scrape bounded by the new 2 s", t -> {
-                if (!t.contains("hvkit_node_scrape_complete{node=\"node-hung\"} 0\n")) {
+                if (complete(t, "node-hung") != 0) {
                     return false;
                 }
                 try {
                     long t0 = System.nanoTime();
                     String again = scrape();
                     took[0] = System.nanoTime() - t0;
-                    return again.contains("hvkit_node_scrape_complete{node=\"node-hung\"} 0\n");
+                    return complete(again, "node-hung") == 0;
                 } catch (IOException e) {
                     return false;
                 }
@@ -489,7 +517,7 @@ public class MetricsNetnsIT extends HvkitTestSupport {
         assertEquals(text, 0.0, sample(text, "hvkit_instance_stale"), 0);
         assertEquals(text, 1.0, sample(text, "hvkit_instance_up"), 0);
         assertTrue(text, sample(text, "hvkit_instance_network_receive_bytes_total") > 0);
-        assertTrue(text, text.contains("hvkit_node_scrape_complete{node=\"" + NODE + "\"} 1\n"));
+        assertEquals(text, 1.0, complete(text, NODE), 0);
         assertEquals(true, attr(frozen, "Stale"));
         assertEquals("UNRESPONSIVE", attr(frozen, "State"));
         assertTrue(String.valueOf(attr(frozen, "StaleReason")), String.valueOf(attr(frozen, "StaleReason"))

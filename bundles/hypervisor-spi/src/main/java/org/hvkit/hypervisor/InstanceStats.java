@@ -29,11 +29,13 @@ import java.util.Objects;
  * @param stale            whether some source did not answer in time (or failed), so that figures
  *                         it would have given are {@link #UNKNOWN} or missing
  * @param staleReason      why, for an operator; empty when not stale
+ * @param lastMigration    the last migration this node took part in for the hypervisor process that
+ *                         runs the instance now, or null when there was none (since 2.2)
  */
 public record InstanceStats(String name, String node, InstanceState state, long pid, long sampledAtMillis,
                             long uptimeMillis, long cpuTimeMillis, List<VcpuStats> vcpus, long rssBytes,
                             long balloonBytes, List<DiskStats> disks, List<NicStats> nics, boolean stale,
-                            String staleReason) implements Serializable {
+                            String staleReason, LastMigration lastMigration) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -49,6 +51,21 @@ public record InstanceStats(String name, String node, InstanceState state, long 
         disks = List.copyOf(disks);
         nics = List.copyOf(nics);
         Objects.requireNonNull(staleReason, "staleReason");
+    }
+
+    /** Figures without a last migration: the 1.3 constructor. */
+    public InstanceStats(String name, String node, InstanceState state, long pid, long sampledAtMillis,
+                         long uptimeMillis, long cpuTimeMillis, List<VcpuStats> vcpus, long rssBytes,
+                         long balloonBytes, List<DiskStats> disks, List<NicStats> nics, boolean stale,
+                         String staleReason) {
+        this(name, node, state, pid, sampledAtMillis, uptimeMillis, cpuTimeMillis, vcpus, rssBytes, balloonBytes,
+                disks, nics, stale, staleReason, null);
+    }
+
+    /** These figures with {@code migration} as the last migration (since 2.2). */
+    public InstanceStats withLastMigration(LastMigration migration) {
+        return new InstanceStats(name, node, state, pid, sampledAtMillis, uptimeMillis, cpuTimeMillis, vcpus, rssBytes,
+                balloonBytes, disks, nics, stale, staleReason, migration);
     }
 
     /** Sum of the disks' bytes read, {@link #UNKNOWN} when no disk is known. */
@@ -125,6 +142,43 @@ public record InstanceStats(String name, String node, InstanceState state, long 
 
         public NicStats {
             Objects.requireNonNull(hostName, "hostName");
+        }
+    }
+
+    /**
+     * The last migration a node took part in for an instance's current hypervisor process, as
+     * libvirt keeps a completed job's statistics ({@code virsh domjobinfo --completed}) on both
+     * sides. On the node the instance arrived at it is {@code incoming}; on the node that sent
+     * it, it is seen only while the instance still runs there, that is after a migration that
+     * failed or was cancelled. A new process (stop and start, reboot) has none. Since 2.2.
+     *
+     * @param incoming         true when the instance arrived on this node, false when this node sent it
+     * @param result           how it ended: {@link MigrationStatus.State#COMPLETED},
+     *                         {@link MigrationStatus.State#FAILED} or {@link MigrationStatus.State#CANCELLED}
+     * @param finishedAtMillis when it ended (milliseconds since the epoch, wall clock)
+     * @param durationMillis   how long it took as this node measured it: a source from its start to its
+     *                         end, a target from accepting the instance to running it;
+     *                         {@link #UNKNOWN} when unknown
+     * @param downtimeMillis   how long the guest was paused for the switch-over, as the source's
+     *                         hypervisor measured it; {@link #UNKNOWN} when unknown (not completed,
+     *                         or the source did not tell)
+     * @param transferredBytes bytes of guest RAM the source sent; {@link #UNKNOWN} when unknown
+     */
+    public record LastMigration(boolean incoming, MigrationStatus.State result, long finishedAtMillis,
+                                long durationMillis, long downtimeMillis, long transferredBytes)
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        public LastMigration {
+            Objects.requireNonNull(result, "result");
+            if (!result.isFinal()) {
+                throw new IllegalArgumentException("result must be COMPLETED, FAILED or CANCELLED, got " + result);
+            }
+            if (durationMillis < UNKNOWN || downtimeMillis < UNKNOWN || transferredBytes < UNKNOWN) {
+                throw new IllegalArgumentException("durationMillis, downtimeMillis and transferredBytes must be -1"
+                        + " (unknown) or at least 0, got " + durationMillis + ", " + downtimeMillis + " and "
+                        + transferredBytes);
+            }
         }
     }
 }

@@ -66,7 +66,21 @@ public final class MigrationCoordinator {
             }
             throw failure;
         }
-        target.finalizeMigration(instance, info, true);
+        target.finalizeMigration(instance, info.withSourceStatus(finalStatus(source, instance)), true);
+    }
+
+    /**
+     * The source's status of the migration that has just completed, for the target's figures
+     * ({@link MigrationInfo#sourceStatus}); null when the source cannot tell. Never fails the
+     * migration: the guest runs on the target already.
+     */
+    private static MigrationStatus finalStatus(Hypervisor source, Instance instance) {
+        try {
+            MigrationStatus s = source.migrationStatus(instance);
+            return s != null && s.status() == MigrationStatus.State.COMPLETED ? s : null;
+        } catch (HypervisorException | RuntimeException e) {
+            return null;
+        }
     }
 
     private static void runWithProgress(Hypervisor source, Instance instance, String address, boolean live,

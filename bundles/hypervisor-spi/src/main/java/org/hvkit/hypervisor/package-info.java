@@ -43,7 +43,13 @@
  * for disks; a disk is known by its {@code devPath}), default methods that refuse; and
  * {@link org.hvkit.hypervisor.InstanceEvents#PATH}, the disk of a device event. Providers import
  * {@code [2.1,2.2)}; consumers that call the new methods {@code [2.1,3)}.
+ *
+ * <p>2.2 (additions, issue #17): the last migration's figures,
+ * {@link org.hvkit.hypervisor.InstanceStats#lastMigration} ({@link org.hvkit.hypervisor.InstanceStats.LastMigration});
+ * {@link org.hvkit.hypervisor.MigrationInfo#sourceStatus}, the source's final status that
+ * {@link org.hvkit.hypervisor.MigrationCoordinator} hands to the target's finalize. The earlier
+ * constructors of both records remain. Providers import {@code [2.2,2.3)}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("2.1.0")
+@org.osgi.annotation.versioning.Version("2.2.0")
 package org.hvkit.hypervisor;

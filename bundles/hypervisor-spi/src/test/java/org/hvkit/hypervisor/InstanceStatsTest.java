@@ -60,4 +60,28 @@ class InstanceStatsTest {
         assertEquals(20, two.netTxBytes());
         assertEquals(7, two.netDrops());
     }
+
+    @Test
+    void theLastMigrationTravelsAndIsCheckedNamingItsFields() throws Exception {
+        InstanceStats.LastMigration m = new InstanceStats.LastMigration(true, MigrationStatus.State.COMPLETED,
+                1_700_000_000_000L, 2300, 31, 120L << 20);
+        InstanceStats s = stats(List.of(), List.of()).withLastMigration(m);
+        assertEquals(m, s.lastMigration());
+        assertEquals(null, stats(List.of(), List.of()).lastMigration(), "the 1.3 constructor: none");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(s);
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            assertEquals(s, in.readObject());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new InstanceStats.LastMigration(
+                false, MigrationStatus.State.ACTIVE, 0, 1, 1, 1));
+        assertEquals("result must be COMPLETED, FAILED or CANCELLED, got ACTIVE", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new InstanceStats.LastMigration(false,
+                MigrationStatus.State.FAILED, 0, -2, -1, -1));
+        assertEquals("durationMillis, downtimeMillis and transferredBytes must be -1 (unknown) or at least 0,"
+                + " got -2, -1 and -1", e.getMessage());
+        assertThrows(NullPointerException.class, () -> new InstanceStats.LastMigration(false, null, 0, 1, 1, 1));
+    }
 }

@@ -126,7 +126,8 @@ class RemotableSpiTest {
         s.put(Nic.class, List.of(nic));
         s.put(Disk.class, List.of(disk));
         s.put(InstanceInfo.class, List.of(new InstanceInfo("web1", 4242, 512, 2, InstanceState.UNRESPONSIVE, 12.5)));
-        s.put(MigrationInfo.class, List.of(new MigrationInfo("{\"opaque\":true}")));
+        s.put(MigrationInfo.class, List.of(new MigrationInfo("{\"opaque\":true}"), new MigrationInfo("x")
+                .withSourceStatus(new MigrationStatus(MigrationStatus.State.ACTIVE, 10, 0, 10).completed(37, Instant.now()))));
         s.put(MigrationStatus.class, List.of(new MigrationStatus(MigrationStatus.State.ACTIVE, 1, 2, 3),
                 new MigrationStatus(MigrationStatus.State.ACTIVE, 10, 0, 10).completed(37, Instant.now())));
         s.put(NodeInfo.class, List.of(new NodeInfo(8192, 4096, 4096, 8, 1, 2)));

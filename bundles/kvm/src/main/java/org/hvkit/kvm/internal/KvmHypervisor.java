@@ -419,14 +419,20 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         return KvmParameters.assess(hvparams);
     }
 
+    /** {@code s} with the last migration this node saw for its QEMU process (issue #17). */
+    private org.hvkit.hypervisor.InstanceStats withLastMigration(org.hvkit.hypervisor.InstanceStats s) {
+        org.hvkit.hypervisor.InstanceStats.LastMigration m = s.pid() < 0 ? null : migrator.lastMigration(s.name(), s.pid());
+        return m == null ? s : s.withLastMigration(m);
+    }
+
     @Override
     public List<org.hvkit.hypervisor.InstanceStats> allInstanceStatistics() {
-        return stats.all();
+        return stats.all().stream().map(this::withLastMigration).toList();
     }
 
     @Override
     public Optional<org.hvkit.hypervisor.InstanceStats> instanceStatistics(String name) throws HypervisorException {
-        return stats.one(checkName(name));
+        return stats.one(checkName(name)).map(this::withLastMigration);
     }
 
     /** The component goes away (bundle stop or update, configuration deleted); QEMU runs on. */

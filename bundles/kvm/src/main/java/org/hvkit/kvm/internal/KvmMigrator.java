@@ -13,6 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.MigrationInfo;
+import org.hvkit.hypervisor.InstanceStats;
 import org.hvkit.hypervisor.MigrationStatus;
 import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;
@@ -44,6 +45,14 @@ final class KvmMigrator {
     private final KvmSettings settings;
     /** The last status of each instance's migration from this node, kept after it ended (its figures). */
     private final Map<String, MigrationStatus> migrations = new ConcurrentHashMap<>();
+    /** When each instance accepted here was accepted (System.nanoTime), until its finalize. */
+    private final Map<String, Long> accepted = new ConcurrentHashMap<>();
+    /** The last migration of each instance, for the QEMU process it concerns (statistics, issue #17). */
+    private final Map<String, Recorded> last = new ConcurrentHashMap<>();
+
+    /** A last migration and the pid of the QEMU that runs the instance after it. */
+    private record Recorded(long pid, InstanceStats.LastMigration migration) {
+    }
 
     KvmMigrator(KvmInstances core, KvmSettings settings) {
         this.core = core;
@@ -115,6 +124,7 @@ final class KvmMigrator {
                         return null;
                     });
                 }
+                accepted.put(name, System.nanoTime());
             } catch (HypervisorException | RuntimeException e) {
                 // a step after the launch failed (the capabilities): its QEMU goes with everything else
                 try {
@@ -146,6 +156,7 @@ final class KvmMigrator {
             long downtime = ((Number) params.getOrDefault(KvmParameters.MIGRATION_DOWNTIME, 30L)).longValue();
             migrations.put(name, new MigrationStatus(MigrationStatus.State.SETUP, 0, 0, 0));
             core.events().migrating(name, p.pid(), true);
+            long started = System.nanoTime();
             try {
                 core.onMonitor(name, p.pid(), qmp -> {
                     migrateOn(qmp, name, p.pid(), targetAddress, port, live, bandwidth, downtime,
@@ -153,10 +164,18 @@ final class KvmMigrator {
                     return null;
                 });
             } catch (HypervisorException e) {
+                MigrationStatus seen = migrations.get(name);
                 migrations.put(name, new MigrationStatus(MigrationStatus.State.FAILED, 0, 0, 0));
+                // the guest runs on here: its statistics tell of the attempt (what QEMU had sent by then)
+                last.put(name, new Recorded(p.pid(), new InstanceStats.LastMigration(false,
+                        seen != null && seen.status() == MigrationStatus.State.CANCELLED
+                                ? MigrationStatus.State.CANCELLED : MigrationStatus.State.FAILED,
+                        System.currentTimeMillis(), millisSince(started), InstanceStats.UNKNOWN,
+                        seen != null && seen.transferred() > 0 ? seen.transferred() : InstanceStats.UNKNOWN)));
                 core.events().migrationFailed(name, p.pid(), targetAddress, e.getMessage());
                 throw e;
             }
+            last.remove(name); // the process it concerned is going
             // the target runs the guest now: this node's QEMU and files go, its uid is released
             core.events().migrationCompleted(name, p.pid(), targetAddress, migrations.get(name));
             core.events().ending(name, p.pid(), org.hvkit.kvm.internal.events.LifecycleEvents.SILENT);
@@ -217,6 +236,7 @@ final class KvmMigrator {
 
     void finalize(Instance instance, MigrationInfo info, boolean success) throws HypervisorException {
         String name = instance.name();
+        Long acceptedAt = accepted.remove(name);
         if (!success) {
             // an aborted target is killed and cleaned up, not left half there (Ganeti's FinalizeMigrationDst)
             core.kill(name);
@@ -240,7 +260,40 @@ final class KvmMigrator {
             });
             core.events().started(name, pid, in.generated().runtime().argv().contains("-no-shutdown"),
                     org.hvkit.hypervisor.InstanceEvents.REASON_MIGRATION);
+            last.put(name, new Recorded(pid, arrived(info.sourceStatus(),
+                    acceptedAt == null ? InstanceStats.UNKNOWN : millisSince(acceptedAt))));
         }
+    }
+
+    /**
+     * The figures of a migration that ended here: how long this node took from accepting to
+     * running the guest, with the downtime and the bytes its source reported (unknown without).
+     */
+    static InstanceStats.LastMigration arrived(MigrationStatus source, long durationMillis) {
+        boolean told = source != null && source.status() == MigrationStatus.State.COMPLETED;
+        return new InstanceStats.LastMigration(true, MigrationStatus.State.COMPLETED, System.currentTimeMillis(),
+                durationMillis, told ? Math.max(InstanceStats.UNKNOWN, source.downtimeMillis()) : InstanceStats.UNKNOWN,
+                told && source.transferred() >= 0 ? source.transferred() : InstanceStats.UNKNOWN);
+    }
+
+    /**
+     * The last migration this node saw for {@code name}, when it concerns the QEMU process
+     * {@code pid} (a restarted instance has none); null otherwise.
+     */
+    InstanceStats.LastMigration lastMigration(String name, long pid) {
+        Recorded r = last.get(name);
+        if (r == null) {
+            return null;
+        }
+        if (r.pid() != pid) {
+            last.remove(name, r); // another process runs the instance now
+            return null;
+        }
+        return r.migration();
+    }
+
+    private static long millisSince(long nanoTime) {
+        return Math.max(0, (System.nanoTime() - nanoTime) / 1_000_000);
     }
 
     /** Routed NICs wait for finalize on a target, so that a route never exists on two nodes. */

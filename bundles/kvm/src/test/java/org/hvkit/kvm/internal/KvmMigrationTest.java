@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
+import org.hvkit.hypervisor.InstanceStats;
 import org.hvkit.hypervisor.MigrationInfo;
 import org.hvkit.hypervisor.MigrationStatus;
 import org.hvkit.netdev.internal.RtNetlink;
@@ -148,11 +149,38 @@ class KvmMigrationTest {
         assertTrue(Files.readString(rootB.resolve("conf/mig1.runtime")).contains(rootB.toString()),
                 "re-rendered for the target's own paths");
 
+        // issue #17: the target's statistics tell of the arrival; without the source's status
+        // (this sequence hands none over) the downtime and bytes are unknown, never made up
+        InstanceStats.LastMigration arrived = b.instanceStatistics("mig1").orElseThrow().lastMigration();
+        assertTrue(arrived != null && arrived.incoming() && arrived.result() == MigrationStatus.State.COMPLETED
+                && arrived.durationMillis() > 0 && arrived.downtimeMillis() == InstanceStats.UNKNOWN
+                && arrived.transferredBytes() == InstanceStats.UNKNOWN, String.valueOf(arrived));
+
+        // back, through the SPI's coordinator as hv:migrate runs it: it hands the source's figures over
         int beforeBack = lastHeartbeat(serialLog(rootB, "mig1"));
-        migrate(b, a, guest, false);
+        java.util.List<MigrationStatus> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+        org.hvkit.hypervisor.MigrationCoordinator.migrate(b, a, guest, "127.0.0.1", false,
+                new org.hvkit.hypervisor.MigrationCoordinator.Listener() {
+                    @Override
+                    public void status(MigrationStatus status) {
+                        progress.add(status);
+                    }
+                });
         awaitHeartbeatAbove(rootA, beforeBack);
         assertEquals(List.of(), b.listInstances());
         assertEquals(List.of(), files(rootB));
+        MigrationStatus sent = b.migrationStatus(guest);
+        InstanceStats back = a.instanceStatistics("mig1").orElseThrow();
+        InstanceStats.LastMigration m = back.lastMigration();
+        System.out.println("last migration on the target: " + m + " (source: " + sent + ")");
+        assertTrue(m != null && m.incoming() && m.result() == MigrationStatus.State.COMPLETED, String.valueOf(m));
+        assertEquals(sent.transferred(), m.transferredBytes(), "the source's bytes: " + m);
+        assertEquals(sent.downtimeMillis(), m.downtimeMillis(), "the source's downtime: " + m);
+        assertTrue(m.transferredBytes() > 0 && m.downtimeMillis() >= 0 && m.durationMillis() > 0, m.toString());
+        assertTrue(m.finishedAtMillis() <= System.currentTimeMillis()
+                && m.finishedAtMillis() > System.currentTimeMillis() - 120_000, m.toString());
+        assertEquals(m, a.allInstanceStatistics().stream().filter(x -> x.name().equals("mig1")).findFirst()
+                .orElseThrow().lastMigration(), "one pass tells the same");
 
         // nobody listens on 127.0.0.2: QEMU's own error, and the source keeps running
         HypervisorException e = assertThrows(HypervisorException.class,
@@ -166,6 +194,15 @@ class KvmMigrationTest {
         assertEquals(30L, params.path("downtime-limit").asLong(), "migration_downtime in ms");
         int still = lastHeartbeat(serialLog(rootA, "mig1"));
         awaitHeartbeatAbove(rootA, still);
+        InstanceStats.LastMigration failed = a.instanceStatistics("mig1").orElseThrow().lastMigration();
+        assertTrue(failed != null && !failed.incoming() && failed.result() == MigrationStatus.State.FAILED
+                && failed.durationMillis() >= 0 && failed.downtimeMillis() == InstanceStats.UNKNOWN,
+                "the source that kept the guest tells of the failed attempt: " + failed);
+
+        // a new QEMU process (a hard reboot) has no last migration
+        a.rebootInstance(guest);
+        awaitLog(rootA, "mig1", "HEARTBEAT 1", Duration.ofSeconds(30));
+        assertEquals(null, a.instanceStatistics("mig1").orElseThrow().lastMigration());
 
         a.stopInstance(guest, false, Duration.ofSeconds(30));
         a.cleanupInstance("mig1");

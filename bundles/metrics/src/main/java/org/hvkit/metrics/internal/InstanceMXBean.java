@@ -39,5 +39,26 @@ public interface InstanceMXBean {
 
     boolean isStale();
 
+    /**
+     * The last migration of the instance's QEMU process on this node: {@code in} (it arrived
+     * here), {@code out} (this node sent it, and it failed or was cancelled), or empty when none.
+     */
+    String getLastMigrationDirection();
+
+    /** COMPLETED, FAILED or CANCELLED; empty when there was no migration. */
+    String getLastMigrationResult();
+
+    /** When the last migration ended, milliseconds since the epoch; -1 when none. */
+    long getLastMigrationFinishedAtMillis();
+
+    /** How long the last migration took as this node measured it, in milliseconds; -1 when unknown or none. */
+    long getLastMigrationDurationMillis();
+
+    /** The guest's pause for the last migration's switch-over, in milliseconds; -1 when unknown or none. */
+    long getLastMigrationDowntimeMillis();
+
+    /** Bytes of guest RAM the last migration's source sent; -1 when unknown or none. */
+    long getLastMigrationTransferredBytes();
+
     String getStaleReason();
 }

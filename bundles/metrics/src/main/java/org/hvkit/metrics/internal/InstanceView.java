@@ -155,6 +155,42 @@ final class InstanceView implements InstanceMXBean {
     }
 
     @Override
+    public String getLastMigrationDirection() {
+        InstanceStats.LastMigration m = stats().lastMigration();
+        return m == null ? "" : m.incoming() ? "in" : "out";
+    }
+
+    @Override
+    public String getLastMigrationResult() {
+        InstanceStats.LastMigration m = stats().lastMigration();
+        return m == null ? "" : m.result().name();
+    }
+
+    @Override
+    public long getLastMigrationFinishedAtMillis() {
+        InstanceStats.LastMigration m = stats().lastMigration();
+        return m == null ? InstanceStats.UNKNOWN : m.finishedAtMillis();
+    }
+
+    @Override
+    public long getLastMigrationDurationMillis() {
+        InstanceStats.LastMigration m = stats().lastMigration();
+        return m == null ? InstanceStats.UNKNOWN : m.durationMillis();
+    }
+
+    @Override
+    public long getLastMigrationDowntimeMillis() {
+        InstanceStats.LastMigration m = stats().lastMigration();
+        return m == null ? InstanceStats.UNKNOWN : m.downtimeMillis();
+    }
+
+    @Override
+    public long getLastMigrationTransferredBytes() {
+        InstanceStats.LastMigration m = stats().lastMigration();
+        return m == null ? InstanceStats.UNKNOWN : m.transferredBytes();
+    }
+
+    @Override
     public String getStaleReason() {
         return stats().staleReason();
     }

@@ -30,7 +30,7 @@ class BoundedScrapeTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return List.of(PrometheusTextTest.full("late", "hung"));
+            return List.of(PrometheusFamiliesTest.full("late", "hung"));
         }
 
         @Override
@@ -70,7 +70,7 @@ class BoundedScrapeTest {
     @Test
     void aHungNodeIsLeftOutAndHoldsOneThreadTheOthersAreServed() throws Exception {
         Hung hung = new Hung();
-        InstanceStatistics ok = answering(List.of(PrometheusTextTest.full("vm2", "ok"), PrometheusTextTest.full("vm1", "ok")));
+        InstanceStatistics ok = answering(List.of(PrometheusFamiliesTest.full("vm2", "ok"), PrometheusFamiliesTest.full("vm1", "ok")));
         List<BoundedScrape.Source> sources = List.of(new BoundedScrape.Source("hung", hung),
                 new BoundedScrape.Source("ok", ok), new BoundedScrape.Source("bad", failing()));
         try (BoundedScrape scrape = new BoundedScrape()) {

@@ -96,7 +96,7 @@ class MetricsSettingsTest {
         BoundedScrapeTest.Hung hung = new BoundedScrapeTest.Hung();
         try {
             servlet.addStatistics(hung, Map.of(Hypervisor.NODE_PROPERTY, "slow"));
-            servlet.addStatistics(BoundedScrapeTest.answering(List.of(PrometheusTextTest.full("vm1", "quick"))),
+            servlet.addStatistics(BoundedScrapeTest.answering(List.of(PrometheusFamiliesTest.full("vm1", "quick"))),
                     Map.of(Hypervisor.NODE_PROPERTY, "quick"));
             long t0 = System.nanoTime();
             String text = servlet.scrapeText();
@@ -104,9 +104,10 @@ class MetricsSettingsTest {
             // waited the configured 1 s for the hung node, not the default 8 s
             assertTrue(took.compareTo(Duration.ofSeconds(1)) >= 0 && took.compareTo(Duration.ofSeconds(5)) < 0,
                     "took " + took);
-            assertTrue(text.contains("hvkit_node_scrape_complete{node=\"slow\"} 0\n"), text);
-            assertTrue(text.contains("hvkit_node_scrape_complete{node=\"quick\"} 1\n"), text);
-            assertTrue(text.contains("hvkit_instance_up{instance=\"vm1\",node=\"quick\"} 1\n"), text);
+            Map<String, Double> s = PrometheusFamiliesTest.samples(text);
+            assertEquals(0.0, s.get("hvkit_node_scrape_complete{node=\"slow\"}"), text);
+            assertEquals(1.0, s.get("hvkit_node_scrape_complete{node=\"quick\"}"), text);
+            assertEquals(1.0, s.get("hvkit_instance_up{instance=\"vm1\",node=\"quick\"}"), text);
         } finally {
             hung.release.countDown();
             servlet.deactivate();
@@ -122,7 +123,7 @@ class MetricsSettingsTest {
                     case "listInstances" -> List.of("vm1");
                     case "instanceStatistics" -> {
                         calls.incrementAndGet();
-                        yield Optional.of(PrometheusTextTest.full(Instance.requireValidName((String) args[0]), "n1"));
+                        yield Optional.of(PrometheusFamiliesTest.full(Instance.requireValidName((String) args[0]), "n1"));
                     }
                     case "hashCode" -> System.identityHashCode(proxy);
                     case "equals" -> proxy == args[0];

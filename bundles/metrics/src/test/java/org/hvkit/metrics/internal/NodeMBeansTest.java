@@ -30,6 +30,10 @@ import org.junit.jupiter.api.Test;
 
 class NodeMBeansTest {
 
+    private static final org.hvkit.hypervisor.InstanceStats.LastMigration MIGRATION =
+            new org.hvkit.hypervisor.InstanceStats.LastMigration(true,
+                    org.hvkit.hypervisor.MigrationStatus.State.COMPLETED, 1_780_340_402_000L, 2310, 31, -1);
+
     /** A hostile node name: every character ObjectName gives a meaning to. */
     static final String NODE = "no,de=*?\"x\\:";
 
@@ -62,7 +66,8 @@ class NodeMBeansTest {
                         yield null;
                     }
                     case "instanceStatistics" -> running.contains((String) args[0])
-                            ? Optional.of(PrometheusTextTest.full((String) args[0], NODE))
+                            ? Optional.of(PrometheusFamiliesTest.full((String) args[0], NODE).withLastMigration(
+                                    "vm1".equals(args[0]) ? MIGRATION : null))
                             : Optional.empty();
                     case "hashCode" -> System.identityHashCode(proxy);
                     case "equals" -> proxy == args[0];
@@ -98,6 +103,12 @@ class NodeMBeansTest {
             assertEquals(90.5, server.getAttribute(vm1, "UptimeSeconds"));
             assertEquals(false, server.getAttribute(vm1, "Stale"));
             assertEquals("", server.getAttribute(vm1, "StaleReason"));
+            assertEquals("in", server.getAttribute(vm1, "LastMigrationDirection"));
+            assertEquals("COMPLETED", server.getAttribute(vm1, "LastMigrationResult"));
+            assertEquals(1_780_340_402_000L, server.getAttribute(vm1, "LastMigrationFinishedAtMillis"));
+            assertEquals(2310L, server.getAttribute(vm1, "LastMigrationDurationMillis"));
+            assertEquals(31L, server.getAttribute(vm1, "LastMigrationDowntimeMillis"));
+            assertEquals(-1L, server.getAttribute(vm1, "LastMigrationTransferredBytes"));
 
             running.add("vm3");
             running.add("vm2");
@@ -163,6 +174,8 @@ class NodeMBeansTest {
             assertEquals(true, server.getAttribute(vm1, "Stale"));
             assertEquals(-1L, server.getAttribute(vm1, "RssBytes"));
             assertEquals(-1.0, server.getAttribute(vm1, "CpuSeconds"));
+            assertEquals("", server.getAttribute(vm1, "LastMigrationDirection"));
+            assertEquals(-1L, server.getAttribute(vm1, "LastMigrationDurationMillis"));
             mbeans.refresh();
             assertFalse(server.isRegistered(vm1));
         }

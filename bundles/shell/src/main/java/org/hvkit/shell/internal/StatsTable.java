@@ -15,7 +15,8 @@ import org.hvkit.hypervisor.InstanceStats;
 /**
  * The table of {@code hv:stats} and {@code hv:top}: one row per instance, rates (CPU %) from
  * the difference to the previous pass of the same process, unknown figures as {@code -}, stale
- * rows marked and their reasons listed under the table. Keeps the previous pass between calls.
+ * rows marked and their reasons listed under the table, then each instance's last migration
+ * (issue #17). Keeps the previous pass between calls.
  */
 final class StatsTable {
 
@@ -40,6 +41,7 @@ final class StatsTable {
         table.column("Stale");
         Map<String, InstanceStats> now = new HashMap<>();
         List<String> reasons = new ArrayList<>();
+        List<String> migrations = new ArrayList<>();
         for (InstanceStats s : pass) {
             String key = s.node() + "/" + s.name();
             now.put(key, s);
@@ -50,12 +52,19 @@ final class StatsTable {
             if (s.stale()) {
                 reasons.add("stale " + s.name() + "@" + s.node() + ": " + s.staleReason());
             }
+            if (s.lastMigration() != null) {
+                migrations.add(s.name() + "@" + s.node() + ": " + migration(s.lastMigration()));
+            }
         }
         previous = now;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8)) {
             table.print(ps);
             reasons.forEach(ps::println);
+            if (!migrations.isEmpty()) {
+                ps.println("last migration:");
+                migrations.forEach(m -> ps.println("  " + m));
+            }
         }
         return out.toString(StandardCharsets.UTF_8);
     }
@@ -75,6 +84,27 @@ final class StatsTable {
             return UNKNOWN;
         }
         return String.format(Locale.ROOT, "%.1f", 100.0 * (after.cpuTimeMillis() - before.cpuTimeMillis()) / wall);
+    }
+
+    /**
+     * {@code arrived, completed 2026-12-01T19:40:02Z in 2.31 s, paused 31 ms, 120.5 MiB sent} or
+     * {@code sent, failed …}: the last migration of an instance's process.
+     */
+    static String migration(InstanceStats.LastMigration m) {
+        StringBuilder b = new StringBuilder(m.incoming() ? "arrived" : "sent")
+                .append(", ").append(m.result().name().toLowerCase(Locale.ROOT))
+                .append(' ').append(java.time.Instant.ofEpochMilli(m.finishedAtMillis())
+                        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        if (m.durationMillis() >= 0) {
+            b.append(" in ").append(String.format(Locale.ROOT, "%.2f s", m.durationMillis() / 1000.0));
+        }
+        if (m.downtimeMillis() >= 0) {
+            b.append(", paused ").append(m.downtimeMillis()).append(" ms");
+        }
+        if (m.transferredBytes() >= 0) {
+            b.append(", ").append(bytes(m.transferredBytes())).append(" sent");
+        }
+        return b.toString();
     }
 
     static String cpuSeconds(long millis) {

@@ -70,4 +70,19 @@ class StatsTableTest {
         assertTrue(first.lines().anyMatch(l -> l.startsWith("web1") && l.matches(".*running\\s*\\|\\s*-\\s*\\|.*")),
                 "no rate on the first pass: " + first);
     }
+
+    @Test
+    void theLastMigrationIsListedUnderTheTable() {
+        InstanceStats.LastMigration in = new InstanceStats.LastMigration(true,
+                org.hvkit.hypervisor.MigrationStatus.State.COMPLETED, 1_780_340_402_345L, 2310, 31, 120L << 20);
+        assertEquals("arrived, completed 2026-06-01T19:00:02Z in 2.31 s, paused 31 ms, 120.0 MiB sent",
+                StatsTable.migration(in));
+        InstanceStats.LastMigration out = new InstanceStats.LastMigration(false,
+                org.hvkit.hypervisor.MigrationStatus.State.FAILED, 1_780_340_402_345L, 40, U, U);
+        assertEquals("sent, failed 2026-06-01T19:00:02Z in 0.04 s", StatsTable.migration(out));
+        String text = new StatsTable().render(List.of(stats("web1", 10, 0, 1000, false).withLastMigration(in),
+                stats("db1", 11, 0, 1000, false)));
+        assertTrue(text.endsWith("last migration:\n  web1@node-a: " + StatsTable.migration(in) + "\n"), text);
+        assertFalse(new StatsTable().render(List.of(stats("db1", 11, 0, 1000, false))).contains("last migration"));
+    }
 }
