@@ -3,7 +3,8 @@
 # ("host-a", "host-b", see twohost.sh), joined by a veth; everything driven from host-a's
 # console, with the real test guest under TCG:
 #   hv:types lists kvm@host-a and kvm@host-b (remote) -> hv:start -n host-b -> hv:list ->
-#   hv:migrate guest host-a (live, over the veth, the heartbeat going on) -> hv:stop
+#   hv:migrate guest host-a (live, over the veth, the heartbeat going on) -> hv:stats (the
+#   migration's figures on host-a) -> hv:stop
 # and with --faults, across the hosts:
 #   a migration host-b -> host-a whose target QEMU dies mid-stream: it fails, the guest goes on
 #   on host-b, host-a keeps nothing of it; host-b's Karaf killed while that migration is in
@@ -132,6 +133,10 @@ pid_a=$(cat "$(th_pidfile a guest)")
 [ "$(th_netns_of "$pid_a")" = "$(th_netns_of "${TH_HOLDER[a]}")" ] || th_fail "QEMU $pid_a does not run in host-a's namespace"
 th_step "The guest went on on host-a without a reboot: host-b's console ends at HEARTBEAT $last_b, host-a's goes on with HEARTBEAT $first_a..$(th_count "$serial_a" HEARTBEAT); QEMU pid $pid_a in host-a's namespace; source QEMU $pid_b gone"
 th_run a "hv:list" "guest" "host-a" "running"
+# issue #17: host-a's statistics tell of the arrival, with the downtime and bytes host-b's QEMU
+# measured (the coordinator hands the source's final status over to the target's finalize)
+th_run a "hv:stats guest" "last migration:" "guest@host-a: arrived, completed" ", paused " " sent"
+th_step "host-a's hv:stats: $(grep -a 'guest@host-a: arrived' <<<"$TH_OUT" | sed 's/^ *//')"
 th_run a "hv:stop guest" "Instance guest stopped on kvm@host-a"
 th_exited "$pid_a" || th_fail "QEMU $pid_a still runs after hv:stop"
 th_run a "hv:cleanup guest" "Cleaned up guest on kvm@host-a"
