@@ -110,13 +110,14 @@ final class KvmDiskHotplug {
                         KvmParameters.DISK_TYPE) + "; only paravirtual (virtio) disks have a PCI slot of their own and"
                         + " can be hot-plugged");
             }
-            for (int i = 0; i < def.disks().size(); i++) {
-                if (def.disks().get(i).devPath().equals(disk.devPath())) {
-                    throw new HypervisorException(fail + "the instance has this disk already (disks[" + i + "])");
-                }
+            // the same device or file under any name (links followed)
+            String own = StartChecks.usedBy(disk.devPath(), Map.of(name, def));
+            if (own != null) {
+                throw new HypervisorException(fail + "the instance has this disk already ("
+                        + own.substring(0, own.indexOf(" of instance ")) + ")");
             }
             for (Map.Entry<String, Instance> other : core.states().runningDefinitions(name).entrySet()) {
-                if (other.getValue().disks().stream().anyMatch(d -> d.devPath().equals(disk.devPath()))) {
+                if (StartChecks.usedBy(disk.devPath(), Map.of(other.getKey(), other.getValue())) != null) {
                     throw new HypervisorException(fail + "instance " + other.getKey() + " running on this node uses"
                             + " it (two guests writing one disk corrupt it)");
                 }

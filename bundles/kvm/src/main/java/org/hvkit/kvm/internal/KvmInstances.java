@@ -270,8 +270,10 @@ final class KvmInstances implements AutoCloseable {
                 kill(name, LifecycleEvents.SILENT);
             }
             reclaim(name);
-            StartChecks.macsUnused(started, name, states.runningDefinitions(name));
+            Map<String, Instance> running = states.runningDefinitions(name);
+            StartChecks.macsUnused(started, name, running);
             StartChecks.disks(started, settings.rootDir());
+            StartChecks.disksUnshared(started, "Failed to start instance " + name + ": ", running);
             StartChecks.media(hv, settings.rootDir(), "Failed to start instance " + name + ": ");
             var caps = capabilities.of(launcher.builder().binary(hv));
             var generated = launcher.builder().generate(started, hv, caps);

@@ -106,6 +106,8 @@ final class KvmMigrator {
             core.reclaim(name);
             // the source's disks are this node's too (shared storage): the same host-use rule as a start
             StartChecks.disks(instance, core.paths().root(), "Can't accept instance " + name + ": ");
+            StartChecks.disksUnshared(instance, "Can't accept instance " + name + ": ",
+                    core.states().runningDefinitions(name));
             StartChecks.media(core.filled(instance), core.paths().root(), "Can't accept instance " + name + ": ");
             Incoming in = incoming(instance, info);
             try {

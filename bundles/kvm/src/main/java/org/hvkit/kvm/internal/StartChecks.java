@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -17,8 +19,10 @@ import org.hvkit.kvm.internal.params.KvmParameters;
 /**
  * Node-side checks of a start that need more than the parameters: the instance's MACs are not
  * in use by another instance running on this node (two guests with one MAC on a bridge break
- * both), and every disk is a block device or a regular image file (fault injection started a
- * guest with {@code /dev/null} as its disk).
+ * both), every disk is a block device or a regular image file (fault injection started a
+ * guest with {@code /dev/null} as its disk), and no disk is another running instance's or
+ * given twice (the same device or file under another name: two guests writing one disk
+ * corrupt it).
  */
 final class StartChecks {
 
@@ -98,6 +102,70 @@ final class StartChecks {
                 throw new HypervisorException(fail + parameter + " " + v + " " + use
                         + "; a guest must not get what the host keeps private");
             }
+        }
+    }
+
+    /**
+     * No disk of {@code instance} is a disk of an instance in {@code running} (the instances
+     * running on this node but this one) or twice its own: the same block device (device
+     * number) or the same file (file system and inode) under any name, links followed. Ganeti
+     * gives each disk to one instance; a definition naming another's — a typo, a copied file,
+     * a hostile one — would have two guests write one disk.
+     */
+    static void disksUnshared(Instance instance, String fail, Map<String, Instance> running)
+            throws HypervisorException {
+        Map<Object, Integer> own = new HashMap<>();
+        for (int i = 0; i < instance.disks().size(); i++) {
+            String path = instance.disks().get(i).devPath();
+            String other = usedBy(path, running);
+            if (other != null) {
+                throw new HypervisorException(fail + "disks[" + i + "].dev_path " + path + " is " + other
+                        + "; two guests writing one disk corrupt it");
+            }
+            Object id = identity(path);
+            Integer first = id == null ? null : own.putIfAbsent(id, i);
+            if (first != null) {
+                throw new HypervisorException(fail + "disks[" + i + "].dev_path " + path + " is disks[" + first
+                        + "] (" + instance.disks().get(first).devPath() + ") again");
+            }
+        }
+    }
+
+    /**
+     * Which running instance's disk {@code devPath} is — {@code disks[j] of instance X running on
+     * this node} — or null when none (or when it cannot be read: the type rule reports that).
+     */
+    static String usedBy(String devPath, Map<String, Instance> running) {
+        Object id = identity(devPath);
+        if (id == null) {
+            return null;
+        }
+        for (Map.Entry<String, Instance> other : running.entrySet()) {
+            List<Disk> disks = other.getValue().disks();
+            for (int j = 0; j < disks.size(); j++) {
+                if (id.equals(identity(disks.get(j).devPath()))) {
+                    return "disks[" + j + "] of instance " + other.getKey() + " running on this node ("
+                            + disks.get(j).devPath() + ")";
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * What a disk path stands for, links followed: a block device by its device number, a file
+     * by its file system and inode; null when it cannot be read.
+     */
+    static Object identity(String devPath) {
+        try {
+            Path p = Path.of(devPath);
+            int mode = (Integer) Files.getAttribute(p, "unix:mode");
+            if ((mode & S_IFMT) == S_IFBLK) {
+                return "block device " + Files.getAttribute(p, "unix:rdev");
+            }
+            return Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 

@@ -110,6 +110,34 @@ final class FileFaults {
                 disk(b, Path.of(mounted[0]), "(" + Path.of(mounted[0]).toRealPath() + ", device " + mounted[1]
                         + ") is mounted at " + mounted[2] + "; a guest must not get what the host uses");
             }),
+            of("J18", "instance files", "another running instance's disk, named through a link", b -> {
+                String owner = b.name();
+                Path image = raw(b.tmp.resolve(owner + ".img"));
+                b.defer(() -> Files.deleteIfExists(image));
+                b.node.startInstance(b.guest(owner).diskTemplate("plain").disk(new Disk(image.toString(), DiskMode.RW, 1))
+                        .build(), true);
+                long pid = b.pid(owner);
+                Path link = Files.createSymbolicLink(b.tmp.resolve("copied.img"), image);
+                b.defer(() -> Files.deleteIfExists(link));
+                String name = b.name();
+                expectError("Failed to start instance " + name + ": disks[0].dev_path " + link + " is disks[0] of"
+                        + " instance " + owner + " running on this node (" + image + "); two guests writing one disk"
+                        + " corrupt it", () -> b.node.startInstance(b.guest(name).diskTemplate("plain")
+                        .disk(new Disk(link.toString(), DiskMode.RW, 1)).build(), true));
+                assertEquals(pid, b.pid(owner), "the owner's QEMU is untouched");
+                assertFalse(b.node.knownInstances().contains(name), "the refused start left nothing");
+            }),
+            of("J19", "instance files", "one image twice in a definition (a link and the file)", b -> {
+                String name = b.name();
+                Path image = raw(b.tmp.resolve(name + ".img"));
+                b.defer(() -> Files.deleteIfExists(image));
+                Path link = Files.createSymbolicLink(b.tmp.resolve(name + "-again.img"), image);
+                b.defer(() -> Files.deleteIfExists(link));
+                expectError("Failed to start instance " + name + ": disks[1].dev_path " + link + " is disks[0] ("
+                        + image + ") again", () -> b.node.startInstance(b.guest(name).diskTemplate("plain")
+                        .disk(new Disk(image.toString(), DiskMode.RW, 1)).disk(new Disk(link.toString(), DiskMode.RW, 1))
+                        .build(), true));
+            }),
             of("P35", "parameters", "cdrom_image_path /etc/shadow: the guest's CD-ROM would be the host's secrets",
                     b -> media(b, "cdrom_image_path", Path.of("/etc/shadow"), "is a private host file (/etc/shadow,"
                     + " under /etc)")),

@@ -156,6 +156,10 @@ class KvmDiskHotplugTest {
                 "read-only disks, which are not supported by KVM");
         refused(() -> kvm.hotAddDisk(running(), new Disk(d0.toString(), DiskMode.RW, 0)),
                 "the instance has this disk already (disks[0])");
+        Path alias = java.nio.file.Files.createSymbolicLink(tmp.resolve("alias.img"), d0);
+        refused(() -> kvm.hotAddDisk(running(), new Disk(alias.toString(), DiskMode.RW, 0)),
+                "the instance has this disk already (disks[0])");
+        java.nio.file.Files.delete(alias);
         refused(() -> kvm.hotRemoveDisk(running(), d1.toString()),
                 "no disk with this dev_path; its disks: " + d0);
         refused(() -> kvm.hotRemoveDisk(running(), ""), "no dev_path given");
