@@ -266,10 +266,22 @@ final class KvmDiskHotplug {
             List<Disk> disks = new ArrayList<>(def.disks());
             disks.remove(index);
             KvmRuntime updated = rendered(l, def, disks, KvmHotplug.without(slots.assigned(), "disk", index), fail);
-            String dev = hotplug.deviceAt(l, slot, fail);
-            String node = driveOf(l, dev, fail);
-            hotplug.command(l, "device_del", Map.of("id", dev), fail);
-            hotplug.awaitGone(l, slot, dev, fail, "the disk");
+            String dev;
+            String node;
+            KvmHotplug.Pending late = hotplug.pendingAt(l, slot);
+            if (late != null) {
+                // asked before; the guest let go since (or lets go now)
+                dev = late.device();
+                node = late.backend();
+                hotplug.awaitGone(l, slot, dev, fail, "the disk", late);
+            } else {
+                dev = hotplug.deviceAt(l, slot, fail);
+                node = driveOf(l, dev, fail);
+                hotplug.command(l, "device_del", Map.of("id", dev), fail);
+                hotplug.awaitGone(l, slot, dev, fail, "the disk", new KvmHotplug.Pending(l.process().pid(), slot, dev,
+                        node, () -> removeDisk(name, devPath)));
+            }
+            hotplug.done(name, dev);
             // the guest has let go: the files follow at once, whatever happens to the node
             core.store().save(name, updated, def.toBuilder().disks(disks).build());
             LOG.info("Instance {}: disk {} (PCI slot {}) hot-removed", name, devPath, PciSlots.addr(slot));
@@ -433,7 +445,7 @@ final class KvmDiskHotplug {
                 // the guest must let go before the node can be deleted (blockdev-del refuses a node in use)
                 try {
                     quietly(cause, "device_del", Map.of("id", device));
-                    hotplug.awaitGone(l, slot, device, "Undoing the hot-add of " + device + ": ", "the disk");
+                    hotplug.awaitGone(l, slot, device, "Undoing the hot-add of " + device + ": ", "the disk", null);
                 } catch (HypervisorException e) {
                     cause.addSuppressed(e);
                 }

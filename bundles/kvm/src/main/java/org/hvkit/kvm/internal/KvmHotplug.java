@@ -46,6 +46,14 @@ import org.slf4j.LoggerFactory;
  * hot-added ones {@code hotnic<slot>}/{@code hotnet<slot>} — a slot is never held by two present
  * devices, so these never clash with the ids of NICs that moved down the list after a removal.
  * Removal finds the device by its slot ({@code query-pci}), whatever its id.
+ *
+ * <p>A guest that lets go after the bounded wait (a busy or slow guest) used to leave the
+ * backend, the tap and the files behind, and a second removal refused (no device at the slot).
+ * Such a removal is now <em>pending</em>: when QEMU reports the device deleted
+ * ({@code DEVICE_DELETED}, read by the connection watcher) the removal is finished on another
+ * thread under the instance's lock, as libvirt finishes a device removal on that event; a
+ * second {@code hv:nic-remove}/{@code hv:disk-remove} finishes it too. A pending removal
+ * concerns one QEMU process: a stop ends it.
  */
 final class KvmHotplug {
 
@@ -56,10 +64,79 @@ final class KvmHotplug {
 
     private final KvmInstances core;
     private final KvmSettings settings;
+    /** The bound of the wait for a guest's release ({@link #RELEASE_WAIT}; tests shorten it). */
+    private volatile Duration releaseWait = RELEASE_WAIT;
+    /** Removals asked for whose guest had not let go in time, by instance name and device id. */
+    private final Map<String, Pending> pending = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A removal waiting for its guest: the QEMU process, the device's PCI slot and id, its
+     * backend (netdev or block node) and how to finish it (the removal called again, which sees the device gone).
+     */
+    record Pending(long pid, int slot, String device, String backend, Finisher finish) {
+    }
+
+    /** Finishes a pending removal (the removal itself, called again). */
+    @FunctionalInterface
+    interface Finisher {
+        void run() throws HypervisorException;
+    }
 
     KvmHotplug(KvmInstances core, KvmSettings settings) {
         this.core = core;
         this.settings = settings;
+        core.events().onDeviceDeleted(this::deviceDeleted);
+    }
+
+    void releaseWait(Duration wait) {
+        this.releaseWait = wait;
+    }
+
+    /**
+     * The pending removal of {@code device} for instance {@code name}'s QEMU {@code pid}, or null;
+     * one of another process (the instance was stopped since) is forgotten.
+     */
+    Pending pending(String name, long pid, String device) {
+        Pending p = pending.get(name + "/" + device);
+        if (p != null && p.pid() != pid) {
+            pending.remove(name + "/" + device, p);
+            return null;
+        }
+        return p;
+    }
+
+    void pend(String name, Pending p) {
+        pending.put(name + "/" + p.device(), p);
+    }
+
+    void done(String name, String device) {
+        pending.remove(name + "/" + device);
+    }
+
+    /** QEMU's {@code DEVICE_DELETED}: a pending removal of that device is finished on another thread. */
+    private void deviceDeleted(String name, long pid, String device) {
+        Pending p = pending(name, pid, device);
+        if (p == null) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                if (pending.get(name + "/" + device) != p) {
+                    return; // finished meanwhile
+                }
+                p.finish().run();
+                LOG.info("Instance {}: the guest released device {} late; its removal is finished", name, device);
+            } catch (HypervisorException | RuntimeException e) {
+                if (pending.get(name + "/" + device) == p) {
+                    LOG.warn("Instance {}: finishing the removal of device {} after the guest released it failed: {}"
+                            + " (another hot-remove of it finishes it)", name, device, e.getMessage());
+                } else {
+                    LOG.debug("Instance {}: the removal of device {} was finished by its own call", name, device);
+                }
+            }
+        }, "hvkit-kvm-late-release-" + name);
+        t.setDaemon(true);
+        t.start();
     }
 
     /** What an operation works on: the running QEMU, its saved runtime and the binary's capabilities. */
@@ -293,11 +370,23 @@ final class KvmHotplug {
             PciSlots slots = restore(l);
             int slot = slots.slotOf("nic" + index).orElseThrow(() -> new HypervisorException(fail
                     + "it has no PCI slot of its own (an ISA NIC) and cannot be unplugged"));
-            String dev = deviceAt(l, slot, fail);
-            String net = netdevOf(l, dev, fail);
             String tap = core.store().tap(name, index);
-            command(l, "device_del", Map.of("id", dev), fail);
-            awaitGone(l, slot, dev, fail, "the NIC");
+            String dev;
+            String net;
+            Pending late = pendingAt(l, slot);
+            if (late != null) {
+                // asked before; the guest let go since (or lets go now)
+                dev = late.device();
+                net = late.backend();
+                awaitGone(l, slot, dev, fail, "the NIC", late);
+            } else {
+                dev = deviceAt(l, slot, fail);
+                net = netdevOf(l, dev, fail);
+                command(l, "device_del", Map.of("id", dev), fail);
+                awaitGone(l, slot, dev, fail, "the NIC",
+                        new Pending(l.process().pid(), slot, dev, net, () -> removeNic(name, mac)));
+            }
+            done(name, dev);
             command(l, "netdev_del", Map.of("id", net), fail);
             // the files: NICs after this one move down one index (their slots go with them)
             List<Nic> newNics = new ArrayList<>(nics);
@@ -380,18 +469,48 @@ final class KvmHotplug {
         return net;
     }
 
-    /** Waits until {@code dev} has left slot {@code slot}: the guest acknowledged the ACPI eject. */
-    void awaitGone(Live l, int slot, String dev, String fail, String what) throws HypervisorException {
-        long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
+    /** The pending removal of the device at {@code slot} of {@code l}'s QEMU process, or null. */
+    Pending pendingAt(Live l, int slot) {
+        for (Map.Entry<String, Pending> e : pending.entrySet()) {
+            Pending p = e.getValue();
+            if (e.getKey().equals(l.name() + "/" + p.device()) && p.slot() == slot
+                    && pending(l.name(), l.process().pid(), p.device()) == p) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Waits until {@code dev} has left slot {@code slot}: the guest acknowledged the ACPI eject.
+     * When it has not within the bound, {@code late} becomes pending (finished on QEMU's
+     * {@code DEVICE_DELETED}) and the error says so; without one (undoing a failed hot-add)
+     * nothing is pending.
+     */
+    void awaitGone(Live l, int slot, String dev, String fail, String what, Pending late) throws HypervisorException {
+        long deadline = System.nanoTime() + releaseWait.toNanos();
         while (true) {
             JsonNode buses = core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute("query-pci", Map.of()));
             if (!dev.equals(idAt(buses, slot))) {
                 return;
             }
             if (System.nanoTime() > deadline || core.closing()) {
+                if (late == null) {
+                    throw new HypervisorException(fail + "the guest did not release device " + dev + " within "
+                            + releaseWait.toMillis() + " ms (a guest without ACPI PCI hotplug ignores the request); "
+                            + what + " stays, and QEMU removes it if the guest lets go later");
+                }
+                pend(l.name(), late);
+                // the guest may have let go between the last look and now, its event unheard
+                if (!dev.equals(idAt(core.onMonitor(l.name(), l.process().pid(),
+                        qmp -> qmp.execute("query-pci", Map.of())), slot))) {
+                    done(l.name(), dev);
+                    return;
+                }
                 throw new HypervisorException(fail + "the guest did not release device " + dev + " within "
-                        + RELEASE_WAIT.toSeconds() + " s (a guest without ACPI PCI hotplug ignores the request); " + what
-                        + " stays, and QEMU removes it if the guest lets go later");
+                        + releaseWait.toMillis() + " ms (a guest without ACPI PCI hotplug ignores the request); "
+                        + what + " stays until it does: the removal is finished when QEMU reports the device"
+                        + " deleted, or by another hot-remove; a stop ends it");
             }
             try {
                 Thread.sleep(POLL.toMillis());

@@ -419,6 +419,11 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         return KvmParameters.assess(hvparams);
     }
 
+    /** The NIC hotplug (tests shorten its release wait). */
+    KvmHotplug hotplug() {
+        return hotplug;
+    }
+
     /** {@code s} with the last migration this node saw for its QEMU process (issue #17). */
     private org.hvkit.hypervisor.InstanceStats withLastMigration(org.hvkit.hypervisor.InstanceStats s) {
         org.hvkit.hypervisor.InstanceStats.LastMigration m = s.pid() < 0 ? null : migrator.lastMigration(s.name(), s.pid());

@@ -227,13 +227,20 @@ class KvmDiskHotplugTest {
         assertEquals(List.of(d2.toString()), paths());
         assertEquals(Map.of("disk0", slot2), Map.of("disk0", runtime().layout().pciSlots().get("disk0")));
         assertFalse(runtime().layout().pciSlots().containsKey("disk1"));
-        kvm.hotRemoveDisk(running(), d2.toString());
+        // the last one as if the guest let go after the wait: pending, then finished on QEMU's DEVICE_DELETED
+        kvm.hotplug().releaseWait(Duration.ZERO);
+        HypervisorException late = assertThrows(HypervisorException.class, () -> kvm.hotRemoveDisk(running(),
+                d2.toString()));
+        assertTrue(late.getMessage().contains("the disk stays until it does: the removal is finished when QEMU reports"
+                + " the device deleted"), late.getMessage());
+        kvm.hotplug().releaseWait(KvmHotplug.RELEASE_WAIT);
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (KvmTestNode.count(serialLog(root, "hd1"), "GUEST-DISK-REMOVED") < 3 && System.nanoTime() < deadline) {
+        while ((KvmTestNode.count(serialLog(root, "hd1"), "GUEST-DISK-REMOVED") < 3 || !paths().isEmpty())
+                && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }
         assertEquals(3, KvmTestNode.count(serialLog(root, "hd1"), "GUEST-DISK-REMOVED"), serialLog(root, "hd1"));
-        assertEquals(List.of(), paths());
+        assertEquals(List.of(), paths(), "finished without a second call");
         assertFalse(qmp("query-named-block-nodes").contains("hotdisk"), "the hot-added node went (blockdev-del)");
         assertFalse(qmp("query-fdsets").contains("hvkit"), "no fdset left: " + qmp("query-fdsets"));
         assertEquals(0, KvmTestNode.countFds(Path.of("/proc/" + pid + "/fd"), p -> p.endsWith(".img")),

@@ -191,6 +191,60 @@ class KvmHotplugTest {
         assertEquals(List.of(), runtime().nics());
     }
 
+    /**
+     * A guest that lets go after the wait (here: the wait shortened to nothing, so the real
+     * guest's release always comes late): the call says the removal is pending, and QEMU's
+     * DEVICE_DELETED finishes it — backend, tap, files, event — with no second call.
+     */
+    @Test
+    void aRemovalTheGuestAcknowledgesLateIsFinishedOnQemusEvent() throws Exception {
+        Nic nic = new Nic("aa:00:00:00:78:11", null, NicMode.BRIDGED, BRIDGE);
+        kvm.startInstance(KvmTestNode.guest("hp1", null, null).nic(nic)
+                .hvparam("kernel_args", "panic=-1 guest.hotplug=1").build(), false);
+        awaitLog(root, "hp1", "GUEST-HOTPLUG", Duration.ofSeconds(60));
+        assertEquals(1, bridgePorts().size());
+        kvm.hotplug().releaseWait(Duration.ZERO);
+        HypervisorException e = assertThrows(HypervisorException.class, () -> kvm.hotRemoveNic(running(), nic.mac()));
+        assertTrue(e.getMessage().contains("the guest did not release device nic0 within 0 ms")
+                && e.getMessage().contains("the removal is finished when QEMU reports the device deleted"),
+                e.getMessage());
+        awaitLog(root, "hp1", "GUEST-NIC-REMOVED eth0", Duration.ofSeconds(30));
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!runtime().nics().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(List.of(), runtime().nics(), "finished without a second call");
+        assertEquals(List.of(), running().nics());
+        assertEquals(List.of(), bridgePorts(), "the tap is gone from the bridge");
+        assertFalse(Files.exists(KvmTestNode.core(kvm).paths().nicDir("hp1").resolve("0")), "no nic file");
+        assertFalse(runtime().layout().pciSlots().containsKey("nic0"), runtime().layout().pciSlots().toString());
+        assertEquals(List.of("device/REMOVED hp1 hot-remove aa:00:00:00:78:11 bridged brhp"), deviceEvents());
+        // a second call finds nothing left to do
+        HypervisorException again = assertThrows(HypervisorException.class,
+                () -> kvm.hotRemoveNic(running(), nic.mac()));
+        assertTrue(again.getMessage().contains("the instance has no NIC with this MAC"), again.getMessage());
+
+        // without the event (a late release the watcher did not hear of), another hot-remove finishes it
+        kvm.hotplug().releaseWait(KvmHotplug.RELEASE_WAIT);
+        Nic second = new Nic("aa:00:00:00:78:12", null, NicMode.BRIDGED, BRIDGE);
+        kvm.hotAddNic(running(), second);
+        awaitLog(root, "hp1", "aa:00:00:00:78:12", Duration.ofSeconds(30));
+        KvmHotplug.Live l = kvm.hotplug().live("hp1", "test", List.of());
+        int slot = kvm.hotplug().restore(l).slotOf("nic0").orElseThrow();
+        String dev = kvm.hotplug().deviceAt(l, slot, "");
+        // as if the call had timed out: device_del asked, the removal pending with a finisher that is never run
+        kvm.hotplug().pend("hp1", new KvmHotplug.Pending(l.process().pid(), slot, dev, "hotnet" + slot, () -> { }));
+        KvmTestNode.core(kvm).onMonitor("hp1", l.process().pid(), q -> q.execute("device_del", java.util.Map.of("id", dev)));
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (KvmTestNode.count(serialLog(root, "hp1"), "GUEST-NIC-REMOVED") < 2 && System.nanoTime() < until) {
+            Thread.sleep(100);
+        }
+        assertEquals(2, KvmTestNode.count(serialLog(root, "hp1"), "GUEST-NIC-REMOVED"), serialLog(root, "hp1"));
+        kvm.hotRemoveNic(running(), second.mac());
+        assertEquals(List.of(), runtime().nics());
+        assertEquals(List.of(), bridgePorts());
+    }
+
     @Test
     void aHotAddThatFailsHalfwayLeavesNothingAndAStoppedOrOldInstanceIsRefused() throws Exception {
         Nic nic = new Nic("aa:00:00:00:78:03", "10.78.0.60", NicMode.ROUTED, "not-a-table");

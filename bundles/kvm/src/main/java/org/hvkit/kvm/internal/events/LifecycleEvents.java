@@ -57,7 +57,20 @@ public final class LifecycleEvents implements Monitors.Listener {
     private final Map<String, Watch> watches = new ConcurrentHashMap<>();
     private final Map<String, Long> lastProgress = new ConcurrentHashMap<>();
     private volatile Runnable onWatch = () -> { };
+    private volatile DeviceDeleted onDeviceDeleted = (name, pid, device) -> { };
     private volatile boolean closed;
+
+    /** Hears of QEMU's {@code DEVICE_DELETED}: a guest let go of a device (hot-removal, issue #15). */
+    @FunctionalInterface
+    public interface DeviceDeleted {
+        /** Called on the thread that reads QMP: must not block or call QMP itself. */
+        void deleted(String name, long pid, String device);
+    }
+
+    /** Who hears of {@code DEVICE_DELETED} events of watched processes (one listener). */
+    public void onDeviceDeleted(DeviceDeleted listener) {
+        this.onDeviceDeleted = java.util.Objects.requireNonNull(listener, "listener");
+    }
 
     /** What is known about one QEMU process of an instance. Guarded by itself. */
     private static final class Watch {
@@ -195,6 +208,14 @@ public final class LifecycleEvents implements Monitors.Listener {
                 default -> {
                     // other events change nothing the topics tell
                 }
+            }
+        }
+        String device = event.path("data").path("device").asText("");
+        if ("DEVICE_DELETED".equals(event.path("event").asText()) && !device.isEmpty()) {
+            try {
+                onDeviceDeleted.deleted(name, pid, device);
+            } catch (RuntimeException e) {
+                LOG.warn("Instance {}: handling DEVICE_DELETED of {} failed: {}", name, device, e.toString());
             }
         }
         if (topic != null) {

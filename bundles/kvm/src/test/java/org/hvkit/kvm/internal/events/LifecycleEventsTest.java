@@ -180,4 +180,22 @@ class LifecycleEventsTest {
         none.closedByQemu("a", 1);
         assertEquals(Map.of(), none.watched());
     }
+
+    @Test
+    void deviceDeletedReachesItsListenerForWatchedProcessesOnly() throws Exception {
+        java.util.List<String> heard = new java.util.ArrayList<>();
+        events.onDeviceDeleted((name, pid, device) -> heard.add(name + " " + pid + " " + device));
+        events.started("a", 10, false, InstanceEvents.REASON_START);
+        events.event("a", 10, qmp("{\"event\":\"DEVICE_DELETED\",\"data\":{\"path\":"
+                + "\"/machine/peripheral/nic0/virtio-backend\"}}")); // a part of the device: no id
+        events.event("a", 10, qmp("{\"event\":\"DEVICE_DELETED\",\"data\":{\"device\":\"nic0\","
+                + "\"path\":\"/machine/peripheral/nic0\"}}"));
+        events.event("a", 11, qmp("{\"event\":\"DEVICE_DELETED\",\"data\":{\"device\":\"nic1\"}}")); // not watched
+        events.event("b", 10, qmp("{\"event\":\"DEVICE_DELETED\",\"data\":{\"device\":\"nic2\"}}"));
+        events.onDeviceDeleted((name, pid, device) -> {
+            throw new IllegalStateException("a failing listener costs the watcher nothing");
+        });
+        events.event("a", 10, qmp("{\"event\":\"DEVICE_DELETED\",\"data\":{\"device\":\"nic3\"}}"));
+        assertEquals(java.util.List.of("a 10 nic0"), heard);
+    }
 }
