@@ -6,6 +6,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Whether a disk path names something the host uses itself, which no guest may get: QEMU opens
@@ -18,6 +19,13 @@ import java.util.List;
  *   <li>a block device that is mounted (in this mount namespace), used as swap, held by another
  *       device ({@code /sys/dev/block/M:m/holders}: LVM, device-mapper, md, bcache …) or whose
  *       partition is any of these;</li>
+ *   <li>a block device of this machine's hardware — a whole disk or a partition whose sysfs
+ *       device ({@code /sys/dev/block/M:m}, links followed) is not a virtual one
+ *       ({@code /sys/devices/virtual/}: device-mapper and so LVM, DRBD, loop, md, NBD, zram) or
+ *       an RBD ({@code /sys/devices/rbd/}) — unless the operator lists it in the node key
+ *       {@code disk.host.devices}: an unmounted spare disk or a disk of the host's that nothing
+ *       holds right now is still the host's, and Ganeti's storage hands guests LVs, DRBD and
+ *       RBD devices;</li>
  *   <li>a regular file whose real path lies under a system directory ({@link #SYSTEM_DIRS}) or
  *       under the node's {@code root.dir} (runtime files, locks, sockets).</li>
  * </ul>
@@ -48,6 +56,14 @@ record HostUse(Path proc, Path sysDevBlock) {
      * the path cannot be looked at: the type check reports that).
      */
     String of(Path path, Path rootDir) {
+        return of(path, rootDir, Set.of());
+    }
+
+    /**
+     * {@link #of(Path, Path)}, with the hardware block devices {@code hostDisks} (the node key
+     * {@code disk.host.devices}) allowed.
+     */
+    String of(Path path, Path rootDir, Set<Path> hostDisks) {
         Path real;
         int mode;
         long rdev;
@@ -61,6 +77,9 @@ record HostUse(Path proc, Path sysDevBlock) {
         if ((mode & S_IFMT) == S_IFBLK) {
             String dev = major(rdev) + ":" + minor(rdev);
             String use = blockUse(dev);
+            if (use == null && !listed(dev, hostDisks)) {
+                use = hardware(dev);
+            }
             return use == null ? null : "(" + real + ", device " + dev + ") " + use;
         }
         if (!Files.isRegularFile(real)) {
@@ -99,6 +118,35 @@ record HostUse(Path proc, Path sysDevBlock) {
             }
         }
         return root != null && real.startsWith(root) ? "is a file of this node's root.dir (" + real + ")" : null;
+    }
+
+    /**
+     * "is a disk of this machine's hardware (…)" when block device {@code dev}'s sysfs device is
+     * neither virtual nor an RBD; null otherwise, or when sysfs does not know it.
+     */
+    String hardware(String dev) {
+        Path real;
+        try {
+            real = sysDevBlock.resolve(dev).toRealPath();
+        } catch (IOException e) {
+            return null;
+        }
+        String p = real.toString();
+        if (p.contains("/devices/virtual/") || p.contains("/devices/rbd/")) {
+            return null;
+        }
+        return "is a disk of this machine's hardware (" + real + "); list it in the node key disk.host.devices"
+                + " to give it to a guest";
+    }
+
+    /** Whether one of {@code paths} (links followed) is block device {@code dev}. */
+    private static boolean listed(String dev, Set<Path> paths) {
+        for (Path p : paths) {
+            if (dev.equals(devOf(p))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Why the host uses block device {@code dev} ("major:minor"), its partitions included; null when it does not. */

@@ -33,6 +33,12 @@ import org.osgi.service.metatype.annotations.Option;
                     + " empty or kvm.path).")
     String kvm_allowed_paths();
 
+    @AttributeDefinition(name = "Host disks for guests", required = false,
+            description = "Absolute paths, separated by commas, of block devices of this machine's hardware (whole"
+                    + " disks or partitions: SATA, NVMe, virtio, SCSI or iSCSI LUNs) that instances may get as disks."
+                    + " Unset: none; device-mapper (LVM), DRBD, loop, md, NBD and RBD devices need no listing.")
+    String disk_host_devices();
+
     @AttributeDefinition(name = "SPICE certificate", required = false,
             description = "PEM file with the private key and the certificate SPICE over TLS presents (an instance's"
                     + " spice_use_tls; Ganeti's spice.pem). Unset: SPICE over TLS is refused.")

@@ -122,7 +122,7 @@ final class KvmDiskHotplug {
                             + " it (two guests writing one disk corrupt it)");
                 }
             }
-            StartChecks.disk(disk, fail, "dev_path " + shown(disk.devPath()), core.paths().root());
+            StartChecks.disk(disk, fail, "dev_path " + shown(disk.devPath()), core.paths().root(), core.settings().hostDisks());
 
             int index = def.disks().size();
             PciSlots slots = hotplug.restore(l);
@@ -196,7 +196,7 @@ final class KvmDiskHotplug {
         try (NativeFd fd = NativeFd.open(Path.of(disk.devPath()), true, cache.direct())) {
             String opened = "/proc/self/fd/" + fd.fd();
             StartChecks.disk(new Disk(opened, DiskMode.RW, 0), fail, "dev_path " + shown(disk.devPath())
-                    + " (as opened)", core.paths().root());
+                    + " (as opened)", core.paths().root(), core.settings().hostDisks());
             boolean block = StartChecks.blockDevice(opened);
             JsonNode r = core.onMonitor(l.name(), l.process().pid(), qmp -> qmp.execute("add-fd",
                     Map.of("opaque", "hvkit " + node), List.of(fd)));

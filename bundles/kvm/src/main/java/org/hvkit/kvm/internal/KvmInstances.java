@@ -150,6 +150,8 @@ final class KvmInstances implements AutoCloseable {
     InstanceStates states() { return states; }
     LifecycleEvents events() { return events; }
 
+    KvmSettings settings() { return settings; }
+
     /** The instance's parameters over this node's defaults (Ganeti's cluster-level hvparams). */
     Map<String, Object> filled(Instance instance) throws ParameterException {
         return new LinkedHashMap<>(ParameterChecks.fill(KvmParameters.PARAMETERS, settings.hvparamDefaults(),
@@ -272,7 +274,7 @@ final class KvmInstances implements AutoCloseable {
             reclaim(name);
             Map<String, Instance> running = states.runningDefinitions(name);
             StartChecks.macsUnused(started, name, running);
-            StartChecks.disks(started, settings.rootDir());
+            StartChecks.disks(started, settings.rootDir(), settings.hostDisks());
             StartChecks.disksUnshared(started, "Failed to start instance " + name + ": ", running);
             StartChecks.media(hv, settings.rootDir(), "Failed to start instance " + name + ": ");
             var caps = capabilities.of(launcher.builder().binary(hv));

@@ -105,7 +105,7 @@ final class KvmMigrator {
             }
             core.reclaim(name);
             // the source's disks are this node's too (shared storage): the same host-use rule as a start
-            StartChecks.disks(instance, core.paths().root(), "Can't accept instance " + name + ": ");
+            StartChecks.disks(instance, core.paths().root(), settings.hostDisks(), "Can't accept instance " + name + ": ");
             StartChecks.disksUnshared(instance, "Can't accept instance " + name + ": ",
                     core.states().runningDefinitions(name));
             StartChecks.media(core.filled(instance), core.paths().root(), "Can't accept instance " + name + ": ");

@@ -25,12 +25,14 @@ import org.hvkit.kvm.internal.stats.CollectorTimings;
  * The validated configuration of one KVM node; every error names the key. {@code otherKvmPaths}
  * are the QEMU binaries besides {@code kvmPath} an instance may name in {@code kvm_path}
  * ({@code kvm.allowed.paths}); {@code spice} holds the SPICE certificate files
- * ({@code spice.certificate}, {@code spice.ca.certificate}).
+ * ({@code spice.certificate}, {@code spice.ca.certificate}); {@code hostDisks} the block devices
+ * of this machine's hardware an instance may get as a disk ({@code disk.host.devices}, see
+ * {@link HostUse}).
  */
 record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                    Path socatPath, Duration stopTimeout, Duration migrationTimeout,
                    Map<String, Object> hvparamDefaults, CollectorTimings statsTimings, MigrationTuning migrationTuning,
-                   Set<Path> otherKvmPaths, SpiceNode spice) {
+                   Set<Path> otherKvmPaths, SpiceNode spice, Set<Path> hostDisks) {
 
     /** A node with QEMU's own migration tuning that runs only {@code kvmPath}, without SPICE certificates. */
     KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
@@ -45,11 +47,12 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
                 Path socatPath, Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults,
                 CollectorTimings statsTimings, MigrationTuning migrationTuning) {
         this(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout, migrationTimeout,
-                hvparamDefaults, statsTimings, migrationTuning, Set.of(), SpiceNode.SYSTEM);
+                hvparamDefaults, statsTimings, migrationTuning, Set.of(), SpiceNode.SYSTEM, Set.of());
     }
 
     KvmSettings {
         otherKvmPaths = Set.copyOf(otherKvmPaths);
+        hostDisks = Set.copyOf(hostDisks);
     }
 
     /** A node with the statistics collector's default timings that runs only {@code kvmPath}. */
@@ -62,14 +65,20 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
     /** These settings with {@code others} allowed as an instance's {@code kvm_path} besides {@code kvmPath}. */
     KvmSettings allowingKvmPaths(Set<Path> others) {
         return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
-                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, others, spice);
+                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, others, spice, hostDisks);
+    }
+
+    /** These settings with {@code devices} (hardware block devices) allowed as instances' disks. */
+    KvmSettings allowingHostDisks(Set<Path> devices) {
+        return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
+                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, otherKvmPaths, spice, devices);
     }
 
     /** These settings with SPICE certificate files (Ganeti's spice.pem, key and certificate, and spice-ca.pem). */
     KvmSettings withSpiceCertificates(Path certificate, Path caCertificate) {
         return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
                 migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, otherKvmPaths,
-                new SpiceNode(certificate, caCertificate, spice.interfaces()));
+                new SpiceNode(certificate, caCertificate, spice.interfaces()), hostDisks);
     }
 
     /** Configuration keys {@code hvparam.<name>} set node-wide defaults (Ganeti's cluster-level hvparams). */
@@ -108,7 +117,8 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
                 Duration.ofSeconds(c.ifup_timeout_seconds()), absolute("socat.path", c.socat_path()),
                 Duration.ofSeconds(c.stop_timeout_seconds()), Duration.ofSeconds(c.migration_timeout_seconds()),
                 hvparamDefaults(properties), CollectorTimings.from(properties, KvmNode.PID),
-                MigrationTuning.from(properties, KvmNode.PID), allowedPaths(c.kvm_allowed_paths(), kvm), spice(c));
+                MigrationTuning.from(properties, KvmNode.PID), allowedPaths(c.kvm_allowed_paths(), kvm), spice(c),
+                hostDisks(c.disk_host_devices()));
     }
 
     /** {@code spice.certificate} and {@code spice.ca.certificate}: both or neither, absolute paths. */
@@ -121,6 +131,22 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
         }
         return !cert ? SpiceNode.SYSTEM : new SpiceNode(absolute("spice.certificate", c.spice_certificate().trim()),
                 absolute("spice.ca.certificate", c.spice_ca_certificate().trim()), SpiceNode.SYSTEM.interfaces());
+    }
+
+    /** {@code disk.host.devices}: absolute normalized paths separated by commas or whitespace, at most 256. */
+    static Set<Path> hostDisks(String value) {
+        Set<Path> out = new LinkedHashSet<>();
+        if (value != null) {
+            for (String part : value.trim().split("[,\\s]+")) {
+                if (!part.isEmpty()) {
+                    out.add(absolute("disk.host.devices", part));
+                }
+            }
+        }
+        if (out.size() > 256) {
+            throw bad("disk.host.devices", "lists " + out.size() + " devices; at most 256");
+        }
+        return out;
     }
 
     /**

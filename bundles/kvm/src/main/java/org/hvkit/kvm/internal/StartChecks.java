@@ -8,6 +8,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.hvkit.hypervisor.Disk;
 import org.hvkit.hypervisor.HypervisorException;
@@ -59,14 +60,14 @@ final class StartChecks {
         return -1;
     }
 
-    static void disks(Instance instance, Path rootDir) throws HypervisorException {
-        disks(instance, rootDir, "Failed to start instance " + instance.name() + ": ");
+    static void disks(Instance instance, Path rootDir, Set<Path> hostDisks) throws HypervisorException {
+        disks(instance, rootDir, hostDisks, "Failed to start instance " + instance.name() + ": ");
     }
 
-    static void disks(Instance instance, Path rootDir, String fail) throws HypervisorException {
+    static void disks(Instance instance, Path rootDir, Set<Path> hostDisks, String fail) throws HypervisorException {
         for (int i = 0; i < instance.disks().size(); i++) {
             Disk d = instance.disks().get(i);
-            disk(d, fail, "disks[" + i + "].dev_path " + d.devPath(), rootDir);
+            disk(d, fail, "disks[" + i + "].dev_path " + d.devPath(), rootDir, hostDisks);
         }
     }
 
@@ -75,9 +76,9 @@ final class StartChecks {
      * use itself — see {@link HostUse}. {@code fail} starts the message, {@code field} names the
      * disk in it (a start, a migration target and a hot-add share the rule).
      */
-    static void disk(Disk d, String fail, String field, Path rootDir) throws HypervisorException {
+    static void disk(Disk d, String fail, String field, Path rootDir, Set<Path> hostDisks) throws HypervisorException {
         disk(d, fail, field);
-        String use = HostUse.SYSTEM.of(Path.of(d.devPath()), rootDir);
+        String use = HostUse.SYSTEM.of(Path.of(d.devPath()), rootDir, hostDisks);
         if (use != null) {
             throw new HypervisorException(fail + field + " " + use + "; a guest must not get what the host uses");
         }

@@ -95,4 +95,73 @@ class HostUseTest {
         assertEquals(259, HostUse.major(nvme));
         assertEquals(65536, HostUse.minor(nvme));
     }
+
+    /** A sysfs entry {@code sys/dev/block/<dev>} linked to the device directory {@code devices/<where>}. */
+    private void sysfs(String dev, String where) throws Exception {
+        Path target = Files.createDirectories(tmp.resolve("sys/devices").resolve(where));
+        Files.createSymbolicLink(tmp.resolve("sys/dev/block").resolve(dev), target);
+    }
+
+    @Test
+    void aDiskOfTheMachinesHardwareIsTheHostsUnlessListedVirtualOnesAreNot() throws Exception {
+        HostUse t = tables("", "Filename\tType\tSize\tUsed\tPriority\n");
+        sysfs("8:16", "pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sdb");
+        sysfs("8:17", "pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sdb/sdb1");
+        sysfs("259:0", "pci0000:00/0000:00:1d.0/nvme/nvme0/nvme0n1");
+        sysfs("253:3", "virtual/block/dm-3");
+        sysfs("147:0", "virtual/block/drbd0");
+        sysfs("7:0", "virtual/block/loop0");
+        sysfs("251:0", "rbd/0/block/rbd0");
+        Path devices = tmp.resolve("sys/devices").toRealPath();
+        assertEquals("is a disk of this machine's hardware (" + devices.resolve(
+                "pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sdb") + "); list it in the node key"
+                + " disk.host.devices to give it to a guest", t.hardware("8:16"));
+        assertTrue(t.hardware("8:17").startsWith("is a disk of this machine's hardware ("), "a partition of one too");
+        assertTrue(t.hardware("259:0").startsWith("is a disk of this machine's hardware ("), "NVMe");
+        for (String dev : new String[] {"253:3", "147:0", "7:0", "251:0"}) {
+            assertNull(t.hardware(dev), dev + ": LVM/device-mapper, DRBD, loop and RBD are storage for guests");
+        }
+        assertNull(t.hardware("8:32"), "no sysfs entry: nothing to tell");
+
+        // a device node (as root) for 8:16: refused by default, allowed when the node key lists it
+        Path node = tmp.resolve("sdb");
+        KvmTestNode.run("mknod", node.toString(), "b", "8", "16");
+        Path root = Files.createDirectories(tmp.resolve("kvm"));
+        assertEquals("(" + node.toRealPath() + ", device 8:16) " + t.hardware("8:16"), t.of(node, root));
+        Path link = Files.createSymbolicLink(tmp.resolve("by-id-link"), node);
+        assertNull(t.of(node, root, java.util.Set.of(link)), "listed (through a link): the guest's");
+        assertNull(t.of(Files.createDirectories(tmp.resolve("other")).resolve("x"), root, java.util.Set.of(link)));
+    }
+
+    @Test
+    void thisMachinesOwnSysfsTellsHardwareFromVirtualDevices() throws Exception {
+        int hardware = 0;
+        int virtual = 0;
+        try (var entries = Files.list(Path.of("/sys/dev/block"))) {
+            for (Path e : entries.toList()) {
+                String real = e.toRealPath().toString();
+                String verdict = HostUse.SYSTEM.hardware(e.getFileName().toString());
+                if (real.contains("/devices/virtual/")) {
+                    assertNull(verdict, real);
+                    virtual++;
+                } else {
+                    assertTrue(verdict != null && verdict.contains(real), real + ": " + verdict);
+                    hardware++;
+                }
+            }
+        }
+        assertTrue(hardware > 0 && virtual > 0, "this machine has both kinds (its root disk, loop or zram devices): "
+                + hardware + " hardware, " + virtual + " virtual");
+    }
+
+    @Test
+    void theNodeKeyListsAbsolutePathsAndNamesItselfWhenWrong() {
+        assertEquals(java.util.Set.of(Path.of("/dev/sdb"), Path.of("/dev/disk/by-id/ata-X")),
+                KvmSettings.hostDisks(" /dev/sdb, /dev/disk/by-id/ata-X ,"));
+        assertEquals(java.util.Set.of(), KvmSettings.hostDisks(null));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> KvmSettings.hostDisks("/dev/sdb,sdc"));
+        assertEquals(KvmNode.PID + ": disk.host.devices must be an absolute normalized path, got 'sdc'",
+                e.getMessage());
+    }
 }
