@@ -69,16 +69,33 @@ public final class MigrationCoordinator {
         target.finalizeMigration(instance, info.withSourceStatus(finalStatus(source, instance)), true);
     }
 
+    /** How long the target's finalize waits for the source's figures: the guest is paused until it runs. */
+    static final Duration FINAL_STATUS_WAIT = Duration.ofSeconds(1);
+
     /**
      * The source's status of the migration that has just completed, for the target's figures
-     * ({@link MigrationInfo#sourceStatus}); null when the source cannot tell. Never fails the
-     * migration: the guest runs on the target already.
+     * ({@link MigrationInfo#sourceStatus}); null when the source cannot tell within
+     * {@link #FINAL_STATUS_WAIT} (a local source answers from memory, a remote one in a round
+     * trip). Never fails the migration: the guest is on the target already.
      */
     private static MigrationStatus finalStatus(Hypervisor source, Instance instance) {
+        java.util.concurrent.CompletableFuture<MigrationStatus> asked = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                asked.complete(source.migrationStatus(instance));
+            } catch (HypervisorException | RuntimeException e) {
+                asked.complete(null);
+            }
+        }, "hvkit-migrate-figures-" + instance.name());
+        t.setDaemon(true);
+        t.start();
         try {
-            MigrationStatus s = source.migrationStatus(instance);
+            MigrationStatus s = asked.get(FINAL_STATUS_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             return s != null && s.status() == MigrationStatus.State.COMPLETED ? s : null;
-        } catch (HypervisorException | RuntimeException e) {
+        } catch (TimeoutException | ExecutionException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return null;
         }
     }

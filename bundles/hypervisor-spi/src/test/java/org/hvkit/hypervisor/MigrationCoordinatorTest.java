@@ -42,6 +42,27 @@ class MigrationCoordinatorTest {
     private static final MigrationCoordinator.Listener QUIET = status -> { };
 
     @Test
+    void aSourceThatHangsDelaysTheTargetsFinalizeBoundedlyAndHandsNothing() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Hypervisor hanging = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {Hypervisor.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "canMigrate" -> true;
+                    case "migrationInfo" -> new MigrationInfo("runtime");
+                    case "migrationStatus" -> {
+                        release.await(); // until the test ends
+                        yield null;
+                    }
+                    default -> null;
+                });
+        try {
+            MigrationCoordinator.migrate(hanging, node(null), Instance.builder("vm1").build(), "127.0.0.1", true, QUIET);
+        } finally {
+            release.countDown();
+        }
+        assertEquals(List.of(new MigrationInfo("runtime")), finalized, "finalized without the source's figures");
+    }
+
+    @Test
     void theSourcesFinalStatusReachesTheTarget() throws Exception {
         MigrationStatus done = new MigrationStatus(MigrationStatus.State.ACTIVE, 100, 0, 100).completed(31,
                 Instant.parse("2026-12-01T19:00:00Z"));

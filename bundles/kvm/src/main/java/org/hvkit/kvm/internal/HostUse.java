@@ -139,11 +139,15 @@ record HostUse(Path proc, Path sysDevBlock) {
                 + " to give it to a guest";
     }
 
-    /** Whether one of {@code paths} (links followed) is block device {@code dev}. */
+    /** Whether one of {@code paths} (links followed) is block device {@code dev} (a character device is not). */
     private static boolean listed(String dev, Set<Path> paths) {
         for (Path p : paths) {
-            if (dev.equals(devOf(p))) {
-                return true;
+            try {
+                if ((((Integer) Files.getAttribute(p, "unix:mode")) & S_IFMT) == S_IFBLK && dev.equals(devOf(p))) {
+                    return true;
+                }
+            } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+                // a listed path that is gone or unreadable allows nothing
             }
         }
         return false;

@@ -244,6 +244,14 @@ final class KvmDiskHotplug {
     // ------------------------------------------------------------------ remove
 
     void removeDisk(String name, String devPath) throws HypervisorException {
+        removeDisk(name, devPath, null);
+    }
+
+    /**
+     * The removal; with {@code expected}, the finishing of that pending removal only (see
+     * {@link KvmHotplug}): nothing happens unless it is still the pending removal of the disk's slot.
+     */
+    private void removeDisk(String name, String devPath, KvmHotplug.Pending expected) throws HypervisorException {
         String fail = "Cannot hot-remove disk " + shown(devPath) + " from instance " + name + ": ";
         try (KvmInstances.Operation op = core.begin(name, "hot-remove a disk")) {
             KvmHotplug.Live l = hotplug.live(name, "hot-remove a disk", COMMANDS);
@@ -253,6 +261,9 @@ final class KvmDiskHotplug {
                 if (def.disks().get(i).devPath().equals(devPath)) {
                     index = i;
                 }
+            }
+            if (index < 0 && expected != null) {
+                return; // finished meanwhile
             }
             if (index < 0) {
                 List<String> paths = def.disks().stream().map(Disk::devPath).toList();
@@ -269,6 +280,9 @@ final class KvmDiskHotplug {
             String dev;
             String node;
             KvmHotplug.Pending late = hotplug.pendingAt(l, slot);
+            if (expected != null && late != expected) {
+                return; // finished meanwhile, or another removal is pending there now
+            }
             if (late != null) {
                 // asked before; the guest let go since (or lets go now)
                 dev = late.device();
@@ -279,7 +293,7 @@ final class KvmDiskHotplug {
                 node = driveOf(l, dev, fail);
                 hotplug.command(l, "device_del", Map.of("id", dev), fail);
                 hotplug.awaitGone(l, slot, dev, fail, "the disk", new KvmHotplug.Pending(l.process().pid(), slot, dev,
-                        node, () -> removeDisk(name, devPath)));
+                        node, p -> removeDisk(name, devPath, p)));
             }
             hotplug.done(name, dev);
             // the guest has let go: the files follow at once, whatever happens to the node

@@ -71,15 +71,21 @@ final class KvmHotplug {
 
     /**
      * A removal waiting for its guest: the QEMU process, the device's PCI slot and id, its
-     * backend (netdev or block node) and how to finish it (the removal called again, which sees the device gone).
+     * backend (netdev or block node), how to finish it (the removal called again with this
+     * record, which does nothing unless it is still the slot's pending removal) and whether a
+     * finisher runs now (one at a time, however often QEMU repeats its event).
      */
-    record Pending(long pid, int slot, String device, String backend, Finisher finish) {
+    record Pending(long pid, int slot, String device, String backend, Finisher finish,
+                   java.util.concurrent.atomic.AtomicBoolean running) {
+        Pending(long pid, int slot, String device, String backend, Finisher finish) {
+            this(pid, slot, device, backend, finish, new java.util.concurrent.atomic.AtomicBoolean());
+        }
     }
 
-    /** Finishes a pending removal (the removal itself, called again). */
+    /** Finishes a pending removal: the removal itself, called again with the record it expects. */
     @FunctionalInterface
     interface Finisher {
-        void run() throws HypervisorException;
+        void run(Pending expected) throws HypervisorException;
     }
 
     KvmHotplug(KvmInstances core, KvmSettings settings) {
@@ -105,7 +111,12 @@ final class KvmHotplug {
         return p;
     }
 
+    /** Makes {@code p} pending; those of processes that no longer run go (the map holds live ones only). */
     void pend(String name, Pending p) {
+        pending.entrySet().removeIf(e -> {
+            String owner = e.getKey().substring(0, e.getKey().indexOf('/'));
+            return core.alive(owner).map(q -> q.pid() != e.getValue().pid()).orElse(true);
+        });
         pending.put(name + "/" + p.device(), p);
     }
 
@@ -113,26 +124,23 @@ final class KvmHotplug {
         pending.remove(name + "/" + device);
     }
 
-    /** QEMU's {@code DEVICE_DELETED}: a pending removal of that device is finished on another thread. */
+    /**
+     * QEMU's {@code DEVICE_DELETED}: a pending removal of that device is finished on another
+     * thread (this one reads QMP and must not wait), one finisher per removal at a time.
+     */
     private void deviceDeleted(String name, long pid, String device) {
         Pending p = pending(name, pid, device);
-        if (p == null) {
+        if (p == null || !p.running().compareAndSet(false, true)) {
             return;
         }
         Thread t = new Thread(() -> {
             try {
-                if (pending.get(name + "/" + device) != p) {
-                    return; // finished meanwhile
-                }
-                p.finish().run();
-                LOG.info("Instance {}: the guest released device {} late; its removal is finished", name, device);
+                p.finish().run(p);
             } catch (HypervisorException | RuntimeException e) {
-                if (pending.get(name + "/" + device) == p) {
-                    LOG.warn("Instance {}: finishing the removal of device {} after the guest released it failed: {}"
-                            + " (another hot-remove of it finishes it)", name, device, e.getMessage());
-                } else {
-                    LOG.debug("Instance {}: the removal of device {} was finished by its own call", name, device);
-                }
+                LOG.warn("Instance {}: finishing the removal of device {} after the guest released it failed: {}"
+                        + " (another hot-remove of it finishes it)", name, device, e.getMessage());
+            } finally {
+                p.running().set(false);
             }
         }, "hvkit-kvm-late-release-" + name);
         t.setDaemon(true);
@@ -362,10 +370,22 @@ final class KvmHotplug {
     // ------------------------------------------------------------------ remove
 
     void removeNic(String name, String mac) throws HypervisorException {
+        removeNic(name, mac, null);
+    }
+
+    /**
+     * The removal; with {@code expected}, the finishing of that pending removal only: nothing
+     * happens unless it is still the pending removal of the NIC's slot (a NIC added since with
+     * the same MAC is not touched).
+     */
+    private void removeNic(String name, String mac, Pending expected) throws HypervisorException {
         try (KvmInstances.Operation op = core.begin(name, "hot-remove a NIC")) {
             Live l = live(name, "hot-remove a NIC");
             String fail = "Cannot hot-remove NIC " + mac + " from instance " + name + ": ";
             List<Nic> nics = l.runtime().nics();
+            if (expected != null && nics.stream().noneMatch(n -> n.mac().equals(mac))) {
+                return; // finished meanwhile
+            }
             int index = indexOf(nics, mac, fail);
             PciSlots slots = restore(l);
             int slot = slots.slotOf("nic" + index).orElseThrow(() -> new HypervisorException(fail
@@ -374,6 +394,9 @@ final class KvmHotplug {
             String dev;
             String net;
             Pending late = pendingAt(l, slot);
+            if (expected != null && late != expected) {
+                return; // finished meanwhile, or another removal is pending there now
+            }
             if (late != null) {
                 // asked before; the guest let go since (or lets go now)
                 dev = late.device();
@@ -384,7 +407,7 @@ final class KvmHotplug {
                 net = netdevOf(l, dev, fail);
                 command(l, "device_del", Map.of("id", dev), fail);
                 awaitGone(l, slot, dev, fail, "the NIC",
-                        new Pending(l.process().pid(), slot, dev, net, () -> removeNic(name, mac)));
+                        new Pending(l.process().pid(), slot, dev, net, p -> removeNic(name, mac, p)));
             }
             done(name, dev);
             command(l, "netdev_del", Map.of("id", net), fail);
@@ -495,7 +518,8 @@ final class KvmHotplug {
                 return;
             }
             if (System.nanoTime() > deadline || core.closing()) {
-                if (late == null) {
+                // a component that is going away keeps nothing pending: its successor would not hear of it
+                if (late == null || core.closing()) {
                     throw new HypervisorException(fail + "the guest did not release device " + dev + " within "
                             + releaseWait.toMillis() + " ms (a guest without ACPI PCI hotplug ignores the request); "
                             + what + " stays, and QEMU removes it if the guest lets go later");

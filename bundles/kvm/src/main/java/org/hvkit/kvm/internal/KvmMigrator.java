@@ -127,6 +127,7 @@ final class KvmMigrator {
                     });
                 }
                 accepted.put(name, System.nanoTime());
+                forgetGone();
             } catch (HypervisorException | RuntimeException e) {
                 // a step after the launch failed (the capabilities): its QEMU goes with everything else
                 try {
@@ -169,6 +170,7 @@ final class KvmMigrator {
                 MigrationStatus seen = migrations.get(name);
                 migrations.put(name, new MigrationStatus(MigrationStatus.State.FAILED, 0, 0, 0));
                 // the guest runs on here: its statistics tell of the attempt (what QEMU had sent by then)
+                forgetGone();
                 last.put(name, new Recorded(p.pid(), new InstanceStats.LastMigration(false,
                         seen != null && seen.status() == MigrationStatus.State.CANCELLED
                                 ? MigrationStatus.State.CANCELLED : MigrationStatus.State.FAILED,
@@ -262,6 +264,7 @@ final class KvmMigrator {
             });
             core.events().started(name, pid, in.generated().runtime().argv().contains("-no-shutdown"),
                     org.hvkit.hypervisor.InstanceEvents.REASON_MIGRATION);
+            forgetGone();
             last.put(name, new Recorded(pid, arrived(info.sourceStatus(),
                     acceptedAt == null ? InstanceStats.UNKNOWN : millisSince(acceptedAt))));
         }
@@ -292,6 +295,15 @@ final class KvmMigrator {
             return null;
         }
         return r.migration();
+    }
+
+    /**
+     * Drops what concerns instances no longer running here (stopped, migrated away, never
+     * finalized): the maps hold running instances only.
+     */
+    private void forgetGone() {
+        last.entrySet().removeIf(e -> core.alive(e.getKey()).map(p -> p.pid() != e.getValue().pid()).orElse(true));
+        accepted.keySet().removeIf(n -> core.alive(n).isEmpty());
     }
 
     private static long millisSince(long nanoTime) {

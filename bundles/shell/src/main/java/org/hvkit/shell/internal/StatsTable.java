@@ -88,10 +88,10 @@ final class StatsTable {
 
     /**
      * {@code arrived, completed 2026-12-01T19:40:02Z in 2.31 s, paused 31 ms, 120.5 MiB sent} or
-     * {@code sent, failed …}: the last migration of an instance's process.
+     * {@code outgoing, failed …}: the last migration of an instance's process.
      */
     static String migration(InstanceStats.LastMigration m) {
-        StringBuilder b = new StringBuilder(m.incoming() ? "arrived" : "sent")
+        StringBuilder b = new StringBuilder(m.incoming() ? "arrived" : "outgoing")
                 .append(", ").append(m.result().name().toLowerCase(Locale.ROOT))
                 .append(' ').append(java.time.Instant.ofEpochMilli(m.finishedAtMillis())
                         .truncatedTo(java.time.temporal.ChronoUnit.SECONDS));

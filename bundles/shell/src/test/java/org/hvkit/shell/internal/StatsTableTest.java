@@ -79,7 +79,7 @@ class StatsTableTest {
                 StatsTable.migration(in));
         InstanceStats.LastMigration out = new InstanceStats.LastMigration(false,
                 org.hvkit.hypervisor.MigrationStatus.State.FAILED, 1_780_340_402_345L, 40, U, U);
-        assertEquals("sent, failed 2026-06-01T19:00:02Z in 0.04 s", StatsTable.migration(out));
+        assertEquals("outgoing, failed 2026-06-01T19:00:02Z in 0.04 s", StatsTable.migration(out));
         String text = new StatsTable().render(List.of(stats("web1", 10, 0, 1000, false).withLastMigration(in),
                 stats("db1", 11, 0, 1000, false)));
         assertTrue(text.endsWith("last migration:\n  web1@node-a: " + StatsTable.migration(in) + "\n"), text);
