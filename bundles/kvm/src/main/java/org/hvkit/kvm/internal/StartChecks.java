@@ -5,7 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -109,13 +110,14 @@ final class StartChecks {
     /**
      * No disk of {@code instance} is a disk of an instance in {@code running} (the instances
      * running on this node but this one) or twice its own: the same block device (device
-     * number) or the same file (file system and inode) under any name, links followed. Ganeti
-     * gives each disk to one instance; a definition naming another's — a typo, a copied file,
-     * a hostile one — would have two guests write one disk.
+     * number) or the same file (file system and inode) under any name, links followed, or one
+     * that contains the other — a whole disk and its partition, a loop device and its backing
+     * file. Ganeti gives each disk to one instance; a definition naming another's — a typo, a
+     * copied file, a hostile one — would have two guests write one disk.
      */
     static void disksUnshared(Instance instance, String fail, Map<String, Instance> running)
             throws HypervisorException {
-        Map<Object, Integer> own = new HashMap<>();
+        List<Identity> own = new ArrayList<>();
         for (int i = 0; i < instance.disks().size(); i++) {
             String path = instance.disks().get(i).devPath();
             String other = usedBy(path, running);
@@ -123,12 +125,14 @@ final class StartChecks {
                 throw new HypervisorException(fail + "disks[" + i + "].dev_path " + path + " is " + other
                         + "; two guests writing one disk corrupt it");
             }
-            Object id = identity(path);
-            Integer first = id == null ? null : own.putIfAbsent(id, i);
-            if (first != null) {
-                throw new HypervisorException(fail + "disks[" + i + "].dev_path " + path + " is disks[" + first
-                        + "] (" + instance.disks().get(first).devPath() + ") again");
+            Identity id = identity(path);
+            for (int k = 0; id != null && k < own.size(); k++) {
+                if (id.overlaps(own.get(k))) {
+                    throw new HypervisorException(fail + "disks[" + i + "].dev_path " + path + " is disks[" + k
+                            + "] (" + instance.disks().get(k).devPath() + ") again");
+                }
             }
+            own.add(id);
         }
     }
 
@@ -137,14 +141,15 @@ final class StartChecks {
      * this node} — or null when none (or when it cannot be read: the type rule reports that).
      */
     static String usedBy(String devPath, Map<String, Instance> running) {
-        Object id = identity(devPath);
+        Identity id = identity(devPath);
         if (id == null) {
             return null;
         }
         for (Map.Entry<String, Instance> other : running.entrySet()) {
             List<Disk> disks = other.getValue().disks();
             for (int j = 0; j < disks.size(); j++) {
-                if (id.equals(identity(disks.get(j).devPath()))) {
+                Identity theirs = identity(disks.get(j).devPath());
+                if (theirs != null && id.overlaps(theirs)) {
                     return "disks[" + j + "] of instance " + other.getKey() + " running on this node ("
                             + disks.get(j).devPath() + ")";
                 }
@@ -154,17 +159,50 @@ final class StartChecks {
     }
 
     /**
-     * What a disk path stands for, links followed: a block device by its device number, a file
-     * by its file system and inode; null when it cannot be read.
+     * What a disk path stands for: {@code self} (a block device by its device number, a file by
+     * its file system and inode) and what writing it writes too, {@code within} (a partition's
+     * whole disk, a loop device's backing file).
      */
-    static Object identity(String devPath) {
+    record Identity(Object self, Set<Object> within) {
+        /** Whether writing one writes the other: the same, or one inside the other. */
+        boolean overlaps(Identity o) {
+            return self.equals(o.self) || within.contains(o.self) || o.within.contains(self);
+        }
+    }
+
+    /** The identity of {@code devPath}, links followed (sysfs at /sys/dev/block); null when it cannot be read. */
+    static Identity identity(String devPath) {
+        return identity(devPath, Path.of("/sys/dev/block"));
+    }
+
+    static Identity identity(String devPath, Path sysDevBlock) {
         try {
             Path p = Path.of(devPath);
             int mode = (Integer) Files.getAttribute(p, "unix:mode");
-            if ((mode & S_IFMT) == S_IFBLK) {
-                return "block device " + Files.getAttribute(p, "unix:rdev");
+            if ((mode & S_IFMT) != S_IFBLK) {
+                return new Identity(Files.readAttributes(p, BasicFileAttributes.class).fileKey(), Set.of());
             }
-            return Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+            long rdev = (Long) Files.getAttribute(p, "unix:rdev");
+            String dev = HostUse.major(rdev) + ":" + HostUse.minor(rdev);
+            Set<Object> within = new HashSet<>();
+            Path sys = sysDevBlock.resolve(dev);
+            if (Files.isRegularFile(sys.resolve("partition"))) {
+                // a partition: its whole disk is the directory above it in sysfs
+                within.add("block " + Files.readString(sys.toRealPath().getParent().resolve("dev")).strip());
+            }
+            Path backing = sys.resolve("loop/backing_file");
+            if (Files.isRegularFile(backing)) {
+                String file = Files.readString(backing).strip();
+                if (file.endsWith(" (deleted)")) {
+                    file = file.substring(0, file.length() - " (deleted)".length());
+                }
+                try {
+                    within.add(Files.readAttributes(Path.of(file), BasicFileAttributes.class).fileKey());
+                } catch (IOException | RuntimeException gone) {
+                    // the backing file is gone or unreachable from here: nothing to compare
+                }
+            }
+            return new Identity("block " + dev, within);
         } catch (IOException | RuntimeException e) {
             return null;
         }

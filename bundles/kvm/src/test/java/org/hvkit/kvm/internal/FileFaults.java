@@ -138,6 +138,20 @@ final class FileFaults {
                         .disk(new Disk(image.toString(), DiskMode.RW, 1)).disk(new Disk(link.toString(), DiskMode.RW, 1))
                         .build(), true));
             }),
+            of("J20", "instance files", "a loop device over another running instance's image", b -> {
+                String owner = b.name();
+                Path image = raw(b.tmp.resolve(owner + ".img"));
+                b.defer(() -> Files.deleteIfExists(image));
+                b.node.startInstance(b.guest(owner).diskTemplate("plain").disk(new Disk(image.toString(), DiskMode.RW, 1))
+                        .build(), true);
+                String loop = KvmTestNode.output("losetup", "--find", "--show", image.toString()).strip();
+                b.defer(() -> KvmTestNode.run("losetup", "--detach", loop));
+                String name = b.name();
+                expectError("Failed to start instance " + name + ": disks[0].dev_path " + loop + " is disks[0] of"
+                        + " instance " + owner + " running on this node (" + image + "); two guests writing one disk"
+                        + " corrupt it", () -> b.node.startInstance(b.guest(name).diskTemplate("plain")
+                        .disk(new Disk(loop, DiskMode.RW, 1)).build(), true));
+            }),
             of("P35", "parameters", "cdrom_image_path /etc/shadow: the guest's CD-ROM would be the host's secrets",
                     b -> media(b, "cdrom_image_path", Path.of("/etc/shadow"), "is a private host file (/etc/shadow,"
                     + " under /etc)")),

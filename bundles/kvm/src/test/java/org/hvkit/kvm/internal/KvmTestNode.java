@@ -295,11 +295,21 @@ final class KvmTestNode {
 
     /** Runs a program (never a shell string) and fails with its output unless it exits 0. */
     static void run(String... args) throws Exception {
+        output(args);
+    }
+
+    /** Runs a command to its end; its output (stdout and stderr), or an exception naming it when it fails. */
+    static String output(String... args) throws Exception {
         List<String> argv = List.of(args);
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(argv + ": still running after 60 s");
+        }
+        if (p.exitValue() != 0) {
             throw new IllegalStateException(argv + ": " + out);
         }
+        return out;
     }
 }
