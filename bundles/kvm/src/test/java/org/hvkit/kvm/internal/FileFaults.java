@@ -112,10 +112,7 @@ final class FileFaults {
             }),
             of("J18", "instance files", "another running instance's disk, named through a link", b -> {
                 String owner = b.name();
-                Path image = raw(b.tmp.resolve(owner + ".img"));
-                b.defer(() -> Files.deleteIfExists(image));
-                b.node.startInstance(b.guest(owner).diskTemplate("plain").disk(new Disk(image.toString(), DiskMode.RW, 1))
-                        .build(), true);
+                Path image = owning(b, owner);
                 long pid = b.pid(owner);
                 Path link = Files.createSymbolicLink(b.tmp.resolve("copied.img"), image);
                 b.defer(() -> Files.deleteIfExists(link));
@@ -140,10 +137,7 @@ final class FileFaults {
             }),
             of("J20", "instance files", "a loop device over another running instance's image", b -> {
                 String owner = b.name();
-                Path image = raw(b.tmp.resolve(owner + ".img"));
-                b.defer(() -> Files.deleteIfExists(image));
-                b.node.startInstance(b.guest(owner).diskTemplate("plain").disk(new Disk(image.toString(), DiskMode.RW, 1))
-                        .build(), true);
+                Path image = owning(b, owner);
                 String loop = KvmTestNode.output("losetup", "--find", "--show", image.toString()).strip();
                 b.defer(() -> KvmTestNode.run("losetup", "--detach", loop));
                 String name = b.name();
@@ -367,6 +361,15 @@ final class FileFaults {
         expectError("Failed to start instance " + name + ": disks[0].dev_path " + disk + " " + problem,
                 () -> b.node.startInstance(b.guest(name).diskTemplate("plain").disk(new Disk(disk.toString(),
                         DiskMode.RW, 1)).build(), true));
+    }
+
+    /** Starts {@code owner} (paused) with a raw image of its own as its disk; the image. */
+    private static Path owning(FaultBench b, String owner) throws Exception {
+        Path image = raw(b.tmp.resolve(owner + ".img"));
+        b.defer(() -> Files.deleteIfExists(image));
+        b.node.startInstance(b.guest(owner).diskTemplate("plain").disk(new Disk(image.toString(), DiskMode.RW, 1))
+                .build(), true);
+        return image;
     }
 
     private static void media(FaultBench b, String parameter, Path file, String problem) throws Exception {
