@@ -110,14 +110,14 @@ final class KvmDiskHotplug {
                         KvmParameters.DISK_TYPE) + "; only paravirtual (virtio) disks have a PCI slot of their own and"
                         + " can be hot-plugged");
             }
-            // the same device or file under any name (links followed)
-            String own = StartChecks.usedBy(disk.devPath(), Map.of(name, def));
-            if (own != null) {
-                throw new HypervisorException(fail + "the instance has this disk already ("
-                        + own.substring(0, own.indexOf(" of instance ")) + ")");
+            // the same device or file under any name (links followed), or one inside the other
+            StartChecks.Identity id = StartChecks.identity(disk.devPath());
+            int own = StartChecks.indexOf(id, StartChecks.identities(def.disks()));
+            if (own >= 0) {
+                throw new HypervisorException(fail + "the instance has this disk already (disks[" + own + "])");
             }
             for (Map.Entry<String, Instance> other : core.states().runningDefinitions(name).entrySet()) {
-                if (StartChecks.usedBy(disk.devPath(), Map.of(other.getKey(), other.getValue())) != null) {
+                if (StartChecks.indexOf(id, StartChecks.identities(other.getValue().disks())) >= 0) {
                     throw new HypervisorException(fail + "instance " + other.getKey() + " running on this node uses"
                             + " it (two guests writing one disk corrupt it)");
                 }
@@ -277,25 +277,12 @@ final class KvmDiskHotplug {
             List<Disk> disks = new ArrayList<>(def.disks());
             disks.remove(index);
             KvmRuntime updated = rendered(l, def, disks, KvmHotplug.without(slots.assigned(), "disk", index), fail);
-            String dev;
-            String node;
-            KvmHotplug.Pending late = hotplug.pendingAt(l, slot);
-            if (expected != null && late != expected) {
+            KvmHotplug.Released r = hotplug.release(l, slot, expected, fail, "the disk", dev -> driveOf(l, dev, fail),
+                    p -> removeDisk(name, devPath, p));
+            if (r == null) {
                 return; // finished meanwhile, or another removal is pending there now
             }
-            if (late != null) {
-                // asked before; the guest let go since (or lets go now)
-                dev = late.device();
-                node = late.backend();
-                hotplug.awaitGone(l, slot, dev, fail, "the disk", late);
-            } else {
-                dev = hotplug.deviceAt(l, slot, fail);
-                node = driveOf(l, dev, fail);
-                hotplug.command(l, "device_del", Map.of("id", dev), fail);
-                hotplug.awaitGone(l, slot, dev, fail, "the disk", new KvmHotplug.Pending(l.process().pid(), slot, dev,
-                        node, p -> removeDisk(name, devPath, p)));
-            }
-            hotplug.done(name, dev);
+            String node = r.backend();
             // the guest has let go: the files follow at once, whatever happens to the node
             core.store().save(name, updated, def.toBuilder().disks(disks).build());
             LOG.info("Instance {}: disk {} (PCI slot {}) hot-removed", name, devPath, PciSlots.addr(slot));

@@ -391,26 +391,12 @@ final class KvmHotplug {
             int slot = slots.slotOf("nic" + index).orElseThrow(() -> new HypervisorException(fail
                     + "it has no PCI slot of its own (an ISA NIC) and cannot be unplugged"));
             String tap = core.store().tap(name, index);
-            String dev;
-            String net;
-            Pending late = pendingAt(l, slot);
-            if (expected != null && late != expected) {
+            Released r = release(l, slot, expected, fail, "the NIC", dev -> netdevOf(l, dev, fail),
+                    p -> removeNic(name, mac, p));
+            if (r == null) {
                 return; // finished meanwhile, or another removal is pending there now
             }
-            if (late != null) {
-                // asked before; the guest let go since (or lets go now)
-                dev = late.device();
-                net = late.backend();
-                awaitGone(l, slot, dev, fail, "the NIC", late);
-            } else {
-                dev = deviceAt(l, slot, fail);
-                net = netdevOf(l, dev, fail);
-                command(l, "device_del", Map.of("id", dev), fail);
-                awaitGone(l, slot, dev, fail, "the NIC",
-                        new Pending(l.process().pid(), slot, dev, net, p -> removeNic(name, mac, p)));
-            }
-            done(name, dev);
-            command(l, "netdev_del", Map.of("id", net), fail);
+            command(l, "netdev_del", Map.of("id", r.backend()), fail);
             // the files: NICs after this one move down one index (their slots go with them)
             List<Nic> newNics = new ArrayList<>(nics);
             newNics.remove(index);
@@ -492,11 +478,50 @@ final class KvmHotplug {
         return net;
     }
 
+    /** A device the guest has let go of: its id and its backend (netdev or block node). */
+    record Released(String device, String backend) {
+    }
+
+    /** The backend of a device (asked of QEMU before it goes). */
+    @FunctionalInterface
+    interface BackendOf {
+        String of(String device) throws HypervisorException;
+    }
+
+    /**
+     * The release of the device at {@code slot}, the step NIC and disk removals share: unless a
+     * removal is pending there, its backend is noted and the guest is asked ({@code device_del});
+     * then a bounded wait until the device has left the bus — past the bound the removal is
+     * pending, finished by {@code finish}. With {@code expected} (a finisher's call) nothing is
+     * done, and null returned, unless it is still the slot's pending removal.
+     */
+    Released release(Live l, int slot, Pending expected, String fail, String what, BackendOf backendOf,
+                     Finisher finish) throws HypervisorException {
+        Pending late = pendingAt(l, slot);
+        if (expected != null && late != expected) {
+            return null;
+        }
+        Released r;
+        if (late != null) {
+            // asked before; the guest let go since (or lets go now)
+            awaitGone(l, slot, late.device(), fail, what, late);
+            r = new Released(late.device(), late.backend());
+        } else {
+            String dev = deviceAt(l, slot, fail);
+            String backend = backendOf.of(dev);
+            command(l, "device_del", Map.of("id", dev), fail);
+            awaitGone(l, slot, dev, fail, what, new Pending(l.process().pid(), slot, dev, backend, finish));
+            r = new Released(dev, backend);
+        }
+        done(l.name(), r.device());
+        return r;
+    }
+
     /** The pending removal of the device at {@code slot} of {@code l}'s QEMU process, or null. */
     Pending pendingAt(Live l, int slot) {
         for (Map.Entry<String, Pending> e : pending.entrySet()) {
             Pending p = e.getValue();
-            if (e.getKey().equals(l.name() + "/" + p.device()) && p.slot() == slot
+            if (e.getKey().startsWith(l.name() + "/") && p.slot() == slot
                     && pending(l.name(), l.process().pid(), p.device()) == p) {
                 return p;
             }

@@ -12,8 +12,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import org.hvkit.hypervisor.HypervisorException;
 import org.hvkit.hypervisor.Instance;
-import org.hvkit.hypervisor.MigrationInfo;
 import org.hvkit.hypervisor.InstanceStats;
+import org.hvkit.hypervisor.MigrationInfo;
 import org.hvkit.hypervisor.MigrationStatus;
 import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;

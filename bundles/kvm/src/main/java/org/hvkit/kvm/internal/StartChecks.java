@@ -117,45 +117,47 @@ final class StartChecks {
      */
     static void disksUnshared(Instance instance, String fail, Map<String, Instance> running)
             throws HypervisorException {
+        Map<String, List<Identity>> theirs = new java.util.LinkedHashMap<>();
+        running.forEach((name, other) -> theirs.put(name, identities(other.disks())));
         List<Identity> own = new ArrayList<>();
         for (int i = 0; i < instance.disks().size(); i++) {
             String path = instance.disks().get(i).devPath();
-            String other = usedBy(path, running);
-            if (other != null) {
-                throw new HypervisorException(fail + "disks[" + i + "].dev_path " + path + " is " + other
-                        + "; two guests writing one disk corrupt it");
-            }
             Identity id = identity(path);
-            for (int k = 0; id != null && k < own.size(); k++) {
-                if (id.overlaps(own.get(k))) {
-                    throw new HypervisorException(fail + "disks[" + i + "].dev_path " + path + " is disks[" + k
-                            + "] (" + instance.disks().get(k).devPath() + ") again");
+            for (Map.Entry<String, List<Identity>> other : theirs.entrySet()) {
+                int j = indexOf(id, other.getValue());
+                if (j >= 0) {
+                    throw new HypervisorException(fail + "disks[" + i + "].dev_path " + path + " is disks[" + j
+                            + "] of instance " + other.getKey() + " running on this node ("
+                            + running.get(other.getKey()).disks().get(j).devPath()
+                            + "); two guests writing one disk corrupt it");
                 }
+            }
+            int k = indexOf(id, own);
+            if (k >= 0) {
+                throw new HypervisorException(fail + "disks[" + i + "].dev_path " + path + " is disks[" + k
+                        + "] (" + instance.disks().get(k).devPath() + ") again");
             }
             own.add(id);
         }
     }
 
-    /**
-     * Which running instance's disk {@code devPath} is — {@code disks[j] of instance X running on
-     * this node} — or null when none (or when it cannot be read: the type rule reports that).
-     */
-    static String usedBy(String devPath, Map<String, Instance> running) {
-        Identity id = identity(devPath);
-        if (id == null) {
-            return null;
+    /** The identities of {@code disks}, in order (null for one that cannot be read). */
+    static List<Identity> identities(List<Disk> disks) {
+        List<Identity> out = new ArrayList<>();
+        for (Disk d : disks) {
+            out.add(identity(d.devPath()));
         }
-        for (Map.Entry<String, Instance> other : running.entrySet()) {
-            List<Disk> disks = other.getValue().disks();
-            for (int j = 0; j < disks.size(); j++) {
-                Identity theirs = identity(disks.get(j).devPath());
-                if (theirs != null && id.overlaps(theirs)) {
-                    return "disks[" + j + "] of instance " + other.getKey() + " running on this node ("
-                            + disks.get(j).devPath() + ")";
-                }
+        return out;
+    }
+
+    /** The index in {@code disks} of one that is {@code id}'s disk (see {@link Identity#overlaps}), -1 when none or unknown. */
+    static int indexOf(Identity id, List<Identity> disks) {
+        for (int j = 0; id != null && j < disks.size(); j++) {
+            if (disks.get(j) != null && id.overlaps(disks.get(j))) {
+                return j;
             }
         }
-        return null;
+        return -1;
     }
 
     /**

@@ -148,14 +148,17 @@ final class PrometheusFamilies {
 
     /** Adds {@code value / divisor} unless the value is unknown (negative). */
     private static void known(GaugeMetricFamily f, List<String> labels, long value, double divisor) {
-        if (value >= 0) {
-            f.addMetric(labels, value / divisor);
-        }
+        known(f::addMetric, labels, value, divisor);
     }
 
     private static void known(CounterMetricFamily f, List<String> labels, long value, double divisor) {
+        known(f::addMetric, labels, value, divisor);
+    }
+
+    private static void known(java.util.function.ObjDoubleConsumer<List<String>> add, List<String> labels, long value,
+                              double divisor) {
         if (value >= 0) {
-            f.addMetric(labels, value / divisor);
+            add.accept(labels, value / divisor);
         }
     }
 
