@@ -79,7 +79,7 @@ final class ConcurrencyFaults {
                 Slow slow = slowNode(b, "node-slow", 3);
                 String name = b.name();
                 Future<?> start = slow.startInBackground(name);
-                awaitLockHolder(slow.root, name);
+                slow.awaitIfup();
                 expectError("Cannot cleanup a live instance " + name, () -> slow.hv.cleanupInstance(name));
                 start.get(30, TimeUnit.SECONDS);
                 assertTrue(Files.exists(slow.root.resolve("conf/" + name + ".runtime")), "the runtime file survives");
@@ -100,7 +100,7 @@ final class ConcurrencyFaults {
                 Slow slow = slowNode(b, "node-slow2", 2);
                 String name = b.name();
                 Future<?> start = slow.startInBackground(name);
-                awaitLockHolder(slow.root, name);
+                slow.awaitIfup();
                 slow.hv.stopInstance(Instance.builder(name).build(), false, Duration.ofSeconds(2));
                 start.get(30, TimeUnit.SECONDS);
                 assertFalse(slow.hv.listInstances().contains(name));
@@ -145,7 +145,7 @@ final class ConcurrencyFaults {
                 Slow slow = slowNode(b, "node-h1", 2);
                 String name = b.name();
                 Future<?> start = slow.startInBackground(name);
-                awaitLockHolder(slow.root, name);
+                slow.awaitIfup();
                 slow.hv.close();
                 start.get(30, TimeUnit.SECONDS);
                 KvmHypervisor successor = b.node(slow.settings);
@@ -206,7 +206,20 @@ final class ConcurrencyFaults {
     }
 
     /** A node whose ifup script takes {@code seconds}: a start that is in progress for that long. */
-    private record Slow(KvmHypervisor hv, KvmSettings settings, Path root, FaultBench bench) {
+    private record Slow(KvmHypervisor hv, KvmSettings settings, Path root, Path ifupRan, FaultBench bench) {
+        /**
+         * Waits until the start runs its ifup script: past {@code begin}, holding the instance's
+         * lock and registered as in flight. The lock file alone is not that point: it is written
+         * before {@code begin} looks at the closing flag a second time (H1 failed on CI that way).
+         */
+        void awaitIfup() throws Exception {
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (!Files.exists(ifupRan)) {
+                assertTrue(System.nanoTime() < deadline, "the start never ran its ifup script " + ifupRan);
+                Thread.sleep(10);
+            }
+        }
+
         Future<?> startInBackground(String name) {
             bench.defer(() -> hv.stopInstanceByName(name));
             Instance g;
@@ -228,28 +241,20 @@ final class ConcurrencyFaults {
 
     private static Slow slowNode(FaultBench b, String node, int seconds) throws Exception {
         Path root = b.tmp.resolve(node);
-        Path ifup = b.script("ifup-" + node, "sleep " + seconds);
+        Path ran = b.tmp.resolve("ifup-" + node + ".ran");
+        b.defer(() -> Files.deleteIfExists(ran));
+        Path ifup = b.script("ifup-" + node, "touch " + ran + "\nsleep " + seconds);
         KvmSettings s = KvmTestNode.settings(node, root, KvmTestNode.QEMU, true, ifup);
         s = new KvmSettings(s.node(), root, s.kvmPath(), true, ifup, Duration.ofSeconds(30), s.socatPath(),
                 s.stopTimeout(), s.migrationTimeout(), s.hvparamDefaults());
         KvmHypervisor hv = b.node(s);
         b.defer(() -> FileFaults.deleteTree(root));
         b.defer(hv::close);
-        return new Slow(hv, s, root, b);
+        return new Slow(hv, s, root, ran, b);
     }
 
     private static KvmSettings withDefaults(KvmSettings s, Map<String, Object> defaults) {
         return new KvmSettings(s.node(), s.rootDir(), s.kvmPath(), s.scriptNicSetup(), s.ifupScript(), s.ifupTimeout(),
                 s.socatPath(), s.stopTimeout(), s.migrationTimeout(), defaults);
-    }
-
-    /** Waits until an operation holds {@code name}'s lock (its lock file says what it does). */
-    private static void awaitLockHolder(Path root, String name) throws Exception {
-        Path lock = root.resolve("lock/" + name);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!Files.exists(lock) || Files.readString(lock).isEmpty()) {
-            assertTrue(System.nanoTime() < deadline, "no operation took " + lock);
-            Thread.sleep(10);
-        }
     }
 }
