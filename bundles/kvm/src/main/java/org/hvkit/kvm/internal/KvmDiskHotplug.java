@@ -20,6 +20,7 @@ import org.hvkit.kvm.internal.argv.KvmRuntime;
 import org.hvkit.kvm.internal.argv.PciSlots;
 import org.hvkit.kvm.internal.caps.QemuFeature;
 import org.hvkit.kvm.internal.params.KvmParameters;
+import org.hvkit.kvm.internal.runtime.PendingRemovals;
 import org.hvkit.netdev.NativeException;
 import org.hvkit.netdev.NativeFd;
 import org.slf4j.Logger;
@@ -71,6 +72,7 @@ final class KvmDiskHotplug {
     KvmDiskHotplug(KvmInstances core, KvmHotplug hotplug) {
         this.core = core;
         this.hotplug = hotplug;
+        hotplug.finisher(PendingRemovals.DISK, this::removeDisk);
     }
 
     /** How a disk is opened: Ganeti's {@code GetCacheSettings} for the effective cache mode. */
@@ -110,19 +112,10 @@ final class KvmDiskHotplug {
                         KvmParameters.DISK_TYPE) + "; only paravirtual (virtio) disks have a PCI slot of their own and"
                         + " can be hot-plugged");
             }
-            // the same device or file under any name (links followed), or one inside the other
-            StartChecks.Identity id = StartChecks.identity(disk.devPath());
-            int own = StartChecks.indexOf(id, StartChecks.identities(def.disks()));
-            if (own >= 0) {
-                throw new HypervisorException(fail + "the instance has this disk already (disks[" + own + "])");
-            }
-            for (Map.Entry<String, Instance> other : core.states().runningDefinitions(name).entrySet()) {
-                if (StartChecks.indexOf(id, StartChecks.identities(other.getValue().disks())) >= 0) {
-                    throw new HypervisorException(fail + "instance " + other.getKey() + " running on this node uses"
-                            + " it (two guests writing one disk corrupt it)");
-                }
-            }
-            StartChecks.disk(disk, fail, "dev_path " + shown(disk.devPath()), core.paths().root(), core.settings().hostDisks());
+            // a disk of the host's, of this instance's already or of another running instance's
+            // (the same device or file under any name, links followed, or one inside the other)
+            StartChecks.Identity id = core.diskChecks().checkAdded(def, disk, "dev_path " + shown(disk.devPath()),
+                    core.paths().root(), core.settings().hostDisks(), fail, core.states().runningDefinitions(name));
 
             int index = def.disks().size();
             PciSlots slots = hotplug.restore(l);
@@ -161,6 +154,7 @@ final class KvmDiskHotplug {
                 undo.removeFdset();
                 core.store().save(name, updated, def.toBuilder().disks(disks).build());
                 undo.done();
+                core.diskChecks().keep(name, l.process().pid(), List.of(disk), java.util.Arrays.asList(id));
             } catch (HypervisorException | RuntimeException e) {
                 undo.run(e);
                 throw e instanceof HypervisorException h && h.getMessage().startsWith(fail) ? h
@@ -278,7 +272,7 @@ final class KvmDiskHotplug {
             disks.remove(index);
             KvmRuntime updated = rendered(l, def, disks, KvmHotplug.without(slots.assigned(), "disk", index), fail);
             KvmHotplug.Released r = hotplug.release(l, slot, expected, fail, "the disk", dev -> driveOf(l, dev, fail),
-                    p -> removeDisk(name, devPath, p));
+                    PendingRemovals.DISK, devPath);
             if (r == null) {
                 return; // finished meanwhile, or another removal is pending there now
             }

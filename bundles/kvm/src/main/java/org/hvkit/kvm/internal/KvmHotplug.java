@@ -22,6 +22,7 @@ import org.hvkit.kvm.internal.caps.QemuFeature;
 import org.hvkit.kvm.internal.monitor.QmpException;
 import org.hvkit.kvm.internal.params.KvmParameters;
 import org.hvkit.kvm.internal.process.QemuProcess;
+import org.hvkit.kvm.internal.runtime.PendingRemovals;
 import org.hvkit.kvm.internal.runtime.RuntimeStore;
 import org.hvkit.netdev.NativeException;
 import org.hvkit.netdev.NativeFd;
@@ -53,7 +54,10 @@ import org.slf4j.LoggerFactory;
  * ({@code DEVICE_DELETED}, read by the connection watcher) the removal is finished on another
  * thread under the instance's lock, as libvirt finishes a device removal on that event; a
  * second {@code hv:nic-remove}/{@code hv:disk-remove} finishes it too. A pending removal
- * concerns one QEMU process: a stop ends it.
+ * concerns one QEMU process: a stop ends it. Pending removals are written to the runtime
+ * directory ({@link PendingRemovals}): a component that takes the node over (a bundle update, a
+ * JVM restart, or this one closing while it waits) {@link #resume resumes} them, and finishes at
+ * once those whose guest let go while nobody listened.
  */
 final class KvmHotplug {
 
@@ -75,23 +79,116 @@ final class KvmHotplug {
      * record, which does nothing unless it is still the slot's pending removal) and whether a
      * finisher runs now (one at a time, however often QEMU repeats its event).
      */
-    record Pending(long pid, int slot, String device, String backend, Finisher finish,
-                   java.util.concurrent.atomic.AtomicBoolean running) {
-        Pending(long pid, int slot, String device, String backend, Finisher finish) {
-            this(pid, slot, device, backend, finish, new java.util.concurrent.atomic.AtomicBoolean());
+    record Pending(long pid, PendingRemovals.Removal removal, java.util.concurrent.atomic.AtomicBoolean running) {
+        Pending(long pid, PendingRemovals.Removal removal) {
+            this(pid, removal, new java.util.concurrent.atomic.AtomicBoolean());
+        }
+
+        int slot() {
+            return removal.slot();
+        }
+
+        String device() {
+            return removal.device();
+        }
+
+        String backend() {
+            return removal.backend();
         }
     }
 
-    /** Finishes a pending removal: the removal itself, called again with the record it expects. */
+    /**
+     * Finishes a pending removal of one kind ({@link PendingRemovals#NIC}, {@link PendingRemovals#DISK}):
+     * the removal of {@code key} itself, called again with the record it expects.
+     */
     @FunctionalInterface
     interface Finisher {
-        void run(Pending expected) throws HypervisorException;
+        void run(String name, String key, Pending expected) throws HypervisorException;
     }
+
+    private final Map<String, Finisher> finishers = new java.util.concurrent.ConcurrentHashMap<>();
+    private final PendingRemovals files;
 
     KvmHotplug(KvmInstances core, KvmSettings settings) {
         this.core = core;
         this.settings = settings;
+        this.files = new PendingRemovals(core.paths());
+        finishers.put(PendingRemovals.NIC, this::removeNic);
         core.events().onDeviceDeleted(this::deviceDeleted);
+    }
+
+    /** How the pending removals of {@code kind} are finished (the disk hotplug registers its own). */
+    void finisher(String kind, Finisher finisher) {
+        finishers.put(kind, finisher);
+    }
+
+    /**
+     * Takes over the pending removals an earlier component wrote (call once every kind's
+     * finisher is registered): those of a QEMU process that still runs, whose NIC or disk the
+     * saved runtime has at that slot, are pending again; then, on another thread, one whose
+     * device id QEMU shows at another slot, or whose slot holds another device, is dropped as
+     * damaged, and each whose device has left the bus meanwhile — its {@code DEVICE_DELETED}
+     * went unheard — is finished. Files of processes that are gone are left to the cleanup,
+     * which removes them with the instance's other resources.
+     */
+    void resume() {
+        List<Pending> resumed = new ArrayList<>();
+        List<String> owners = new ArrayList<>();
+        for (String name : core.store().knownNames()) {
+            try {
+                var saved = files.load(name);
+                long pid = core.alive(name).map(QemuProcess::pid).orElse(-1L);
+                if (saved.isEmpty() || saved.get().pid() != pid) {
+                    continue;
+                }
+                var runtime = core.store().load(name).orElseThrow(() -> new HypervisorException("it has no runtime file"));
+                int taken = 0;
+                for (PendingRemovals.Removal r : saved.get().removals()) {
+                    String why = mismatch(runtime, r);
+                    if (why != null) {
+                        LOG.warn("Instance {}: the pending removal of device {} is not taken over: {}", name,
+                                r.device(), why);
+                        continue;
+                    }
+                    Pending p = new Pending(pid, r);
+                    pending.put(name + "/" + r.device(), p);
+                    resumed.add(p);
+                    owners.add(name);
+                    taken++;
+                }
+                LOG.info("Instance {}: {} hot-removal(s) waiting for the guest taken over", name, taken);
+            } catch (HypervisorException e) {
+                LOG.warn("Instance {}: its pending hot-removals are not taken over: {} (a stop or another hot-remove"
+                        + " of the device ends them)", name, e.getMessage());
+            }
+        }
+        if (resumed.isEmpty()) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            for (int i = 0; i < resumed.size(); i++) {
+                Pending p = resumed.get(i);
+                String name = owners.get(i);
+                try {
+                    JsonNode buses = core.onMonitor(name, p.pid(), qmp -> qmp.execute("query-pci", Map.of()));
+                    String at = idAt(buses, p.slot());
+                    Integer elsewhere = slotOf(buses, p.device());
+                    if (elsewhere != null && elsewhere != p.slot() || at != null && !at.equals(p.device())) {
+                        LOG.warn("Instance {}: the pending removal of device {} at slot {} is dropped: QEMU has {} at"
+                                + " that slot{}", name, p.device(), p.slot(), at == null ? "nothing" : at,
+                                elsewhere == null ? "" : " and the device at slot " + elsewhere);
+                        pending.remove(name + "/" + p.device(), p);
+                    } else if (at == null) {
+                        deviceDeleted(name, p.pid(), p.device());
+                    }
+                } catch (HypervisorException | RuntimeException e) {
+                    LOG.warn("Instance {}: whether device {} has left the bus is not known ({}); QEMU's event or"
+                            + " another hot-remove finishes its removal", name, p.device(), e.getMessage());
+                }
+            }
+        }, "hvkit-kvm-resume-removals");
+        t.setDaemon(true);
+        t.start();
     }
 
     void releaseWait(Duration wait) {
@@ -111,17 +208,41 @@ final class KvmHotplug {
         return p;
     }
 
-    /** Makes {@code p} pending; those of processes that no longer run go (the map holds live ones only). */
+    /**
+     * Makes {@code p} pending, in memory and in the instance's file; those of processes that no
+     * longer run go (the map holds live ones only). Caller holds the instance's lock.
+     */
     void pend(String name, Pending p) {
         pending.entrySet().removeIf(e -> {
             String owner = e.getKey().substring(0, e.getKey().indexOf('/'));
             return core.alive(owner).map(q -> q.pid() != e.getValue().pid()).orElse(true);
         });
         pending.put(name + "/" + p.device(), p);
+        persist(name, p.pid());
     }
 
+    /** The removal of {@code device} is no longer pending. Caller holds the instance's lock. */
     void done(String name, String device) {
-        pending.remove(name + "/" + device);
+        Pending p = pending.remove(name + "/" + device);
+        if (p != null) {
+            persist(name, p.pid());
+        }
+    }
+
+    /** Writes {@code name}'s pending removals of QEMU {@code pid}; when that fails, they stay pending in memory. */
+    private void persist(String name, long pid) {
+        List<PendingRemovals.Removal> mine = new ArrayList<>();
+        pending.forEach((k, p) -> {
+            if (k.startsWith(name + "/") && p.pid() == pid) {
+                mine.add(p.removal());
+            }
+        });
+        try {
+            files.save(name, pid, mine);
+        } catch (HypervisorException e) {
+            LOG.warn("Instance {}: {}; a component that takes the node over will not finish these removals", name,
+                    e.getMessage());
+        }
     }
 
     /**
@@ -135,7 +256,7 @@ final class KvmHotplug {
         }
         Thread t = new Thread(() -> {
             try {
-                p.finish().run(p);
+                finishers.get(p.removal().kind()).run(name, p.removal().key(), p);
             } catch (HypervisorException | RuntimeException e) {
                 LOG.warn("Instance {}: finishing the removal of device {} after the guest released it failed: {}"
                         + " (another hot-remove of it finishes it)", name, device, e.getMessage());
@@ -392,7 +513,7 @@ final class KvmHotplug {
                     + "it has no PCI slot of its own (an ISA NIC) and cannot be unplugged"));
             String tap = core.store().tap(name, index);
             Released r = release(l, slot, expected, fail, "the NIC", dev -> netdevOf(l, dev, fail),
-                    p -> removeNic(name, mac, p));
+                    PendingRemovals.NIC, mac);
             if (r == null) {
                 return; // finished meanwhile, or another removal is pending there now
             }
@@ -452,6 +573,39 @@ final class KvmHotplug {
         return id;
     }
 
+    /**
+     * Why {@code r} is not a removal of a device the saved runtime has: its NIC (by MAC) or
+     * disk (by path) must be there, at slot {@code r.slot()}; null when it is.
+     */
+    private static String mismatch(RuntimeStore.Saved saved, PendingRemovals.Removal r) {
+        List<String> keys = PendingRemovals.NIC.equals(r.kind())
+                ? saved.runtime().nics().stream().map(Nic::mac).toList()
+                : saved.instance().map(i -> i.disks().stream().map(org.hvkit.hypervisor.Disk::devPath).toList())
+                        .orElse(List.of());
+        int index = keys.indexOf(r.key());
+        if (index < 0) {
+            return "the instance has no " + r.kind() + " " + r.key();
+        }
+        Integer slot = saved.runtime().layout().pciSlots().get(r.kind() + index);
+        return Integer.valueOf(r.slot()).equals(slot) ? null
+                : "its " + r.kind() + " " + r.key() + " is at slot " + slot + ", not " + r.slot();
+    }
+
+    /** The slot of the device with id {@code id} on bus 0, or null. */
+    static Integer slotOf(JsonNode buses, String id) {
+        for (JsonNode bus : buses) {
+            if (bus.path("bus").asInt(-1) != 0) {
+                continue;
+            }
+            for (JsonNode d : bus.path("devices")) {
+                if (id.equals(d.path("qdev_id").asText(""))) {
+                    return d.path("slot").asInt(-1);
+                }
+            }
+        }
+        return null;
+    }
+
     /** The qdev id of the device at {@code slot} on bus 0 in a {@code query-pci} answer, null when there is none. */
     static String idAt(JsonNode buses, int slot) {
         for (JsonNode bus : buses) {
@@ -496,7 +650,7 @@ final class KvmHotplug {
      * done, and null returned, unless it is still the slot's pending removal.
      */
     Released release(Live l, int slot, Pending expected, String fail, String what, BackendOf backendOf,
-                     Finisher finish) throws HypervisorException {
+                     String kind, String key) throws HypervisorException {
         Pending late = pendingAt(l, slot);
         if (expected != null && late != expected) {
             return null;
@@ -509,8 +663,15 @@ final class KvmHotplug {
         } else {
             String dev = deviceAt(l, slot, fail);
             String backend = backendOf.of(dev);
+            PendingRemovals.Removal removal;
+            try {
+                removal = new PendingRemovals.Removal(slot, dev, backend, kind, key);
+            } catch (IllegalArgumentException e) {
+                // QEMU's answers are input too: only ids hvkit gives are removed
+                throw new HypervisorException(fail + "QEMU's answer is not a device hvkit added: " + e.getMessage());
+            }
             command(l, "device_del", Map.of("id", dev), fail);
-            awaitGone(l, slot, dev, fail, what, new Pending(l.process().pid(), slot, dev, backend, finish));
+            awaitGone(l, slot, dev, fail, what, new Pending(l.process().pid(), removal));
             r = new Released(dev, backend);
         }
         done(l.name(), r.device());
@@ -543,8 +704,8 @@ final class KvmHotplug {
                 return;
             }
             if (System.nanoTime() > deadline || core.closing()) {
-                // a component that is going away keeps nothing pending: its successor would not hear of it
-                if (late == null || core.closing()) {
+                // a component that is going away stops waiting; the removal's file tells its successor
+                if (late == null) {
                     throw new HypervisorException(fail + "the guest did not release device " + dev + " within "
                             + releaseWait.toMillis() + " ms (a guest without ACPI PCI hotplug ignores the request); "
                             + what + " stays, and QEMU removes it if the guest lets go later");

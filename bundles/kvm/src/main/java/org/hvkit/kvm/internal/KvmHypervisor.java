@@ -67,6 +67,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         this.balloon = new KvmBalloon(core);
         this.hotplug = new KvmHotplug(core, settings);
         this.diskHotplug = new KvmDiskHotplug(core, hotplug);
+        hotplug.resume();
         this.stats = new org.hvkit.kvm.internal.stats.InstanceStatsCollector(settings.node(), core.paths(),
                 core.store()::knownNames, core::alive, core.monitors(), core.netlink(), settings.statsTimings());
         LOG.info("KVM hypervisor for node {}: {} in {}, NIC setup {}", settings.node(), settings.kvmPath(),

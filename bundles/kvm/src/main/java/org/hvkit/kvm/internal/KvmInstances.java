@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
@@ -78,6 +79,8 @@ final class KvmInstances implements AutoCloseable {
     private final InstanceStates states;
     private final LifecycleEvents events;
     private final ConnectionWatcher watcher;
+    private final DiskChecks diskChecks = new DiskChecks(n -> alive(n).map(p -> OptionalLong.of(p.pid()))
+            .orElse(OptionalLong.empty()));
     private final Set<Operation> inFlight = ConcurrentHashMap.newKeySet();
     private volatile boolean closing;
 
@@ -149,6 +152,7 @@ final class KvmInstances implements AutoCloseable {
     UidPool uidPool() { return uidPool.get(); }
     InstanceStates states() { return states; }
     LifecycleEvents events() { return events; }
+    DiskChecks diskChecks() { return diskChecks; }
 
     KvmSettings settings() { return settings; }
 
@@ -239,7 +243,8 @@ final class KvmInstances implements AutoCloseable {
      */
     void reclaim(String name) throws HypervisorException {
         Long uid = cleaner.recordedUid(name);
-        boolean leftovers = uid != null || Files.exists(paths.nicDir(name)) || Files.exists(paths.pidFile(name));
+        boolean leftovers = uid != null || Files.exists(paths.nicDir(name)) || Files.exists(paths.pidFile(name))
+                || Files.exists(paths.pendingFile(name));
         if (!leftovers) {
             return;
         }
@@ -274,15 +279,15 @@ final class KvmInstances implements AutoCloseable {
             reclaim(name);
             Map<String, Instance> running = states.runningDefinitions(name);
             StartChecks.macsUnused(started, name, running);
-            StartChecks.disks(started, settings.rootDir(), settings.hostDisks());
-            StartChecks.disksUnshared(started, "Failed to start instance " + name + ": ", running);
-            StartChecks.media(hv, settings.rootDir(), "Failed to start instance " + name + ": ");
+            var disks = diskChecks.check(started, hv, settings.rootDir(), settings.hostDisks(),
+                    "Failed to start instance " + name + ": ", running);
             var caps = capabilities.of(launcher.builder().binary(hv));
             var generated = launcher.builder().generate(started, hv, caps);
             generated.warnings().forEach(w -> LOG.warn("{}: {}", name, w));
             store.save(name, generated.runtime(), started);
             try {
                 long pid = launcher.execute(started, generated.runtime(), hv, caps, uidPool.get(), null, paused);
+                diskChecks.keep(name, pid, started.disks(), disks);
                 events.started(name, pid, generated.runtime().argv().contains("-no-shutdown"),
                         paused ? InstanceEvents.REASON_START_PAUSED : InstanceEvents.REASON_START);
             } catch (HypervisorException | RuntimeException e) {
@@ -524,6 +529,7 @@ final class KvmInstances implements AutoCloseable {
         events.close();
         monitors.close();
         states.close();
+        diskChecks.close();
         rootLock.close();
     }
 

@@ -105,14 +105,13 @@ final class KvmMigrator {
             }
             core.reclaim(name);
             // the source's disks are this node's too (shared storage): the same host-use rule as a start
-            StartChecks.disks(instance, core.paths().root(), settings.hostDisks(), "Can't accept instance " + name + ": ");
-            StartChecks.disksUnshared(instance, "Can't accept instance " + name + ": ",
-                    core.states().runningDefinitions(name));
-            StartChecks.media(core.filled(instance), core.paths().root(), "Can't accept instance " + name + ": ");
+            var disks = core.diskChecks().check(instance, core.filled(instance), core.paths().root(),
+                    settings.hostDisks(), "Can't accept instance " + name + ": ", core.states().runningDefinitions(name));
             Incoming in = incoming(instance, info);
             try {
                 long pid = core.launcher().execute(in.instance(), in.generated().runtime(), core.filled(in.instance()),
                         in.caps(), core.uidPool(), targetAddress, true);
+                core.diskChecks().keep(name, pid, instance.disks(), disks);
                 // Ganeti 3.0 sets migration_caps on the target too (post-copy needs them on both sides)
                 List<String> caps = capabilities(in.generated().runtime().hvparams());
                 Map<String, Object> tuning = settings.migrationTuning().targetParameters(caps);

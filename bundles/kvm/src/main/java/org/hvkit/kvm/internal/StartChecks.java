@@ -22,9 +22,9 @@ import org.hvkit.kvm.internal.params.KvmParameters;
  * Node-side checks of a start that need more than the parameters: the instance's MACs are not
  * in use by another instance running on this node (two guests with one MAC on a bridge break
  * both), every disk is a block device or a regular image file (fault injection started a
- * guest with {@code /dev/null} as its disk), and no disk is another running instance's or
- * given twice (the same device or file under another name: two guests writing one disk
- * corrupt it).
+ * guest with {@code /dev/null} as its disk), and what tells whether two disk paths are one
+ * disk ({@link Identity}). {@link DiskChecks} applies the disk rules with a bound on the file
+ * system.
  */
 final class StartChecks {
 
@@ -61,17 +61,6 @@ final class StartChecks {
         return -1;
     }
 
-    static void disks(Instance instance, Path rootDir, Set<Path> hostDisks) throws HypervisorException {
-        disks(instance, rootDir, hostDisks, "Failed to start instance " + instance.name() + ": ");
-    }
-
-    static void disks(Instance instance, Path rootDir, Set<Path> hostDisks, String fail) throws HypervisorException {
-        for (int i = 0; i < instance.disks().size(); i++) {
-            Disk d = instance.disks().get(i);
-            disk(d, fail, "disks[" + i + "].dev_path " + d.devPath(), rootDir, hostDisks);
-        }
-    }
-
     /**
      * One disk: a block device or a regular image file (links followed) that the host does not
      * use itself — see {@link HostUse}. {@code fail} starts the message, {@code field} names the
@@ -105,49 +94,6 @@ final class StartChecks {
                         + "; a guest must not get what the host keeps private");
             }
         }
-    }
-
-    /**
-     * No disk of {@code instance} is a disk of an instance in {@code running} (the instances
-     * running on this node but this one) or twice its own: the same block device (device
-     * number) or the same file (file system and inode) under any name, links followed, or one
-     * that contains the other — a whole disk and its partition, a loop device and its backing
-     * file. Ganeti gives each disk to one instance; a definition naming another's — a typo, a
-     * copied file, a hostile one — would have two guests write one disk.
-     */
-    static void disksUnshared(Instance instance, String fail, Map<String, Instance> running)
-            throws HypervisorException {
-        Map<String, List<Identity>> theirs = new java.util.LinkedHashMap<>();
-        running.forEach((name, other) -> theirs.put(name, identities(other.disks())));
-        List<Identity> own = new ArrayList<>();
-        for (int i = 0; i < instance.disks().size(); i++) {
-            String path = instance.disks().get(i).devPath();
-            Identity id = identity(path);
-            for (Map.Entry<String, List<Identity>> other : theirs.entrySet()) {
-                int j = indexOf(id, other.getValue());
-                if (j >= 0) {
-                    throw new HypervisorException(fail + "disks[" + i + "].dev_path " + path + " is disks[" + j
-                            + "] of instance " + other.getKey() + " running on this node ("
-                            + running.get(other.getKey()).disks().get(j).devPath()
-                            + "); two guests writing one disk corrupt it");
-                }
-            }
-            int k = indexOf(id, own);
-            if (k >= 0) {
-                throw new HypervisorException(fail + "disks[" + i + "].dev_path " + path + " is disks[" + k
-                        + "] (" + instance.disks().get(k).devPath() + ") again");
-            }
-            own.add(id);
-        }
-    }
-
-    /** The identities of {@code disks}, in order (null for one that cannot be read). */
-    static List<Identity> identities(List<Disk> disks) {
-        List<Identity> out = new ArrayList<>();
-        for (Disk d : disks) {
-            out.add(identity(d.devPath()));
-        }
-        return out;
     }
 
     /** The index in {@code disks} of one that is {@code id}'s disk (see {@link Identity#overlaps}), -1 when none or unknown. */

@@ -228,9 +228,12 @@ class KvmDiskHotplugTest {
         assertEquals(Map.of("disk0", slot2), Map.of("disk0", runtime().layout().pciSlots().get("disk0")));
         assertFalse(runtime().layout().pciSlots().containsKey("disk1"));
         // the last one as if the guest let go after the wait: pending, then finished on QEMU's DEVICE_DELETED
+        // (the guest is paused until the call has returned, so its release always comes late)
         kvm.hotplug().releaseWait(Duration.ZERO);
+        KvmTestNode.qmp(kvm, "hd1", "stop");
         HypervisorException late = assertThrows(HypervisorException.class, () -> kvm.hotRemoveDisk(running(),
                 d2.toString()));
+        KvmTestNode.qmp(kvm, "hd1", "cont");
         assertTrue(late.getMessage().contains("the disk stays until it does: the removal is finished when QEMU reports"
                 + " the device deleted"), late.getMessage());
         kvm.hotplug().releaseWait(KvmHotplug.RELEASE_WAIT);

@@ -18,6 +18,8 @@ import org.hvkit.hypervisor.Instance;
 import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;
 import org.hvkit.kvm.internal.argv.KvmRuntime;
+import org.hvkit.kvm.internal.monitor.QmpClient;
+import org.hvkit.kvm.internal.runtime.PendingRemovals;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -192,8 +194,8 @@ class KvmHotplugTest {
     }
 
     /**
-     * A guest that lets go after the wait (here: the wait shortened to nothing, so the real
-     * guest's release always comes late): the call says the removal is pending, and QEMU's
+     * A guest that lets go after the wait (here: the wait shortened to nothing and the guest
+     * paused until the call has returned, so its release always comes late): the call says the removal is pending, and QEMU's
      * DEVICE_DELETED finishes it — backend, tap, files, event — with no second call.
      */
     @Test
@@ -204,7 +206,9 @@ class KvmHotplugTest {
         awaitLog(root, "hp1", "GUEST-HOTPLUG", Duration.ofSeconds(60));
         assertEquals(1, bridgePorts().size());
         kvm.hotplug().releaseWait(Duration.ZERO);
+        KvmTestNode.qmp(kvm, "hp1", "stop"); // paused until the call has returned: its release always comes late
         HypervisorException e = assertThrows(HypervisorException.class, () -> kvm.hotRemoveNic(running(), nic.mac()));
+        KvmTestNode.qmp(kvm, "hp1", "cont");
         assertTrue(e.getMessage().contains("the guest did not release device nic0 within 0 ms")
                 && e.getMessage().contains("the removal is finished when QEMU reports the device deleted"),
                 e.getMessage());
@@ -224,8 +228,8 @@ class KvmHotplugTest {
                 () -> kvm.hotRemoveNic(running(), nic.mac()));
         assertTrue(again.getMessage().contains("the instance has no NIC with this MAC"), again.getMessage());
 
-        // another hot-remove finishes a pending removal too (here the event's finisher does nothing:
-        // a no-op stands in for it, as if the event had been missed)
+        // another hot-remove finishes a pending removal too (here the event is ignored: the
+        // removal is marked as being finished already, as if the event had been missed)
         kvm.hotplug().releaseWait(KvmHotplug.RELEASE_WAIT);
         Nic second = new Nic("aa:00:00:00:78:12", null, NicMode.BRIDGED, BRIDGE);
         kvm.hotAddNic(running(), second);
@@ -233,8 +237,9 @@ class KvmHotplugTest {
         KvmHotplug.Live l = kvm.hotplug().live("hp1", "test", List.of());
         int slot = kvm.hotplug().restore(l).slotOf("nic0").orElseThrow();
         String dev = kvm.hotplug().deviceAt(l, slot, "");
-        // as if the call had timed out: device_del asked, the removal pending with a finisher that is never run
-        kvm.hotplug().pend("hp1", new KvmHotplug.Pending(l.process().pid(), slot, dev, "hotnet" + slot, p -> { }));
+        // as if the call had timed out: device_del asked, the removal pending, its finisher never run
+        kvm.hotplug().pend("hp1", new KvmHotplug.Pending(l.process().pid(), new PendingRemovals.Removal(slot, dev,
+                "hotnet" + slot, PendingRemovals.NIC, second.mac()), new java.util.concurrent.atomic.AtomicBoolean(true)));
         KvmTestNode.core(kvm).onMonitor("hp1", l.process().pid(), q -> q.execute("device_del", java.util.Map.of("id", dev)));
         long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (KvmTestNode.count(serialLog(root, "hp1"), "GUEST-NIC-REMOVED") < 2 && System.nanoTime() < until) {
@@ -244,6 +249,74 @@ class KvmHotplugTest {
         kvm.hotRemoveNic(running(), second.mac());
         assertEquals(List.of(), runtime().nics());
         assertEquals(List.of(), bridgePorts());
+    }
+
+    /**
+     * A removal pending when the component goes away (a bundle update): the guest lets go while
+     * no component listens, so QEMU's event is lost; the successor finds the removal in the
+     * runtime directory and finishes it when it opens — backend, tap, files — as the component
+     * that asked would have. The guest is paused around the request so that it cannot let go
+     * before the component has gone.
+     */
+    @Test
+    void aPendingRemovalOutlivesItsComponentAndTheSuccessorFinishesIt() throws Exception {
+        Nic nic = new Nic("aa:00:00:00:78:21", null, NicMode.BRIDGED, BRIDGE);
+        KvmSettings settings = KvmTestNode.settings("node-a", root, KvmTestNode.QEMU, false, null);
+        kvm.startInstance(KvmTestNode.guest("hp1", null, null).nic(nic)
+                .hvparam("kernel_args", "panic=-1 guest.hotplug=1").build(), false);
+        awaitLog(root, "hp1", "GUEST-HOTPLUG", Duration.ofSeconds(60));
+        String tap = KvmTestNode.core(kvm).store().tap("hp1", 0);
+        KvmTestNode.qmp(kvm, "hp1", "stop");
+        kvm.hotplug().releaseWait(Duration.ZERO);
+        HypervisorException e = assertThrows(HypervisorException.class, () -> kvm.hotRemoveNic(running(), nic.mac()));
+        assertTrue(e.getMessage().contains("the removal is finished when QEMU reports the device deleted"),
+                e.getMessage());
+        Path file = KvmTestNode.core(kvm).paths().pendingFile("hp1");
+        Path qmpSocket = KvmTestNode.core(kvm).paths().qmpSocket("hp1");
+        long pid = Objects.requireNonNull(kvm.instanceInfo("hp1")).pid();
+        assertEquals(new PendingRemovals.Saved(pid, List.of(new PendingRemovals.Removal(
+                runtime().layout().pciSlots().get("nic0"), "nic0", "netdev0", PendingRemovals.NIC, nic.mac()))),
+                new PendingRemovals(KvmTestNode.core(kvm).paths()).load("hp1").orElseThrow());
+
+        kvm.close(); // the component goes; the guest runs on, and lets go with nobody listening
+        try {
+            try (QmpClient q = QmpClient.connect(qmpSocket, Duration.ofSeconds(10))) {
+                q.execute("cont", java.util.Map.of());
+            }
+            awaitLog(root, "hp1", "GUEST-NIC-REMOVED eth0", Duration.ofSeconds(30));
+            assertTrue(taps().contains(tap), "nobody has finished the removal yet: the tap is there");
+        } finally {
+            kvm = KvmTestNode.open(settings, null, KvmTestNode.natives(), events); // the successor
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!runtime().nics().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(List.of(), runtime().nics(), "the successor finished it");
+        assertFalse(taps().contains(tap), "the tap is gone");
+        assertFalse(Files.exists(file), "and so is the file");
+        assertEquals(pid, Objects.requireNonNull(kvm.instanceInfo("hp1")).pid(), "the same QEMU runs on");
+        assertEquals(List.of("device/REMOVED hp1 hot-remove aa:00:00:00:78:21 bridged brhp"), deviceEvents());
+
+        // a damaged file is not taken over: it puts the NIC at a slot the runtime does not give it
+        kvm.hotAddNic(running(), new Nic("aa:00:00:00:78:22", null, NicMode.BRIDGED, BRIDGE));
+        awaitLog(root, "hp1", "aa:00:00:00:78:22", Duration.ofSeconds(30));
+        int wrong = runtime().layout().pciSlots().get("nic0") + 1;
+        new PendingRemovals(KvmTestNode.core(kvm).paths()).save("hp1", pid, List.of(new PendingRemovals.Removal(wrong,
+                "hotnic" + wrong, "hotnet" + wrong, PendingRemovals.NIC, "aa:00:00:00:78:22")));
+        kvm.close();
+        kvm = KvmTestNode.open(settings, null, KvmTestNode.natives(), events);
+        assertEquals(null, kvm.hotplug().pending("hp1", pid, "hotnic" + wrong), "not taken over");
+        assertEquals(1, runtime().nics().size(), "the NIC stays");
+
+        // a stop ends a pending removal and its file
+        KvmTestNode.qmp(kvm, "hp1", "stop");
+        kvm.hotplug().releaseWait(Duration.ZERO);
+        assertThrows(HypervisorException.class, () -> kvm.hotRemoveNic(running(), "aa:00:00:00:78:22"));
+        assertTrue(Files.exists(file));
+        kvm.stopInstance(running(), true, Duration.ofSeconds(10));
+        kvm.cleanupInstance("hp1");
+        assertFalse(Files.exists(file), "the cleanup removed it");
     }
 
     @Test

@@ -64,10 +64,14 @@ public final class InstanceCleaner {
         remove(paths.guestAgentSocket(name));
     }
 
-    /** The uid and the nic files (what a reboot, or a start after a crash, gives back first). */
+    /**
+     * The uid, the nic files and the pending hot-removals (what a reboot, or a start after a
+     * crash, gives back first: they concern the QEMU process that is gone).
+     */
     public void releaseResources(String name, UidPool pool) throws HypervisorException {
         releaseUid(name, pool);
         deleteTree(paths.confined(paths.nicDir(name)));
+        remove(paths.pendingFile(name));
     }
 
     /** The uid in the instance's uid file, if there is a readable one. */

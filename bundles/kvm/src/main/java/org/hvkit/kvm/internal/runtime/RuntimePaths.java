@@ -46,6 +46,8 @@ public record RuntimePaths(Path root) {
     public Path pidFile(String name) { return pidDir().resolve(checked(name)); }
     public Path uidFile(String name) { return uidDir().resolve(checked(name)); }
     public Path runtimeFile(String name) { return confDir().resolve(checked(name) + ".runtime"); }
+    /** The hot-removals of the instance's QEMU waiting for its guest ({@link PendingRemovals}). */
+    public Path pendingFile(String name) { return confDir().resolve(checked(name) + ".pending"); }
     public Path monitorSocket(String name) { return ctrlDir().resolve(checked(name) + ".monitor"); }
     public Path qmpSocket(String name) { return ctrlDir().resolve(checked(name) + ".qmp"); }
     public Path serialSocket(String name) { return ctrlDir().resolve(checked(name) + ".serial"); }

@@ -300,7 +300,8 @@ public final class RuntimeStore {
 
     /** Whether anything of {@code name} is in the runtime directory (a file, a socket, its nic or chroot directory). */
     public boolean hasState(String name) {
-        for (Path p : List.of(paths.runtimeFile(name), paths.pidFile(name), paths.uidFile(name), paths.nicDir(name),
+        for (Path p : List.of(paths.runtimeFile(name), paths.pendingFile(name), paths.pidFile(name), paths.uidFile(name),
+                paths.nicDir(name),
                 paths.chrootDir(name), paths.qmpSocket(name), paths.monitorSocket(name), paths.serialSocket(name),
                 paths.serialLog(name), paths.qemuLog(name))) {
             if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
