@@ -96,7 +96,7 @@ final class DiskChecks implements AutoCloseable {
      *
      * @return the identities of the instance's disks, to {@link #keep} once its QEMU runs
      */
-    List<Identity> check(Instance instance, Map<String, Object> hv, Path rootDir, Set<Path> hostDisks, String fail,
+    List<Identity> check(Instance instance, Map<String, Object> hv, Path rootDir, HostDisks hostDisks, String fail,
                          Map<String, Instance> running) throws HypervisorException {
         long deadline = System.nanoTime() + wait.toNanos();
         List<Disk> disks = instance.disks();
@@ -141,7 +141,7 @@ final class DiskChecks implements AutoCloseable {
      * @param field how the message names the disk
      * @return the new disk's identity, to {@link #keep} once QEMU has it
      */
-    Identity checkAdded(Instance current, Disk added, String field, Path rootDir, Set<Path> hostDisks, String fail,
+    Identity checkAdded(Instance current, Disk added, String field, Path rootDir, HostDisks hostDisks, String fail,
                         Map<String, Instance> running) throws HypervisorException {
         long deadline = System.nanoTime() + wait.toNanos();
         Identity id = bounded(fail, deadline, at -> {

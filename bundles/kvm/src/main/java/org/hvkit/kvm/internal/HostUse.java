@@ -38,11 +38,16 @@ record HostUse(Path proc, Path sysDevBlock) {
     static final HostUse SYSTEM = new HostUse(Path.of("/proc"), Path.of("/sys/dev/block"));
 
     /**
-     * Directories whose files a guest must not even read (configuration and secrets, kernel
-     * tables): the rule for the files it gets read-only — kernel, initrd, CD-ROM and floppy
-     * images, which may well lie under {@code /boot} or {@code /usr} (a host kernel, iPXE's ISO).
+     * Directories whose files a guest must not even read: device nodes, configuration and kernel
+     * tables ({@code /dev}, {@code /etc}, {@code /proc}, {@code /sys}), and where a Debian host
+     * keeps secrets and state — users' homes and keys ({@code /root}, {@code /home}), runtime
+     * state and sockets ({@code /run}), Ganeti's configuration and keys ({@code /var/lib/ganeti}),
+     * crontabs and mail ({@code /var/spool}), logs ({@code /var/log}). The rule for the files it
+     * gets read-only — kernel, initrd, CD-ROM and floppy images, which may well lie under
+     * {@code /boot} or {@code /usr} (a host kernel, iPXE's ISO): those stay allowed.
      */
-    static final List<String> PRIVATE_DIRS = List.of("/dev", "/etc", "/proc", "/sys");
+    static final List<String> PRIVATE_DIRS = List.of("/dev", "/etc", "/proc", "/sys", "/root", "/home", "/run",
+            "/var/lib/ganeti", "/var/spool", "/var/log");
 
     /** Directories whose files are the host's own (Ganeti's forbidden file storage paths, the same idea). */
     static final List<String> SYSTEM_DIRS = List.of("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64",

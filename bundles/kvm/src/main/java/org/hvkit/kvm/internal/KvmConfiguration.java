@@ -39,6 +39,18 @@ import org.osgi.service.metatype.annotations.Option;
                     + " Unset: none; device-mapper (LVM), DRBD, loop, md, NBD and RBD devices need no listing.")
     String disk_host_devices();
 
+    @AttributeDefinition(name = "Directories of file disks", required = false,
+            description = "Absolute paths, separated by commas, of the directories under which a disk that is a regular"
+                    + " file may lie (its real path, links followed). Default: Ganeti's file storage directories;"
+                    + " empty: no file disks.")
+    String disk_file_dirs() default "/srv/ganeti/file-storage,/srv/ganeti/shared-file-storage";
+
+    @AttributeDefinition(name = "kvm_extra from instances", required = false,
+            description = "Whether an instance definition may set its own kvm_extra (raw QEMU arguments hvkit neither"
+                    + " checks nor escapes: they can give the guest any host file). The node's hvparam.kvm_extra is"
+                    + " always allowed. Default: false.")
+    boolean kvm__extra_from_instances() default false;
+
     @AttributeDefinition(name = "SPICE certificate", required = false,
             description = "PEM file with the private key and the certificate SPICE over TLS presents (an instance's"
                     + " spice_use_tls; Ganeti's spice.pem). Unset: SPICE over TLS is refused.")

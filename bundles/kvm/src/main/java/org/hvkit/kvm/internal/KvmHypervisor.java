@@ -165,6 +165,8 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         checkName(instance.name());
         Map<String, Object> hv = core.filled(instance);
         checkParameterSyntax(hv);
+        StartChecks.kvmExtra(instance.hvparams(), settings.hvparamDefaults(), settings.kvmExtraFromInstances(),
+                "Failed to start instance " + instance.name() + ": ");
         QemuCapabilities caps = core.capabilities().of(core.launcher().builder().binary(hv));
         KvmArgvBuilder.Generated g = core.launcher().builder().generate(instance, hv, caps);
         String poolUser = SecurityModel.of(hv) == SecurityModel.POOL ? "<pool-user>" : null;
@@ -177,6 +179,8 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     public void startInstance(Instance instance, boolean startPaused) throws HypervisorException {
         checkName(instance.name());
         Map<String, Object> hv = checked(instance);
+        StartChecks.kvmExtra(instance.hvparams(), settings.hvparamDefaults(), settings.kvmExtraFromInstances(),
+                "Failed to start instance " + instance.name() + ": ");
         Instance started = instance.toBuilder().hypervisor("kvm").hvparams(hv)
                 .primaryNode(instance.primaryNode().isEmpty() ? settings.node() : instance.primaryNode()).build();
         core.start(started, hv, startPaused);

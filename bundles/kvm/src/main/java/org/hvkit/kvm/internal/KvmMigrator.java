@@ -97,6 +97,16 @@ final class KvmMigrator {
                 saved.runtime().layout()), caps);
     }
 
+    /**
+     * The source's {@code kvm_extra} (in the runtime it sends, filled there) is this node's own
+     * default, unless the node allows an instance's own ({@code kvm_extra.from.instances}): raw
+     * QEMU arguments would otherwise reach this node's QEMU unchecked.
+     */
+    private void incomingKvmExtra(Incoming in, String name) throws HypervisorException {
+        StartChecks.kvmExtra(in.generated().runtime().hvparams(), settings.hvparamDefaults(),
+                settings.kvmExtraFromInstances(), "Can't accept instance " + name + ": ");
+    }
+
     void accept(Instance instance, MigrationInfo info, String targetAddress) throws HypervisorException {
         String name = instance.name();
         try (KvmInstances.Operation op = core.begin(name, "accept migration")) {
@@ -108,6 +118,7 @@ final class KvmMigrator {
             var disks = core.diskChecks().check(instance, core.filled(instance), core.paths().root(),
                     settings.hostDisks(), "Can't accept instance " + name + ": ", core.states().runningDefinitions(name));
             Incoming in = incoming(instance, info);
+            incomingKvmExtra(in, name);
             try {
                 long pid = core.launcher().execute(in.instance(), in.generated().runtime(), core.filled(in.instance()),
                         in.caps(), core.uidPool(), targetAddress, true);

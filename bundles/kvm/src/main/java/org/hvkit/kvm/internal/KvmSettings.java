@@ -26,13 +26,17 @@ import org.hvkit.kvm.internal.stats.CollectorTimings;
  * are the QEMU binaries besides {@code kvmPath} an instance may name in {@code kvm_path}
  * ({@code kvm.allowed.paths}); {@code spice} holds the SPICE certificate files
  * ({@code spice.certificate}, {@code spice.ca.certificate}); {@code hostDisks} the block devices
- * of this machine's hardware an instance may get as a disk ({@code disk.host.devices}, see
- * {@link HostUse}).
+ * of this machine's hardware an instance may get as a disk ({@code disk.host.devices}) and the
+ * directories its regular-file disks may lie under ({@code disk.file.dirs}, see {@link HostDisks}
+ * and {@link HostUse}); {@code kvmExtraFromInstances} whether an instance definition may set its
+ * own {@code kvm_extra} ({@code kvm_extra.from.instances}; the node's {@code hvparam.kvm_extra}
+ * is always allowed).
  */
 record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                    Path socatPath, Duration stopTimeout, Duration migrationTimeout,
                    Map<String, Object> hvparamDefaults, CollectorTimings statsTimings, MigrationTuning migrationTuning,
-                   Set<Path> otherKvmPaths, SpiceNode spice, Set<Path> hostDisks) {
+                   Set<Path> otherKvmPaths, SpiceNode spice, HostDisks hostDisks,
+                   boolean kvmExtraFromInstances) {
 
     /** A node with QEMU's own migration tuning that runs only {@code kvmPath}, without SPICE certificates. */
     KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
@@ -42,17 +46,20 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
                 hvparamDefaults, statsTimings, MigrationTuning.DEFAULTS);
     }
 
-    /** A node with this migration tuning that runs only {@code kvmPath}, without SPICE certificates. */
+    /**
+     * A node with this migration tuning that runs only {@code kvmPath}, without SPICE certificates,
+     * with {@link HostDisks#DEFAULTS} and no {@code kvm_extra} from instances.
+     */
     KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSetup, Path ifupScript, Duration ifupTimeout,
                 Path socatPath, Duration stopTimeout, Duration migrationTimeout, Map<String, Object> hvparamDefaults,
                 CollectorTimings statsTimings, MigrationTuning migrationTuning) {
         this(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout, migrationTimeout,
-                hvparamDefaults, statsTimings, migrationTuning, Set.of(), SpiceNode.SYSTEM, Set.of());
+                hvparamDefaults, statsTimings, migrationTuning, Set.of(), SpiceNode.SYSTEM, HostDisks.DEFAULTS, false);
     }
 
     KvmSettings {
         otherKvmPaths = Set.copyOf(otherKvmPaths);
-        hostDisks = Set.copyOf(hostDisks);
+        java.util.Objects.requireNonNull(hostDisks, "hostDisks");
     }
 
     /** A node with the statistics collector's default timings that runs only {@code kvmPath}. */
@@ -65,20 +72,43 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
     /** These settings with {@code others} allowed as an instance's {@code kvm_path} besides {@code kvmPath}. */
     KvmSettings allowingKvmPaths(Set<Path> others) {
         return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
-                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, others, spice, hostDisks);
+                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, others, spice, hostDisks,
+                kvmExtraFromInstances);
     }
 
     /** These settings with {@code devices} (hardware block devices) allowed as instances' disks. */
     KvmSettings allowingHostDisks(Set<Path> devices) {
         return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
-                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, otherKvmPaths, spice, devices);
+                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, otherKvmPaths, spice,
+                hostDisks.withDevices(devices), kvmExtraFromInstances);
+    }
+
+    /** These settings with regular-file disks allowed under {@code dirs} (instead of the present ones). */
+    KvmSettings allowingDiskFiles(Set<Path> dirs) {
+        return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
+                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, otherKvmPaths, spice,
+                hostDisks.withFileDirs(dirs), kvmExtraFromInstances);
+    }
+
+    /** These settings with an instance's own {@code kvm_extra} allowed or not. */
+    KvmSettings allowingKvmExtraFromInstances(boolean allowed) {
+        return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
+                migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, otherKvmPaths, spice, hostDisks,
+                allowed);
+    }
+
+    /** These settings with the {@code hvparam.*} defaults {@code defaults}, everything else kept. */
+    KvmSettings withHvparamDefaults(Map<String, Object> defaults) {
+        return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
+                migrationTimeout, defaults, statsTimings, migrationTuning, otherKvmPaths, spice, hostDisks,
+                kvmExtraFromInstances);
     }
 
     /** These settings with SPICE certificate files (Ganeti's spice.pem, key and certificate, and spice-ca.pem). */
     KvmSettings withSpiceCertificates(Path certificate, Path caCertificate) {
         return new KvmSettings(node, rootDir, kvmPath, scriptNicSetup, ifupScript, ifupTimeout, socatPath, stopTimeout,
                 migrationTimeout, hvparamDefaults, statsTimings, migrationTuning, otherKvmPaths,
-                new SpiceNode(certificate, caCertificate, spice.interfaces()), hostDisks);
+                new SpiceNode(certificate, caCertificate, spice.interfaces()), hostDisks, kvmExtraFromInstances);
     }
 
     /** Configuration keys {@code hvparam.<name>} set node-wide defaults (Ganeti's cluster-level hvparams). */
@@ -118,7 +148,8 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
                 Duration.ofSeconds(c.stop_timeout_seconds()), Duration.ofSeconds(c.migration_timeout_seconds()),
                 hvparamDefaults(properties), CollectorTimings.from(properties, KvmNode.PID),
                 MigrationTuning.from(properties, KvmNode.PID), allowedPaths(c.kvm_allowed_paths(), kvm), spice(c),
-                hostDisks(c.disk_host_devices()));
+                new HostDisks(hostDisks(c.disk_host_devices()), fileDirs(c.disk_file_dirs())),
+                c.kvm__extra_from_instances());
     }
 
     /** {@code spice.certificate} and {@code spice.ca.certificate}: both or neither, absolute paths. */
@@ -135,18 +166,18 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
 
     /** {@code disk.host.devices}: absolute normalized paths separated by commas or whitespace, at most 256. */
     static Set<Path> hostDisks(String value) {
-        Set<Path> out = new LinkedHashSet<>();
-        if (value != null) {
-            for (String part : value.trim().split("[,\\s]+")) {
-                if (!part.isEmpty()) {
-                    out.add(absolute("disk.host.devices", part));
-                }
-            }
+        return paths("disk.host.devices", value, 256, "devices");
+    }
+
+    /**
+     * {@code disk.file.dirs}: absolute normalized paths separated by commas or whitespace, at most
+     * 64; null (the key unset) is {@link HostDisks#GANETI_FILE_DIRS}, a blank value none.
+     */
+    static Set<Path> fileDirs(String value) {
+        if (value == null) {
+            return HostDisks.GANETI_FILE_DIRS;
         }
-        if (out.size() > 256) {
-            throw bad("disk.host.devices", "lists " + out.size() + " devices; at most 256");
-        }
-        return out;
+        return paths("disk.file.dirs", value, 64, "directories");
     }
 
     /**
@@ -154,18 +185,24 @@ record KvmSettings(String node, Path rootDir, Path kvmPath, boolean scriptNicSet
      * (the node's own {@code kvm.path} may be listed too; it is always allowed).
      */
     static Set<Path> allowedPaths(String value, Path kvm) {
+        Set<Path> out = paths("kvm.allowed.paths", value, 64, "binaries");
+        out.remove(kvm);
+        return out;
+    }
+
+    /** Node key {@code key}: absolute normalized paths separated by commas or whitespace, at most {@code max}. */
+    private static Set<Path> paths(String key, String value, int max, String what) {
         Set<Path> out = new LinkedHashSet<>();
         if (value != null) {
             for (String part : value.trim().split("[,\\s]+")) {
                 if (!part.isEmpty()) {
-                    out.add(absolute("kvm.allowed.paths", part));
+                    out.add(absolute(key, part));
                 }
             }
         }
-        if (out.size() > 64) {
-            throw bad("kvm.allowed.paths", "lists " + out.size() + " binaries; at most 64");
+        if (out.size() > max) {
+            throw bad(key, "lists " + out.size() + " " + what + "; at most " + max);
         }
-        out.remove(kvm);
         return out;
     }
 

@@ -63,14 +63,49 @@ final class StartChecks {
 
     /**
      * One disk: a block device or a regular image file (links followed) that the host does not
-     * use itself — see {@link HostUse}. {@code fail} starts the message, {@code field} names the
-     * disk in it (a start, a migration target and a hot-add share the rule).
+     * use itself — see {@link HostUse} — and, when a regular file, one under a directory of the
+     * node key {@code disk.file.dirs} ({@link HostDisks#outsideFileDirs}). {@code fail} starts
+     * the message, {@code field} names the disk in it (a start, a migration target and a hot-add
+     * share the rule).
      */
-    static void disk(Disk d, String fail, String field, Path rootDir, Set<Path> hostDisks) throws HypervisorException {
+    static void disk(Disk d, String fail, String field, Path rootDir, HostDisks hostDisks) throws HypervisorException {
         disk(d, fail, field);
-        String use = HostUse.SYSTEM.of(Path.of(d.devPath()), rootDir, hostDisks);
+        Path path = Path.of(d.devPath());
+        String use = HostUse.SYSTEM.of(path, rootDir, hostDisks.devices());
         if (use != null) {
             throw new HypervisorException(fail + field + " " + use + "; a guest must not get what the host uses");
+        }
+        String outside = null;
+        try {
+            Path real = path.toRealPath();
+            if (Files.isRegularFile(real)) {
+                outside = hostDisks.outsideFileDirs(real);
+            }
+        } catch (IOException e) {
+            throw new HypervisorException(fail + field + " cannot be inspected: " + e.getMessage(), e);
+        }
+        if (outside != null) {
+            throw new HypervisorException(fail + field + " " + outside);
+        }
+    }
+
+    /**
+     * An instance's own {@code kvm_extra} (raw QEMU arguments: {@code -drive file=/dev/sda} would
+     * make every disk rule moot) only where the node allows it: {@code own} are the instance's
+     * own hvparams, not the filled ones; a value naming the same arguments as the node's default
+     * (the operator's {@code hvparam.kvm_extra}), or none, passes.
+     */
+    static void kvmExtra(Map<String, Object> own, Map<String, Object> nodeDefaults, boolean allowed, String fail)
+            throws HypervisorException {
+        if (allowed || !own.containsKey(KvmParameters.KVM_EXTRA)) {
+            return;
+        }
+        List<String> args = KvmParameters.kvmExtra(own);
+        if (!args.isEmpty() && !args.equals(KvmParameters.kvmExtra(nodeDefaults))) {
+            throw new HypervisorException(fail + KvmParameters.KVM_EXTRA + " '" + KvmParameters.str(own, KvmParameters.KVM_EXTRA)
+                    + "' is not this node's default (hvparam.kvm_extra '"
+                    + KvmParameters.str(nodeDefaults, KvmParameters.KVM_EXTRA) + "'): raw QEMU arguments from an"
+                    + " instance definition are refused unless the node key kvm_extra.from.instances is true");
         }
     }
 

@@ -246,7 +246,7 @@ final class ConcurrencyFaults {
         Path ifup = b.script("ifup-" + node, "touch " + ran + "\nsleep " + seconds);
         KvmSettings s = KvmTestNode.settings(node, root, KvmTestNode.QEMU, true, ifup);
         s = new KvmSettings(s.node(), root, s.kvmPath(), true, ifup, Duration.ofSeconds(30), s.socatPath(),
-                s.stopTimeout(), s.migrationTimeout(), s.hvparamDefaults());
+                s.stopTimeout(), s.migrationTimeout(), s.hvparamDefaults()).allowingDiskFiles(KvmTestNode.DISK_DIRS);
         KvmHypervisor hv = b.node(s);
         b.defer(() -> FileFaults.deleteTree(root));
         b.defer(hv::close);
@@ -254,7 +254,6 @@ final class ConcurrencyFaults {
     }
 
     private static KvmSettings withDefaults(KvmSettings s, Map<String, Object> defaults) {
-        return new KvmSettings(s.node(), s.rootDir(), s.kvmPath(), s.scriptNicSetup(), s.ifupScript(), s.ifupTimeout(),
-                s.socatPath(), s.stopTimeout(), s.migrationTimeout(), defaults);
+        return s.withHvparamDefaults(defaults);
     }
 }

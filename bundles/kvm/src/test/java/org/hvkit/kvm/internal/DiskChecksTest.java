@@ -34,6 +34,8 @@ class DiskChecksTest {
 
     private static final Duration WAIT = Duration.ofMillis(300);
     private static final Map<String, Object> NO_MEDIA = Map.of();
+    /** Image files in the temp directory are allowed disks (node key disk.file.dirs). */
+    private static final HostDisks FILES = new HostDisks(Set.of(), KvmTestNode.DISK_DIRS);
 
     @TempDir
     Path tmp;
@@ -80,7 +82,7 @@ class DiskChecksTest {
     }
 
     private List<StartChecks.Identity> start(Instance i, Map<String, Instance> running) throws HypervisorException {
-        return checks.check(i, NO_MEDIA, tmp.resolve("root"), Set.of(), "Failed to start instance " + i.name() + ": ",
+        return checks.check(i, NO_MEDIA, tmp.resolve("root"), FILES, "Failed to start instance " + i.name() + ": ",
                 running);
     }
 
@@ -180,12 +182,12 @@ class DiskChecksTest {
         String fail = "Cannot hot-add: ";
         assertEquals("Cannot hot-add: the instance has this disk already (disks[0])", assertThrows(
                 HypervisorException.class, () -> checks.checkAdded(x, new Disk(aliasA, DiskMode.RW, 0), "dev_path",
-                        tmp.resolve("root"), Set.of(), fail, others)).getMessage());
+                        tmp.resolve("root"), FILES, fail, others)).getMessage());
         assertEquals("Cannot hot-add: instance y running on this node uses it (two guests writing one disk corrupt it)",
                 assertThrows(HypervisorException.class, () -> checks.checkAdded(x, new Disk(aliasB, DiskMode.RW, 0),
-                        "dev_path", tmp.resolve("root"), Set.of(), fail, others)).getMessage());
+                        "dev_path", tmp.resolve("root"), FILES, fail, others)).getMessage());
         String c = image("c.img", "C");
         assertEquals(new StartChecks.Identity("C", Set.of()),
-                checks.checkAdded(x, new Disk(c, DiskMode.RW, 0), "dev_path", tmp.resolve("root"), Set.of(), fail, others));
+                checks.checkAdded(x, new Disk(c, DiskMode.RW, 0), "dev_path", tmp.resolve("root"), FILES, fail, others));
     }
 }

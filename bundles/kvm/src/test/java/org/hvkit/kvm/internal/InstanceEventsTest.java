@@ -177,10 +177,8 @@ class InstanceEventsTest {
         Map<String, Object> fast = KvmSettings.hvparamDefaults(Map.of("hvparam.migration_bandwidth", "1000"));
         KvmSettings sa = KvmTestNode.settings("node-a", tmp.resolve("a"), KvmTestNode.QEMU, false, null);
         KvmSettings sb = KvmTestNode.settings("node-b", tmp.resolve("b"), KvmTestNode.QEMU, false, null);
-        KvmHypervisor a = node(new KvmSettings(sa.node(), sa.rootDir(), sa.kvmPath(), false, null, sa.ifupTimeout(),
-                sa.socatPath(), sa.stopTimeout(), sa.migrationTimeout(), fast));
-        KvmHypervisor b = node(new KvmSettings(sb.node(), sb.rootDir(), sb.kvmPath(), false, null, sb.ifupTimeout(),
-                sb.socatPath(), sb.stopTimeout(), sb.migrationTimeout(), fast));
+        KvmHypervisor a = node(sa.withHvparamDefaults(fast));
+        KvmHypervisor b = node(sb.withHvparamDefaults(fast));
         Instance guest = KvmTestNode.guest("ev6", null, null).build();
         a.startInstance(guest, false);
         long pid = java.util.Objects.requireNonNull(a.instanceInfo("ev6")).pid();

@@ -64,8 +64,7 @@ class KvmMigrationTest {
     }
 
     private static KvmSettings withDefaults(KvmSettings s, Map<String, Object> defaults) {
-        return new KvmSettings(s.node(), s.rootDir(), s.kvmPath(), s.scriptNicSetup(), s.ifupScript(), s.ifupTimeout(),
-                s.socatPath(), s.stopTimeout(), s.migrationTimeout(), defaults);
+        return s.withHvparamDefaults(defaults);
     }
 
     static int lastHeartbeat(String log) {

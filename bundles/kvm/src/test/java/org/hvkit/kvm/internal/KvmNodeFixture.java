@@ -20,7 +20,8 @@ public final class KvmNodeFixture {
     /** A KVM node on {@code kvm} keeping its runtime files under {@code root}; {@code pool} may be null. */
     public static Hypervisor node(String name, Path root, Path kvm, UidPool pool, Map<String, ?> hvparamDefaults) {
         KvmSettings s = new KvmSettings(name, root, kvm, false, null, Duration.ofSeconds(30), Path.of("/usr/bin/socat"),
-                Duration.ofSeconds(30), Duration.ofSeconds(120), KvmSettings.hvparamDefaults(hvparamDefaults));
+                Duration.ofSeconds(30), Duration.ofSeconds(120), KvmSettings.hvparamDefaults(hvparamDefaults))
+                .allowingDiskFiles(KvmTestNode.DISK_DIRS);
         return KvmTestNode.node(s, pool);
     }
 
@@ -31,7 +32,8 @@ public final class KvmNodeFixture {
     public static Hypervisor node(String name, Path root, Path kvm, UidPool pool, Map<String, ?> hvparamDefaults,
                                   java.util.function.BiConsumer<String, Map<String, Object>> events) {
         KvmSettings s = new KvmSettings(name, root, kvm, false, null, Duration.ofSeconds(30), Path.of("/usr/bin/socat"),
-                Duration.ofSeconds(30), Duration.ofSeconds(120), KvmSettings.hvparamDefaults(hvparamDefaults));
+                Duration.ofSeconds(30), Duration.ofSeconds(120), KvmSettings.hvparamDefaults(hvparamDefaults))
+                .allowingDiskFiles(KvmTestNode.DISK_DIRS);
         try {
             return KvmTestNode.open(s, pool, KvmTestNode.natives(), events::accept);
         } catch (org.hvkit.hypervisor.HypervisorException e) {

@@ -42,9 +42,25 @@ final class KvmTestNode {
         return node(settings(name, root, kvm, script, ifup));
     }
 
+    /**
+     * Where the tests keep their disk images: the JVM's temp directory (JUnit's {@code @TempDir},
+     * {@code Files.createTempDirectory}), by its real path — the node key {@code disk.file.dirs}
+     * of every test node.
+     */
+    static final java.util.Set<Path> DISK_DIRS = java.util.Set.of(realTmp());
+
+    private static Path realTmp() {
+        try {
+            return Path.of(System.getProperty("java.io.tmpdir")).toRealPath();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     static KvmSettings settings(String name, Path root, Path kvm, boolean script, Path ifup) {
         return new KvmSettings(name, root, kvm, script, ifup, Duration.ofSeconds(5), Path.of("/usr/bin/socat"),
-                Duration.ofSeconds(20), Duration.ofSeconds(60), KvmSettings.hvparamDefaults(Map.of()));
+                Duration.ofSeconds(20), Duration.ofSeconds(60), KvmSettings.hvparamDefaults(Map.of()))
+                .allowingDiskFiles(DISK_DIRS);
     }
 
     /**
@@ -55,8 +71,7 @@ final class KvmTestNode {
         KvmSettings s = settings(name, root, QEMU, false, null);
         Map<String, Object> defaults = KvmSettings.hvparamDefaults(Map.of("hvparam.migration_bandwidth", "1000",
                 "hvparam.migration_port", Integer.toString(port)));
-        return new KvmSettings(s.node(), s.rootDir(), s.kvmPath(), s.scriptNicSetup(), s.ifupScript(), s.ifupTimeout(),
-                s.socatPath(), s.stopTimeout(), s.migrationTimeout(), defaults);
+        return s.withHvparamDefaults(defaults);
     }
 
     /** A TCP port nothing listens on right now (for a migration). */

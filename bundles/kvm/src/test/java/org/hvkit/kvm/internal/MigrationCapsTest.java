@@ -59,7 +59,8 @@ class MigrationCapsTest {
         return KvmTestNode.node(new KvmSettings(s.node(), s.rootDir(), s.kvmPath(), s.scriptNicSetup(), s.ifupScript(),
                 s.ifupTimeout(), s.socatPath(), s.stopTimeout(), Duration.ofSeconds(120),
                 KvmSettings.hvparamDefaults(Map.of("hvparam.migration_bandwidth", bandwidth,
-                        "hvparam.migration_port", Integer.toString(PORT))), s.statsTimings(), tuning));
+                        "hvparam.migration_port", Integer.toString(PORT))), s.statsTimings(), tuning)
+                .allowingDiskFiles(KvmTestNode.DISK_DIRS));
     }
 
     @BeforeEach

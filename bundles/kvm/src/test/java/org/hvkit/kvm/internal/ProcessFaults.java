@@ -203,7 +203,7 @@ final class ProcessFaults {
         Path root = b.tmp.resolve(node);
         KvmSettings s = KvmTestNode.settings(node, root, KvmTestNode.QEMU, true, ifup);
         KvmHypervisor hv = b.node(new KvmSettings(s.node(), s.rootDir(), s.kvmPath(), true, ifup, Duration.ofSeconds(2),
-                s.socatPath(), s.stopTimeout(), s.migrationTimeout(), s.hvparamDefaults()));
+                s.socatPath(), s.stopTimeout(), s.migrationTimeout(), s.hvparamDefaults()).allowingDiskFiles(KvmTestNode.DISK_DIRS));
         b.defer(() -> FileFaults.deleteTree(root));
         b.defer(hv::close);
         return hv;
