@@ -93,6 +93,14 @@ sed -i -e "s|@GUEST_DIR@|$guest_dir|g" -e "s|@DISK_IMAGE@|$disk_img|g" examples/
 grep -q "$guest_dir/vmlinuz" examples/demo.json || fail "examples/demo.json does not name $guest_dir/vmlinuz"
 grep -q "\"dev_path\": \"$disk_img\"" examples/demo.json || fail "examples/demo.json does not name the disk $disk_img"
 
+# A disk that is a regular file must lie under a directory of the node key disk.file.dirs
+# (default: Ganeti's /srv/ganeti/file-storage and /srv/ganeti/shared-file-storage): both demo
+# nodes get the demo's disk directory, the "shared file storage" they have in common here.
+for cfg in etc/org.hvkit.kvm-nodea.cfg etc/org.hvkit.kvm-nodeb.cfg; do
+  sed -i -e "s|^disk\.file\.dirs *=.*|disk.file.dirs = $(dirname "$disk_img")|" "$cfg"
+  grep -qx "disk.file.dirs = $(dirname "$disk_img")" "$cfg" || fail "$cfg does not set disk.file.dirs"
+done
+
 # Everything from here runs in fresh network and mount namespaces: the bridge, the taps and
 # the migration traffic stay private, and the pool uids get passwd entries only in here.
 [ "$(id -u)" = 0 ] || fail "the KVM part needs root (network namespace, taps, -runas to pool uids)"

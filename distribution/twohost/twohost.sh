@@ -178,6 +178,8 @@ nic.setup = native
 stop.timeout.seconds = 60
 # TCG guests are moved unthrottled, in one pass (see etc/org.hvkit.kvm-nodea.cfg of the distribution)
 hvparam.migration_bandwidth = 1000
+# the guest's disk image lies in the harness's disks/ directory (proof.sh), shared by both hosts
+disk.file.dirs = $TH_DIR/disks
 EOF
   # a fake node per host too: without a configuration the fake bundle would register a default
   # node keeping its state in /run/hvkit, outside this harness

@@ -587,6 +587,16 @@ public class FaultIT extends HvkitTestSupport {
     }
 
     @Test
+    public void k03bRelativeDiskFileDir() throws Exception {
+        Map<String, Object> props = node("node-fk3b", root("k3b"), 18313);
+        props.put("disk.file.dirs", "/srv/ganeti/file-storage, images");
+        String line = oneErrorLine("fitk3b", "node-fk3b", props, "disk.file.dirs");
+        assertEquals("org.hvkit.kvm (configuration org.hvkit.kvm~fitk3b): disk.file.dirs must be an absolute"
+                + " normalized path, got 'images'; no KVM hypervisor for this configuration until it is fixed", line);
+        assertFalse("nothing was created for a refused configuration", Files.exists(root("k3b")));
+    }
+
+    @Test
     public void k04TwoNodesOneRootDir() throws Exception {
         long offset = logSize();
         String pid = caseConfig("fitk4", node("node-fk4", root("a"), 18313)).getPid();

@@ -151,8 +151,9 @@ public abstract class HvkitTestSupport {
 
     /**
      * A KVM node's configuration on loopback with its own root.dir, the installed QEMU, a 30 s
-     * stop timeout and a node-wide {@code migration_port} (Ganeti's cluster-level hvparam: no
-     * instance may set it).
+     * stop timeout, a node-wide {@code migration_port} (Ganeti's cluster-level hvparam: no
+     * instance may set it) and the scratch directory, where the tests make their disk images, as
+     * its only {@code disk.file.dirs}.
      */
     protected static Map<String, Object> kvmNodeProperties(String node, Path root, int migrationPort) {
         Map<String, Object> props = new LinkedHashMap<>();
@@ -162,6 +163,7 @@ public abstract class HvkitTestSupport {
         props.put("kvm.path", QEMU.toString());
         props.put("stop.timeout.seconds", "30");
         props.put("hvparam.migration_port", Integer.toString(migrationPort));
+        props.put("disk.file.dirs", scratch().toString());
         return props;
     }
 

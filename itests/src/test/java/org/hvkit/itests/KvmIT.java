@@ -56,6 +56,7 @@ public class KvmIT extends HvkitTestSupport {
         props.put("hypervisor.node", "node-kvm");
         props.put("root.dir", root.toString());
         props.put("kvm.path", QEMU.toString());
+        props.put("disk.file.dirs", scratch().toString());
         cfg.update(props);
         Path file = writeInstanceFile("kvmit.json", guestJson(guest));
         Path log = root.resolve("ctrl/kvmit.serial.log");

@@ -11,15 +11,17 @@ import java.util.TreeSet;
  * (node key {@code disk.host.devices}), {@code fileDirs} the directories under which a disk
  * that is a regular file may lie, its real path counting (node key {@code disk.file.dirs}).
  * Ganeti keeps file-based disks under its file storage directories and refuses others
- * ({@code file-storage-paths}, lib/utils/storage.py CheckFileStoragePath); hvkit's hypervisor
- * layer gets any path from an instance definition, so it applies the same kind of allow-list
- * itself.
+ * ({@code CheckFileStoragePathAcceptance} against {@code /etc/ganeti/file-storage-paths});
+ * hvkit's hypervisor layer gets any path from an instance definition, so it applies the same
+ * kind of allow-list itself.
  */
 record HostDisks(Set<Path> devices, Set<Path> fileDirs) {
 
     /**
-     * Ganeti's defaults for {@code --with-file-storage-dir} and {@code --with-shared-file-storage-dir}
-     * (configure.ac: {@code /srv/ganeti/file-storage}, {@code /srv/ganeti/shared-file-storage}).
+     * Ganeti's configure defaults for {@code --with-file-storage-dir} and
+     * {@code --with-shared-file-storage-dir} ({@code /srv/ganeti/file-storage},
+     * {@code /srv/ganeti/shared-file-storage}; lib/pathutils.py's {@code DEFAULT_FILE_STORAGE_DIR}
+     * and {@code DEFAULT_SHARED_FILE_STORAGE_DIR}).
      */
     static final Set<Path> GANETI_FILE_DIRS = Set.of(Path.of("/srv/ganeti/file-storage"),
             Path.of("/srv/ganeti/shared-file-storage"));
