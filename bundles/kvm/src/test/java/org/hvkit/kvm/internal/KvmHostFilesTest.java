@@ -78,4 +78,32 @@ class KvmHostFilesTest {
             kvm.close();
         }
     }
+
+    @Test
+    void aMigrationTargetRefusesAKvmExtraOtherThanItsOwnDefault() throws Exception {
+        int port = KvmTestNode.freePort();
+        KvmSettings sa = KvmTestNode.migrationSettings("node-a", tmp.resolve("a"), port);
+        KvmSettings sb = KvmTestNode.migrationSettings("node-b", tmp.resolve("b"), port);
+        Map<String, Object> extra = new java.util.LinkedHashMap<>(sa.hvparamDefaults());
+        extra.put("kvm_extra", "-no-hpet");
+        KvmHypervisor a = KvmTestNode.node(sa.withHvparamDefaults(extra));   // the source's operator set it
+        KvmHypervisor b = KvmTestNode.node(sb);
+        Instance guest = KvmTestNode.guest("hf3", null, null).memory(64).build();
+        try {
+            a.startInstance(guest, true);
+            var info = a.migrationInfo(guest);
+            HypervisorException e = assertThrows(HypervisorException.class,
+                    () -> b.acceptInstance(guest, info, "127.0.0.1"));
+            assertEquals("Can't accept instance hf3: kvm_extra '-no-hpet' is not this node's default"
+                    + " (hvparam.kvm_extra ''): raw QEMU arguments from an instance definition are refused unless the"
+                    + " node key kvm_extra.from.instances is true", e.getMessage());
+            assertEquals(List.of(), b.listInstances());
+            assertEquals(List.of(), KvmTestNode.instanceFiles(tmp.resolve("b")), "nothing left on the target");
+            assertEquals(List.of("hf3"), a.listInstances(), "the source keeps the guest");
+        } finally {
+            a.stopInstanceByName("hf3");
+            a.close();
+            b.close();
+        }
+    }
 }
