@@ -29,6 +29,9 @@ import java.util.Set;
  *   <li>a regular file whose real path lies under a system directory ({@link #SYSTEM_DIRS}) or
  *       under the node's {@code root.dir} (runtime files, locks, sockets).</li>
  * </ul>
+ * This is a deny-list; a regular file it lets pass must also lie under a directory of the node
+ * key {@code disk.file.dirs} ({@link HostDisks#outsideFileDirs}, checked by
+ * {@link StartChecks#disk}).
  * Links are followed: what counts is what would be opened. The tables read are the kernel's
  * ({@code /proc/self/mountinfo}, {@code /proc/swaps}, {@code /sys/dev/block}); the roots are
  * parameters so that a test can give its own.

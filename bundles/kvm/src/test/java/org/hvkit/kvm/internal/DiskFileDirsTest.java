@@ -70,6 +70,27 @@ class DiskFileDirsTest {
     }
 
     @Test
+    void aHotAddAndAMigrationTargetApplyTheSameList() throws Exception {
+        Path allowedDir = Files.createDirectories(tmp.resolve("file-storage"));
+        Path outside = Files.writeString(tmp.resolve("x.img"), "disk");
+        HostDisks allowed = new HostDisks(Set.of(), Set.of(allowedDir));
+        String why = " is a regular file (" + outside.toRealPath() + ") outside every directory of the node key"
+                + " disk.file.dirs (" + allowedDir + "); list its directory there to give it to a guest";
+        try (DiskChecks checks = new DiskChecks(name -> java.util.OptionalLong.empty())) {
+            org.hvkit.hypervisor.Instance current = org.hvkit.hypervisor.Instance.builder("x").build();
+            HypervisorException e = assertThrows(HypervisorException.class, () -> checks.checkAdded(current,
+                    new Disk(outside.toString(), DiskMode.RW, 0), "dev_path " + outside, tmp.resolve("kvm"), allowed,
+                    "Failed to hot-add a disk to instance x: ", Map.of()));
+            assertEquals("Failed to hot-add a disk to instance x: dev_path " + outside + why, e.getMessage());
+            org.hvkit.hypervisor.Instance incoming = org.hvkit.hypervisor.Instance.builder("x")
+                    .disk(new Disk(outside.toString(), DiskMode.RW, 0)).build();
+            e = assertThrows(HypervisorException.class, () -> checks.check(incoming, Map.of(), tmp.resolve("kvm"),
+                    allowed, "Can't accept instance x: ", Map.of()));
+            assertEquals("Can't accept instance x: disks[0].dev_path " + outside + why, e.getMessage());
+        }
+    }
+
+    @Test
     void theSystemAndRootDirRulesStillRefuseInsideAListedDirectory() throws Exception {
         Path root = Files.createDirectories(tmp.resolve("kvm"));
         Path lock = Files.writeString(root.resolve("hvkit.lock"), "");
