@@ -320,12 +320,17 @@ final class KvmInstances implements AutoCloseable {
             RuntimeStore.Saved saved = store.load(name).orElseThrow(() -> new HypervisorException(
                     "Failed to reboot instance " + name + ": no saved runtime (" + paths.runtimeFile(name) + ")"));
             Instance def = saved.instance().orElse(Instance.builder(name).primaryNode(settings.node()).build());
-            // the binary it runs must still be allowed and usable: checked before the guest goes down
+            // the binary it runs must still be allowed and usable, and its disks and media pass a
+            // start's rules again (QEMU reopens the paths as root; a link may point elsewhere now):
+            // checked before the guest goes down
             var caps = capabilities.of(launcher.builder().binary(saved.runtime()));
+            var disks = diskChecks.check(def, saved.runtime().hvparams(), settings.rootDir(), settings.hostDisks(),
+                    "Failed to reboot instance " + name + ": ", states.runningDefinitions(name));
             stopLocked(name, KvmParameters.bool(saved.runtime().hvparams(), KvmParameters.ACPI),
                     settings.stopTimeout(), InstanceEvents.REASON_REBOOT);
             cleaner.releaseResources(name, uidPool.get());
             long pid = launcher.execute(def, saved.runtime(), confHv, caps, uidPool.get(), null, false);
+            diskChecks.keep(name, pid, def.disks(), disks);
             events.started(name, pid, saved.runtime().argv().contains("-no-shutdown"), InstanceEvents.REASON_REBOOT);
             store.saveText(name, saved.text());
         }

@@ -146,6 +146,46 @@ final class FileFaults {
                         + " corrupt it", () -> b.node.startInstance(b.guest(name).diskTemplate("plain")
                         .disk(new Disk(loop, DiskMode.RW, 1)).build(), true));
             }),
+            of("J21", "instance files", "a migration info carrying other disks, media or parameters than the instance:"
+                    + " the target checks what it would launch", b -> {
+                String name = b.name();
+                Instance given = b.guest(name).build(); // the definition the caller passes: no disk, no CD-ROM
+                String fail = "Can't accept instance " + name + ": ";
+                expectError(fail + "disks[0].dev_path /etc/passwd is a host system file (/etc/passwd, under /etc); a"
+                        + " guest must not get what the host uses", () -> b.node.acceptInstance(given, carrying(b,
+                        b.guest(name).diskTemplate("plain").disk(new Disk("/etc/passwd", DiskMode.RW, 1)).build()),
+                        "127.0.0.1"));
+                expectError(fail + "cdrom_image_path /etc/shadow is a private host file (/etc/shadow, under /etc); a"
+                        + " guest must not get what the host keeps private", () -> b.node.acceptInstance(given,
+                        carrying(b, b.guest(name).hvparam("cdrom_image_path", "/etc/shadow").build()), "127.0.0.1"));
+                expectError(fail + "the migration info's parameters: A security domain (user to run kvm as) must be"
+                        + " specified", () -> b.node.acceptInstance(given, carrying(b, b.guest(name)
+                        .hvparam("security_model", "user").build()), "127.0.0.1"));
+                Path image = raw(b.tmp.resolve(name + ".img"));
+                b.defer(() -> Files.deleteIfExists(image));
+                Instance withDisk = b.guest(name).diskTemplate("plain").disk(new Disk(image.toString(), DiskMode.RW, 1))
+                        .build();
+                expectError(fail + "the migration info's disks [] are not the instance's [" + image + "]",
+                        () -> b.node.acceptInstance(withDisk, carrying(b, given), "127.0.0.1"));
+                assertFalse(b.node.knownInstances().contains(name), "nothing was launched or left");
+            }),
+            of("J22", "instance files", "a reboot after the disk's link was pointed at a host file: refused before the"
+                    + " guest goes down", b -> {
+                String name = b.name();
+                Path image = raw(b.tmp.resolve(name + ".img"));
+                b.defer(() -> Files.deleteIfExists(image));
+                Path link = Files.createSymbolicLink(b.tmp.resolve(name + "-disk"), image);
+                b.defer(() -> Files.deleteIfExists(link));
+                b.node.startInstance(b.guest(name).diskTemplate("plain").disk(new Disk(link.toString(), DiskMode.RW, 1))
+                        .build(), true);
+                long pid = b.pid(name);
+                Files.delete(link);
+                Files.createSymbolicLink(link, Path.of("/etc/passwd"));
+                expectError("Failed to reboot instance " + name + ": disks[0].dev_path " + link + " is a host system file"
+                        + " (/etc/passwd, under /etc); a guest must not get what the host uses",
+                        () -> b.node.rebootInstance(Optional.ofNullable(b.node.runningInstance(name)).orElseThrow()));
+                assertEquals(pid, b.pid(name), "the guest was not taken down");
+            }),
             of("P35", "parameters", "cdrom_image_path /etc/shadow: the guest's CD-ROM would be the host's secrets",
                     b -> media(b, "cdrom_image_path", Path.of("/etc/shadow"), "is a private host file (/etc/shadow,"
                     + " under /etc)")),
@@ -364,6 +404,15 @@ final class FileFaults {
     }
 
     /** Starts {@code owner} (paused) with a raw image of its own as its disk; the image. */
+    /** The migration info a source (or a hostile peer) would send for {@code carried}: its runtime, rendered here. */
+    private static org.hvkit.hypervisor.MigrationInfo carrying(FaultBench b, Instance carried) throws Exception {
+        KvmInstances core = KvmTestNode.core(b.node);
+        var hv = core.filled(carried);
+        var caps = core.capabilities().of(core.launcher().builder().binary(hv));
+        return new org.hvkit.hypervisor.MigrationInfo(org.hvkit.kvm.internal.runtime.RuntimeStore.serialize(
+                core.launcher().builder().generate(carried, hv, caps).runtime(), carried));
+    }
+
     private static Path owning(FaultBench b, String owner) throws Exception {
         Path image = raw(b.tmp.resolve(owner + ".img"));
         b.defer(() -> Files.deleteIfExists(image));
