@@ -278,7 +278,7 @@ final class KvmInstances implements AutoCloseable {
             }
             reclaim(name);
             Map<String, Instance> running = states.runningDefinitions(name);
-            StartChecks.macsUnused(started, name, running);
+            StartChecks.macsUnused(started, "Failed to start instance " + name + ": ", running);
             var disks = diskChecks.check(started, hv, settings.rootDir(), settings.hostDisks(),
                     "Failed to start instance " + name + ": ", running);
             var caps = capabilities.of(launcher.builder().binary(hv));

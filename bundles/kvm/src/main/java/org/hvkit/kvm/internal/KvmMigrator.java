@@ -132,9 +132,11 @@ final class KvmMigrator {
             } catch (HypervisorException e) {
                 throw new HypervisorException(fail + "the migration info's parameters: " + e.getMessage(), e);
             }
+            Map<String, Instance> running = core.states().runningDefinitions(name);
+            StartChecks.macsUnused(in.instance(), fail, running);
             // the source's disks are this node's too (shared storage): the same host-use rule as a start
             var disks = core.diskChecks().check(in.instance(), hv, core.paths().root(), settings.hostDisks(), fail,
-                    core.states().runningDefinitions(name));
+                    running);
             try {
                 long pid = core.launcher().execute(in.instance(), in.generated().runtime(), hv, in.caps(),
                         core.uidPool(), targetAddress, true);

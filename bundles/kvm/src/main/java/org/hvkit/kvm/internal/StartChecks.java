@@ -37,13 +37,13 @@ final class StartChecks {
     private StartChecks() {
     }
 
-    static void macsUnused(Instance instance, String name, Map<String, Instance> running) throws HypervisorException {
+    static void macsUnused(Instance instance, String fail, Map<String, Instance> running) throws HypervisorException {
         for (int i = 0; i < instance.nics().size(); i++) {
             String mac = instance.nics().get(i).mac();
             for (Map.Entry<String, Instance> other : running.entrySet()) {
                 int j = indexOfMac(other.getValue(), mac);
                 if (j >= 0) {
-                    throw new HypervisorException("Failed to start instance " + name + ": nics[" + i + "].mac " + mac
+                    throw new HypervisorException(fail + "nics[" + i + "].mac " + mac
                             + " is already used by instance " + other.getKey() + " (nics[" + j
                             + "]) running on this node");
                 }

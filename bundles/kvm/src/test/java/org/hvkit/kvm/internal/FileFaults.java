@@ -71,7 +71,8 @@ final class FileFaults {
                 expectError("Invalid instance definition: nics[0].mac: 01:00:5e:00:00:01 is a multicast address; a NIC"
                         + " needs a unicast MAC (lowest bit of the first octet clear)",
                         () -> InstanceJson.read("{\"name\": \"a\", \"nics\": [{\"mac\": \"01:00:5e:00:00:01\"}]}"))),
-            of("J9", "instance files", "a MAC in use by a running instance of the node", b -> {
+            of("J9", "instance files", "a MAC in use by a running instance of the node (at a start and a migration"
+                    + " target)", b -> {
                 KvmTestNode.bridge("brfault", null);
                 b.defer(() -> KvmTestNode.ip("link", "del", "brfault"));
                 Nic nic = new Nic("aa:00:00:00:99:01", null, NicMode.BRIDGED, "brfault");
@@ -81,6 +82,10 @@ final class FileFaults {
                 expectError("Failed to start instance " + second + ": nics[0].mac aa:00:00:00:99:01 is already used by"
                         + " instance " + first + " (nics[0]) running on this node",
                         () -> b.node.startInstance(b.guest(second).nic(nic).build(), true));
+                // a migration target applies the rule to the definition the migration info carries
+                expectError("Can't accept instance " + second + ": nics[0].mac aa:00:00:00:99:01 is already used by"
+                        + " instance " + first + " (nics[0]) running on this node", () -> b.node.acceptInstance(
+                        b.guest(second).build(), carrying(b, b.guest(second).nic(nic).build()), "127.0.0.1"));
             }),
             of("J10", "instance files", "/dev/null as a disk", b -> disk(b, Path.of("/dev/null"),
                     "is a character device; a disk must be a block device or a regular image file")),
