@@ -397,6 +397,48 @@ final class FileFaults {
                         next.close();
                     }
                 }
+            }),
+            of("F16", "runtime state", "a garbage or forged pending hot-removals file: the successor takes nothing"
+                    + " over, the guest and its NIC stay, a stop removes the file", b -> {
+                Path root = b.tmp.resolve("pendroot");
+                b.defer(() -> deleteTree(root));
+                KvmTestNode.bridge("brpend", null);
+                b.defer(() -> KvmTestNode.ip("link", "del", "brpend"));
+                KvmSettings settings = KvmTestNode.settings("node-pend", root, KvmTestNode.QEMU, false, null);
+                String name = b.name();
+                KvmHypervisor[] node = {b.node(settings)};
+                b.defer(() -> node[0].close());
+                b.defer(() -> node[0].stopInstanceByName(name));
+                String mac = "aa:00:00:00:99:16";
+                node[0].startInstance(KvmTestNode.guest(name, null, null).memory(64)
+                        .nic(new Nic(mac, null, NicMode.BRIDGED, "brpend")).build(), true);
+                long pid = Optional.ofNullable(node[0].instanceInfo(name)).orElseThrow().pid();
+                KvmInstances core = KvmTestNode.core(node[0]);
+                Path file = core.paths().pendingFile(name);
+                int slot = core.store().load(name).orElseThrow().runtime().layout().pciSlots().get("nic0");
+                var files = new org.hvkit.kvm.internal.runtime.PendingRemovals(core.paths());
+                for (int round = 0; round < 2; round++) {
+                    if (round == 0) {
+                        Files.writeString(file, "{\"pid\": " + pid + ", \"removals\": [{\"slot\": \"x\"}]}");
+                    } else {
+                        // well formed, but the runtime has the NIC at another slot
+                        int wrong = slot + 1;
+                        files.save(name, pid, List.of(new org.hvkit.kvm.internal.runtime.PendingRemovals.Removal(wrong,
+                                "hotnic" + wrong, "hotnet" + wrong, org.hvkit.kvm.internal.runtime.PendingRemovals.NIC,
+                                mac)));
+                    }
+                    node[0].close();
+                    node[0] = b.node(settings);
+                    KvmHotplug hotplug = node[0].hotplug();
+                    assertEquals(null, hotplug.pending(name, pid, "nic0"), "round " + round + ": nothing taken over");
+                    assertEquals(null, hotplug.pending(name, pid, "hotnic" + (slot + 1)));
+                    assertEquals(pid, Optional.ofNullable(node[0].instanceInfo(name)).orElseThrow().pid(), "the guest runs on");
+                    assertEquals(List.of(mac), Optional.ofNullable(node[0].runningInstance(name)).orElseThrow().nics()
+                            .stream().map(Nic::mac).toList(), "its NIC stays");
+                }
+                node[0].stopInstanceByName(name);
+                node[0].cleanupInstance(name);
+                assertFalse(Files.exists(file, LinkOption.NOFOLLOW_LINKS), "the stop and cleanup removed the file");
             })
         );
     }
