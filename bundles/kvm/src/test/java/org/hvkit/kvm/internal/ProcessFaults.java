@@ -156,8 +156,8 @@ final class ProcessFaults {
             of("Q10", "processes", "a QEMU that daemonizes but outlives the launch timeout is killed, its uid returns", b -> {
                 // QEMU writes its pid file right after -daemonize, before it creates chardevs; a server chardev
                 // with wait=on then blocks its start until a client connects (QEMU's "waiting for connection")
-                Path root = b.tmp.resolve("slow");
-                KvmHypervisor hv = KvmTestNode.open(KvmTestNode.settings("node-slow", root, KvmTestNode.QEMU, false,
+                Path root = b.tmp.resolve("held");
+                KvmHypervisor hv = KvmTestNode.open(KvmTestNode.settings("node-held", root, KvmTestNode.QEMU, false,
                         null), b.pool, Duration.ofSeconds(10));
                 b.defer(() -> FileFaults.deleteTree(root));
                 b.defer(hv::close);
