@@ -62,6 +62,8 @@ final class KvmInstances implements AutoCloseable {
     static final Duration LOCK_WAIT = Duration.ofSeconds(10);
     /** How long closing waits for operations in flight. */
     static final Duration HANDOVER_WAIT = Duration.ofSeconds(20);
+    /** How long a start waits for QEMU to daemonize (the first process exits once the guest is set up). */
+    static final Duration LAUNCH_TIMEOUT = Duration.ofSeconds(60);
 
     private final KvmSettings settings;
     private final RuntimePaths paths;
@@ -96,6 +98,12 @@ final class KvmInstances implements AutoCloseable {
      */
     KvmInstances(KvmSettings settings, NativeServices natives, Supplier<UidPool> uidPool,
                  Supplier<InstanceEventSink> eventSink) throws HypervisorException {
+        this(settings, natives, uidPool, eventSink, LAUNCH_TIMEOUT);
+    }
+
+    /** {@link #KvmInstances(KvmSettings, NativeServices, Supplier, Supplier)} with another launch timeout (tests). */
+    KvmInstances(KvmSettings settings, NativeServices natives, Supplier<UidPool> uidPool,
+                 Supplier<InstanceEventSink> eventSink, Duration launchTimeout) throws HypervisorException {
         this.settings = settings;
         this.uidPool = uidPool;
         this.netlink = natives.netlink();
@@ -114,7 +122,7 @@ final class KvmInstances implements AutoCloseable {
                             settings.ifupTimeout())
                     : new NativeNicConfigurator(natives.netlink());
             this.launcher = new KvmLauncher(settings.kvmPath(), settings.otherKvmPaths(), settings.spice(), store, natives.spawner(), natives.taps(), nics,
-                    processes, accounts, monitors, cleaner, new CpuPinning(natives.affinity()), Duration.ofSeconds(60));
+                    processes, accounts, monitors, cleaner, new CpuPinning(natives.affinity()), launchTimeout);
             this.states = new InstanceStates(paths, store, processes, monitors);
             this.events = new LifecycleEvents(settings.node(), eventSink);
             monitors.listener(events);
@@ -299,9 +307,18 @@ final class KvmInstances implements AutoCloseable {
         }
     }
 
-    /** Everything of {@code name} after a failed start or accept (caller holds the lock); whether all went. */
+    /**
+     * Everything of {@code name} after a failed start or accept (caller holds the lock); whether all went.
+     * Nothing goes while a QEMU of the instance still runs (one the failed launch could not kill,
+     * {@link KvmLauncher}): its uid, pid file and runtime stay with it.
+     */
     boolean removeQuietly(String name) {
         monitors.forget(name);
+        Optional<QemuProcess> survivor = alive(name);
+        if (survivor.isPresent()) {
+            LOG.warn("Not cleaning up after {}: its QEMU (pid {}) still runs", name, survivor.get().pid());
+            return false;
+        }
         try {
             cleaner.removeAll(name, uidPool.get(), states.vncDirectory(name));
             return true;
