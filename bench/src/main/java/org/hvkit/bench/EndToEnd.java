@@ -930,7 +930,7 @@ public final class EndToEnd {
         compare(ganetiResults, "Ganeti", "`StartInstance`", "`GetAllInstancesInfo`", "force `StopInstance`",
                 "bench/run unpacks ganeti-3.0 and runs bench/ganeti_bench.py");
         compare(libvirtResults, "libvirt", "`virsh create` (a client process per call)", "`virsh list`",
-                "`virsh destroy`", "bench/run needs libvirt-daemon-system installed (bench/run --with-libvirt installs it)");
+                "`virsh destroy`", "bench/run needs libvirt-daemon-system installed (bench/run --install-libvirt installs it)");
     }
 
     /** Rows hvkit vs an alternative, from its harness's JSON: version, start_ms, stop_ms, list_ms {n: [...]}. */

@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * read at its start, so a path that hangs later is still compared. One read not kept (an
  * instance adopted from an earlier owner) that does not answer within the bound is left out of
  * the comparison with a warning: the instance's own paths answered, so they are not on that
- * file system.</li>
+ * file system. These reads have a bound of their own ({@link #WAIT} again), so that a slow own
+ * path cannot leave them no time.</li>
  * </ul>
  */
 final class DiskChecks implements AutoCloseable {
@@ -112,7 +113,8 @@ final class DiskChecks implements AutoCloseable {
             StartChecks.media(hv, rootDir, fail);
             return out;
         });
-        Map<String, List<Identity>> theirs = others(instance.name(), running, deadline);
+        // the others get a bound of their own: a slow own path must not leave them no time
+        Map<String, List<Identity>> theirs = others(instance.name(), running, System.nanoTime() + wait.toNanos());
         for (int i = 0; i < ids.size(); i++) {
             String path = disks.get(i).devPath();
             for (Map.Entry<String, List<Identity>> other : theirs.entrySet()) {
@@ -151,7 +153,7 @@ final class DiskChecks implements AutoCloseable {
         });
         Map<String, Instance> all = new LinkedHashMap<>(running);
         all.put(current.name(), current);
-        Map<String, List<Identity>> known = others(null, all, deadline);
+        Map<String, List<Identity>> known = others(null, all, System.nanoTime() + wait.toNanos());
         int mine = StartChecks.indexOf(id, known.getOrDefault(current.name(), List.of()));
         if (mine >= 0) {
             throw new HypervisorException(fail + "the instance has this disk already (disks[" + mine + "])");

@@ -657,7 +657,18 @@ final class KvmHotplug {
         }
         Released r;
         if (late != null) {
-            // asked before; the guest let go since (or lets go now)
+            // asked before; the guest let go since (or lets go now). A caller's removal asks the
+            // guest again: a request the guest missed (it was booting), or a pending record no
+            // component sent (a forged file), must not leave the device waiting for nothing.
+            // QEMU answers an error for a device already gone or being unplugged: nothing to do.
+            if (expected == null) {
+                try {
+                    command(l, "device_del", Map.of("id", late.device()), fail);
+                } catch (HypervisorException again) {
+                    LOG.debug("Instance {}: device_del of pending {} again: {}", l.name(), late.device(),
+                            again.getMessage());
+                }
+            }
             awaitGone(l, slot, late.device(), fail, what, late);
             r = new Released(late.device(), late.backend());
         } else {

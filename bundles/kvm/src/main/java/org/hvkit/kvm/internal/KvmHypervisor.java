@@ -216,7 +216,10 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
 
     @Override
     public void rebootInstance(Instance instance) throws HypervisorException {
-        core.reboot(checkName(instance.name()), core.filled(instance));
+        // the current parameters decide the security model and password files, as Ganeti's
+        // _ExecuteKVMRuntime takes them from the configuration: checked as for a start
+        checkName(instance.name());
+        core.reboot(instance.name(), checked(instance));
     }
 
     /** Ganeti's {@code HotplugSupported} ({@link KvmHotplug}). */
@@ -280,7 +283,10 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     @Override
     public void acceptInstance(Instance instance, MigrationInfo info, String targetAddress) throws HypervisorException {
         checkName(instance.name());
-        migrator.accept(instance, info, targetAddress);
+        migrator.accept(instance, info, targetAddress, hv -> {
+            checkParameterSyntax(hv);
+            validateParameters(hv);
+        });
     }
 
     @Override

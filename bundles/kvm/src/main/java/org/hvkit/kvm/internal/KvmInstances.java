@@ -62,6 +62,8 @@ final class KvmInstances implements AutoCloseable {
     static final Duration LOCK_WAIT = Duration.ofSeconds(10);
     /** How long closing waits for operations in flight. */
     static final Duration HANDOVER_WAIT = Duration.ofSeconds(20);
+    /** How long a start waits for QEMU to daemonize (the first process exits once the guest is set up). */
+    static final Duration LAUNCH_TIMEOUT = Duration.ofSeconds(60);
 
     private final KvmSettings settings;
     private final RuntimePaths paths;
@@ -96,6 +98,12 @@ final class KvmInstances implements AutoCloseable {
      */
     KvmInstances(KvmSettings settings, NativeServices natives, Supplier<UidPool> uidPool,
                  Supplier<InstanceEventSink> eventSink) throws HypervisorException {
+        this(settings, natives, uidPool, eventSink, LAUNCH_TIMEOUT);
+    }
+
+    /** {@link #KvmInstances(KvmSettings, NativeServices, Supplier, Supplier)} with another launch timeout (tests). */
+    KvmInstances(KvmSettings settings, NativeServices natives, Supplier<UidPool> uidPool,
+                 Supplier<InstanceEventSink> eventSink, Duration launchTimeout) throws HypervisorException {
         this.settings = settings;
         this.uidPool = uidPool;
         this.netlink = natives.netlink();
@@ -114,7 +122,7 @@ final class KvmInstances implements AutoCloseable {
                             settings.ifupTimeout())
                     : new NativeNicConfigurator(natives.netlink());
             this.launcher = new KvmLauncher(settings.kvmPath(), settings.otherKvmPaths(), settings.spice(), store, natives.spawner(), natives.taps(), nics,
-                    processes, accounts, monitors, cleaner, new CpuPinning(natives.affinity()), Duration.ofSeconds(60));
+                    processes, accounts, monitors, cleaner, new CpuPinning(natives.affinity()), launchTimeout);
             this.states = new InstanceStates(paths, store, processes, monitors);
             this.events = new LifecycleEvents(settings.node(), eventSink);
             monitors.listener(events);
@@ -278,7 +286,7 @@ final class KvmInstances implements AutoCloseable {
             }
             reclaim(name);
             Map<String, Instance> running = states.runningDefinitions(name);
-            StartChecks.macsUnused(started, name, running);
+            StartChecks.macsUnused(started, "Failed to start instance " + name + ": ", running);
             var disks = diskChecks.check(started, hv, settings.rootDir(), settings.hostDisks(),
                     "Failed to start instance " + name + ": ", running);
             var caps = capabilities.of(launcher.builder().binary(hv));
@@ -299,9 +307,18 @@ final class KvmInstances implements AutoCloseable {
         }
     }
 
-    /** Everything of {@code name} after a failed start or accept (caller holds the lock); whether all went. */
+    /**
+     * Everything of {@code name} after a failed start or accept (caller holds the lock); whether all went.
+     * Nothing goes while a QEMU of the instance still runs (one the failed launch could not kill,
+     * {@link KvmLauncher}): its uid, pid file and runtime stay with it.
+     */
     boolean removeQuietly(String name) {
         monitors.forget(name);
+        Optional<QemuProcess> survivor = alive(name);
+        if (survivor.isPresent()) {
+            LOG.warn("Not cleaning up after {}: its QEMU (pid {}) still runs", name, survivor.get().pid());
+            return false;
+        }
         try {
             cleaner.removeAll(name, uidPool.get(), states.vncDirectory(name));
             return true;
@@ -320,12 +337,17 @@ final class KvmInstances implements AutoCloseable {
             RuntimeStore.Saved saved = store.load(name).orElseThrow(() -> new HypervisorException(
                     "Failed to reboot instance " + name + ": no saved runtime (" + paths.runtimeFile(name) + ")"));
             Instance def = saved.instance().orElse(Instance.builder(name).primaryNode(settings.node()).build());
-            // the binary it runs must still be allowed and usable: checked before the guest goes down
+            // the binary it runs must still be allowed and usable, and its disks and media pass a
+            // start's rules again (QEMU reopens the paths as root; a link may point elsewhere now):
+            // checked before the guest goes down
             var caps = capabilities.of(launcher.builder().binary(saved.runtime()));
+            var disks = diskChecks.check(def, saved.runtime().hvparams(), settings.rootDir(), settings.hostDisks(),
+                    "Failed to reboot instance " + name + ": ", states.runningDefinitions(name));
             stopLocked(name, KvmParameters.bool(saved.runtime().hvparams(), KvmParameters.ACPI),
                     settings.stopTimeout(), InstanceEvents.REASON_REBOOT);
             cleaner.releaseResources(name, uidPool.get());
             long pid = launcher.execute(def, saved.runtime(), confHv, caps, uidPool.get(), null, false);
+            diskChecks.keep(name, pid, def.disks(), disks);
             events.started(name, pid, saved.runtime().argv().contains("-no-shutdown"), InstanceEvents.REASON_REBOOT);
             store.saveText(name, saved.text());
         }

@@ -178,12 +178,19 @@ final class KvmLauncher {
                 return l.pid;
             } catch (HypervisorException e) {
                 monitors.forget(name);
-                HypervisorException shown = withQemuLog(name, e);
-                undo(name, l.pid, l.uid);
-                throw shown;
+                String log = qemuLogTail(name); // before undo removes the log
+                String undone = undo(name, l.pid, l.uid);
+                if (undone == null && log == null) {
+                    throw e;
+                }
+                throw new HypervisorException(e.getMessage() + (undone == null ? "" : "; " + undone)
+                        + (log == null ? "" : "; QEMU's log " + paths.qemuLog(name) + " ends with:\n" + log), e);
             } catch (RuntimeException e) {
                 monitors.forget(name);
-                undo(name, l.pid, l.uid);
+                String undone = undo(name, l.pid, l.uid);
+                if (undone != null) {
+                    e.addSuppressed(new HypervisorException(undone));
+                }
                 throw e;
             }
         }
@@ -292,40 +299,40 @@ final class KvmLauncher {
     static final int LOG_TAIL_LINES = 12;
 
     /**
-     * A failed start's error with the last lines of QEMU's own log: a daemonized QEMU writes its
-     * stderr there, so what it said after forking (e.g. "invalid kernel header") is nowhere else.
-     * The log lies in a directory another uid may write to: read without following links, bounded.
+     * The last lines of QEMU's own log for a failed start's error, null when there are none: a
+     * daemonized QEMU writes its stderr there, so what it said after forking (e.g. "invalid
+     * kernel header") is nowhere else. The log lies in a directory another uid may write to:
+     * read without following links, bounded.
      */
-    private HypervisorException withQemuLog(String name, HypervisorException e) {
+    private String qemuLogTail(String name) {
         String tail;
         try {
             tail = org.hvkit.kvm.internal.runtime.SafeFiles.tail(paths.qemuLog(name), LOG_TAIL_BYTES, LOG_TAIL_LINES)
                     .strip();
         } catch (java.nio.file.NoSuchFileException none) {
-            return e;
+            return null;
         } catch (IOException | RuntimeException r) {
             LOG.debug("Reading the QEMU log of {}: {}", name, r.toString());
-            return e;
+            return null;
         }
-        if (tail.isEmpty()) {
-            return e;
-        }
-        return new HypervisorException(e.getMessage() + "; QEMU's log " + paths.qemuLog(name) + " ends with:\n" + tail,
-                e);
+        return tail.isEmpty() ? null : tail;
     }
 
     /** Spawns QEMU with the descriptors, waits for it to daemonize, returns the daemon's pid. */
     private long spawn(Launch l, String name, List<String> argv) throws HypervisorException {
         // QEMU (root, before -runas) opens its -D log by name: nothing planted there may be followed
         step("remove the old QEMU log", () -> Files.deleteIfExists(paths.confined(paths.qemuLog(name))));
+        // a pid file after this spawn is this launch's: undo trusts it to find a daemon the spawn left
+        step("remove the old pid file", () -> Files.deleteIfExists(paths.confined(paths.pidFile(name))));
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
         env.put("LC_ALL", "C");
         ArgvLimits.check(name, argv, env);
         SpawnResult r = step("run " + argv.get(0), () -> spawner.run(new SpawnRequest(argv, env, Path.of("/"),
                 l.mappings), launchTimeout));
         if (!r.succeeded()) {
-            throw new HypervisorException("Failed to start instance " + name + ": " + r.failReason() + " ("
-                    + r.output() + ")");
+            String why = r.timedOut() ? "QEMU did not finish starting within " + launchTimeout.toSeconds() + " s, "
+                    + r.failReason() : r.failReason();
+            throw new HypervisorException("Failed to start instance " + name + ": " + why + " (" + r.output() + ")");
         }
         long pid = QemuProcesses.readPid(paths.pidFile(name));
         if (processes.alive(pid, name).isEmpty()) {
@@ -407,14 +414,42 @@ final class KvmLauncher {
     }
 
     /**
+     * How long a failed start gives a QEMU it must take back to act on SIGTERM before SIGKILL
+     * ({@link QemuProcesses#kill} then waits at most 10 s more for it to be gone).
+     */
+    static final Duration UNDO_KILL_GRACE = Duration.ofSeconds(5);
+
+    /**
      * Undoes a failed launch: the QEMU process, the reserved uid, and the files of this run
      * (pid, uid and nic files, sockets, chroot directory) through the same cleaner as
      * {@code cleanupInstance}. The runtime file is the caller's (a reboot keeps it).
+     *
+     * <p>The QEMU is the one this launch spawned, or — when the spawn failed (its timeout, or any
+     * failure after QEMU may have daemonized) — the one its pid file names: {@code -daemonize}
+     * forks, {@code setsid()}s and forks again, and writes the pid file before it opens disks or
+     * allocates memory, so a start that hits the launch timeout leaves a daemon in its own
+     * session that the spawner's kill of the first child's process group does not reach. It is
+     * killed only if {@code /proc/<pid>/cmdline} says it is this instance's QEMU. Its uid and pid
+     * file go only once it is gone: a daemon that outlives the kill keeps both (its uid recorded
+     * in the uid file, so that a stop and cleanup give it back), everything else stays too, and
+     * the returned text says so for the error.
+     *
+     * @return what the error adds: that a QEMU found through its pid file was killed, or why the
+     *         uid and files stay; null when there is nothing to add
      */
-    private void undo(String name, long pid, ReservedUid uid) {
-        // only a process that is this instance's QEMU: a pid read from a file may have been recycled
+    private String undo(String name, long spawnedPid, ReservedUid uid) {
+        // a pid file of this launch (spawn removes an older one) read bounded, as hostile input;
+        // only a process that is this instance's QEMU counts: a pid read from a file may have been recycled
+        long pid = spawnedPid > 0 ? spawnedPid : QemuProcesses.readPid(paths.pidFile(name));
+        String note = null;
         if (pid > 0 && processes.alive(pid, name).isPresent()) {
-            processes.kill(pid, Duration.ofSeconds(5));
+            if (!processes.kill(pid, UNDO_KILL_GRACE) && processes.alive(pid, name).isPresent()) {
+                return keepForSurvivor(name, pid, uid);
+            }
+            if (spawnedPid <= 0) {
+                note = "the QEMU it had daemonized (pid " + pid + ") is killed";
+                LOG.warn("Failed start of {}: {}", name, note);
+            }
         }
         if (uid != null) {
             try {
@@ -434,6 +469,31 @@ final class KvmLauncher {
         } catch (IOException | HypervisorException e) {
             LOG.warn("Cleaning up after the failed start of {}: {}", name, e.toString());
         }
+        return note;
+    }
+
+    /**
+     * A QEMU of the failed launch outlived SIGTERM and SIGKILL (a process in uninterruptible
+     * sleep): it still holds its uid, taps and disks, so nothing it holds is given back. The uid
+     * is recorded in the instance's uid file (a stop and cleanup release it once the process is
+     * gone) and the pid file stays, so the instance still shows as running.
+     */
+    private String keepForSurvivor(String name, long pid, ReservedUid uid) {
+        String uidNote = "";
+        if (uid != null) {
+            uidNote = " its uid " + uid.uid() + " stays taken,";
+            try {
+                store.saveUid(name, uid.uid());
+            } catch (HypervisorException e) {
+                uidNote = " its uid " + uid.uid() + " stays taken (not recorded: " + e.getMessage() + "),";
+            }
+            uid.unlock();
+        }
+        String text = "its QEMU (pid " + pid + ") did not exit within " + UNDO_KILL_GRACE.toSeconds()
+                + " s of SIGTERM and 10 s of SIGKILL:" + uidNote + " its pid file " + paths.pidFile(name)
+                + " and runtime files stay; stop and clean up the instance once the process is gone";
+        LOG.error("Failed start of {}: {}", name, text);
+        return text;
     }
 
     private interface Step<T> {

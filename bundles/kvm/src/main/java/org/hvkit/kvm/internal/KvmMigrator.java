@@ -107,22 +107,51 @@ final class KvmMigrator {
                 settings.kvmExtraFromInstances(), "Can't accept instance " + name + ": ");
     }
 
-    void accept(Instance instance, MigrationInfo info, String targetAddress) throws HypervisorException {
+    /** The parameter checks of a start ({@code checkParameterSyntax}, then {@code validateParameters}). */
+    @FunctionalInterface
+    interface ParameterCheck {
+        void check(Map<String, Object> hvparams) throws HypervisorException;
+    }
+
+    /**
+     * Ganeti's {@code AcceptInstance}. What is launched is the definition and the hvparams the
+     * source's migration info carries (they are the running guest's), so that is what gets a
+     * start's checks — parameters, disks, media — not only the {@code instance} argument: a
+     * migration info naming other disks or other parameters would otherwise have QEMU open
+     * them as root unchecked. An {@code instance} that lists disks must list the same ones.
+     */
+    void accept(Instance instance, MigrationInfo info, String targetAddress, ParameterCheck parameters)
+            throws HypervisorException {
         String name = instance.name();
+        String fail = "Can't accept instance " + name + ": ";
         try (KvmInstances.Operation op = core.begin(name, "accept migration")) {
             if (core.alive(name).isPresent()) {
                 throw new HypervisorException("Can't accept instance " + name + ", already running");
             }
             core.reclaim(name);
-            // the source's disks are this node's too (shared storage): the same host-use rule as a start
-            var disks = core.diskChecks().check(instance, core.filled(instance), core.paths().root(),
-                    settings.hostDisks(), "Can't accept instance " + name + ": ", core.states().runningDefinitions(name));
             Incoming in = incoming(instance, info);
+            List<String> given = instance.disks().stream().map(org.hvkit.hypervisor.Disk::devPath).toList();
+            List<String> carried = in.instance().disks().stream().map(org.hvkit.hypervisor.Disk::devPath).toList();
+            if (!given.isEmpty() && !given.equals(carried)) {
+                throw new HypervisorException(fail + "the migration info's disks " + carried
+                        + " are not the instance's " + given);
+            }
+            Map<String, Object> hv = core.filled(in.instance());
+            try {
+                parameters.check(hv);
+            } catch (HypervisorException e) {
+                throw new HypervisorException(fail + "the migration info's parameters: " + e.getMessage(), e);
+            }
+            Map<String, Instance> running = core.states().runningDefinitions(name);
+            StartChecks.macsUnused(in.instance(), fail, running);
+            // the source's disks are this node's too (shared storage): the same host-use rule as a start
+            var disks = core.diskChecks().check(in.instance(), hv, core.paths().root(), settings.hostDisks(), fail,
+                    running);
             incomingKvmExtra(in, name);
             try {
-                long pid = core.launcher().execute(in.instance(), in.generated().runtime(), core.filled(in.instance()),
-                        in.caps(), core.uidPool(), targetAddress, true);
-                core.diskChecks().keep(name, pid, instance.disks(), disks);
+                long pid = core.launcher().execute(in.instance(), in.generated().runtime(), hv, in.caps(),
+                        core.uidPool(), targetAddress, true);
+                core.diskChecks().keep(name, pid, in.instance().disks(), disks);
                 // Ganeti 3.0 sets migration_caps on the target too (post-copy needs them on both sides)
                 List<String> caps = capabilities(in.generated().runtime().hvparams());
                 Map<String, Object> tuning = settings.migrationTuning().targetParameters(caps);

@@ -37,13 +37,13 @@ final class StartChecks {
     private StartChecks() {
     }
 
-    static void macsUnused(Instance instance, String name, Map<String, Instance> running) throws HypervisorException {
+    static void macsUnused(Instance instance, String fail, Map<String, Instance> running) throws HypervisorException {
         for (int i = 0; i < instance.nics().size(); i++) {
             String mac = instance.nics().get(i).mac();
             for (Map.Entry<String, Instance> other : running.entrySet()) {
                 int j = indexOfMac(other.getValue(), mac);
                 if (j >= 0) {
-                    throw new HypervisorException("Failed to start instance " + name + ": nics[" + i + "].mac " + mac
+                    throw new HypervisorException(fail + "nics[" + i + "].mac " + mac
                             + " is already used by instance " + other.getKey() + " (nics[" + j
                             + "]) running on this node");
                 }
@@ -144,7 +144,9 @@ final class StartChecks {
     /**
      * What a disk path stands for: {@code self} (a block device by its device number, a file by
      * its file system and inode) and what writing it writes too, {@code within} (a partition's
-     * whole disk, a loop device's backing file).
+     * whole disk, a loop device's backing file, the devices a device-mapper device is built on).
+     * Two LVs of one volume group share what they are built on and are still two disks: only
+     * one being inside the other counts.
      */
     record Identity(Object self, Set<Object> within) {
         /** Whether writing one writes the other: the same, or one inside the other. */
@@ -169,25 +171,52 @@ final class StartChecks {
             String dev = HostUse.major(rdev) + ":" + HostUse.minor(rdev);
             Set<Object> within = new HashSet<>();
             Path sys = sysDevBlock.resolve(dev);
-            if (Files.isRegularFile(sys.resolve("partition"))) {
-                // a partition: its whole disk is the directory above it in sysfs
-                within.add("block " + Files.readString(sys.toRealPath().getParent().resolve("dev")).strip());
-            }
-            Path backing = sys.resolve("loop/backing_file");
-            if (Files.isRegularFile(backing)) {
-                String file = Files.readString(backing).strip();
-                if (file.endsWith(" (deleted)")) {
-                    file = file.substring(0, file.length() - " (deleted)".length());
-                }
-                try {
-                    within.add(Files.readAttributes(Path.of(file), BasicFileAttributes.class).fileKey());
-                } catch (IOException | RuntimeException gone) {
-                    // the backing file is gone or unreachable from here: nothing to compare
-                }
+            if (Files.isDirectory(sys)) {
+                beneath(sys.toRealPath(), within, 0);
             }
             return new Identity("block " + dev, within);
         } catch (IOException | RuntimeException e) {
             return null;
+        }
+    }
+
+    /** How deep {@link #beneath} follows devices stacked on devices (dm over dm over a partition …). */
+    private static final int MAX_STACK = 8;
+
+    /**
+     * What writing the block device of sysfs directory {@code dir} writes too, into {@code into}:
+     * a partition's whole disk (the directory above it), a loop device's backing file, and the
+     * devices a device-mapper or md device is built on ({@code slaves/}, followed down: an LV, a
+     * kpartx mapping over a partition of it, a dm-linear over another instance's LV).
+     */
+    private static void beneath(Path dir, Set<Object> into, int depth) throws IOException {
+        if (Files.isRegularFile(dir.resolve("partition"))) {
+            into.add("block " + Files.readString(dir.getParent().resolve("dev")).strip());
+        }
+        Path backing = dir.resolve("loop/backing_file");
+        if (Files.isRegularFile(backing)) {
+            String file = Files.readString(backing).strip();
+            if (file.endsWith(" (deleted)")) {
+                file = file.substring(0, file.length() - " (deleted)".length());
+            }
+            try {
+                into.add(Files.readAttributes(Path.of(file), BasicFileAttributes.class).fileKey());
+            } catch (IOException | RuntimeException gone) {
+                // the backing file is gone or unreachable from here: nothing to compare
+            }
+        }
+        Path slaves = dir.resolve("slaves");
+        if (depth >= MAX_STACK || !Files.isDirectory(slaves)) {
+            return;
+        }
+        try (var list = Files.list(slaves)) {
+            for (Path slave : (Iterable<Path>) list::iterator) {
+                Path real = slave.toRealPath();
+                Path devFile = real.resolve("dev");
+                if (Files.isRegularFile(devFile) && into.add("block " + Files.readString(devFile).strip())) {
+                    beneath(real, into, depth + 1);
+                }
+            }
         }
     }
 

@@ -71,7 +71,8 @@ final class FileFaults {
                 expectError("Invalid instance definition: nics[0].mac: 01:00:5e:00:00:01 is a multicast address; a NIC"
                         + " needs a unicast MAC (lowest bit of the first octet clear)",
                         () -> InstanceJson.read("{\"name\": \"a\", \"nics\": [{\"mac\": \"01:00:5e:00:00:01\"}]}"))),
-            of("J9", "instance files", "a MAC in use by a running instance of the node", b -> {
+            of("J9", "instance files", "a MAC in use by a running instance of the node (at a start and a migration"
+                    + " target)", b -> {
                 KvmTestNode.bridge("brfault", null);
                 b.defer(() -> KvmTestNode.ip("link", "del", "brfault"));
                 Nic nic = new Nic("aa:00:00:00:99:01", null, NicMode.BRIDGED, "brfault");
@@ -81,6 +82,10 @@ final class FileFaults {
                 expectError("Failed to start instance " + second + ": nics[0].mac aa:00:00:00:99:01 is already used by"
                         + " instance " + first + " (nics[0]) running on this node",
                         () -> b.node.startInstance(b.guest(second).nic(nic).build(), true));
+                // a migration target applies the rule to the definition the migration info carries
+                expectError("Can't accept instance " + second + ": nics[0].mac aa:00:00:00:99:01 is already used by"
+                        + " instance " + first + " (nics[0]) running on this node", () -> b.node.acceptInstance(
+                        b.guest(second).build(), carrying(b, b.guest(second).nic(nic).build()), "127.0.0.1"));
             }),
             of("J10", "instance files", "/dev/null as a disk", b -> disk(b, Path.of("/dev/null"),
                     "is a character device; a disk must be a block device or a regular image file")),
@@ -145,6 +150,46 @@ final class FileFaults {
                         + " instance " + owner + " running on this node (" + image + "); two guests writing one disk"
                         + " corrupt it", () -> b.node.startInstance(b.guest(name).diskTemplate("plain")
                         .disk(new Disk(loop, DiskMode.RW, 1)).build(), true));
+            }),
+            of("J21", "instance files", "a migration info carrying other disks, media or parameters than the instance:"
+                    + " the target checks what it would launch", b -> {
+                String name = b.name();
+                Instance given = b.guest(name).build(); // the definition the caller passes: no disk, no CD-ROM
+                String fail = "Can't accept instance " + name + ": ";
+                expectError(fail + "disks[0].dev_path /etc/passwd is a host system file (/etc/passwd, under /etc); a"
+                        + " guest must not get what the host uses", () -> b.node.acceptInstance(given, carrying(b,
+                        b.guest(name).diskTemplate("plain").disk(new Disk("/etc/passwd", DiskMode.RW, 1)).build()),
+                        "127.0.0.1"));
+                expectError(fail + "cdrom_image_path /etc/shadow is a private host file (/etc/shadow, under /etc); a"
+                        + " guest must not get what the host keeps private", () -> b.node.acceptInstance(given,
+                        carrying(b, b.guest(name).hvparam("cdrom_image_path", "/etc/shadow").build()), "127.0.0.1"));
+                expectError(fail + "the migration info's parameters: A security domain (user to run kvm as) must be"
+                        + " specified", () -> b.node.acceptInstance(given, carrying(b, b.guest(name)
+                        .hvparam("security_model", "user").build()), "127.0.0.1"));
+                Path image = raw(b.tmp.resolve(name + ".img"));
+                b.defer(() -> Files.deleteIfExists(image));
+                Instance withDisk = b.guest(name).diskTemplate("plain").disk(new Disk(image.toString(), DiskMode.RW, 1))
+                        .build();
+                expectError(fail + "the migration info's disks [] are not the instance's [" + image + "]",
+                        () -> b.node.acceptInstance(withDisk, carrying(b, given), "127.0.0.1"));
+                assertFalse(b.node.knownInstances().contains(name), "nothing was launched or left");
+            }),
+            of("J22", "instance files", "a reboot after the disk's link was pointed at a host file: refused before the"
+                    + " guest goes down", b -> {
+                String name = b.name();
+                Path image = raw(b.tmp.resolve(name + ".img"));
+                b.defer(() -> Files.deleteIfExists(image));
+                Path link = Files.createSymbolicLink(b.tmp.resolve(name + "-disk"), image);
+                b.defer(() -> Files.deleteIfExists(link));
+                b.node.startInstance(b.guest(name).diskTemplate("plain").disk(new Disk(link.toString(), DiskMode.RW, 1))
+                        .build(), true);
+                long pid = b.pid(name);
+                Files.delete(link);
+                Files.createSymbolicLink(link, Path.of("/etc/passwd"));
+                expectError("Failed to reboot instance " + name + ": disks[0].dev_path " + link + " is a host system file"
+                        + " (/etc/passwd, under /etc); a guest must not get what the host uses",
+                        () -> b.node.rebootInstance(Optional.ofNullable(b.node.runningInstance(name)).orElseThrow()));
+                assertEquals(pid, b.pid(name), "the guest was not taken down");
             }),
             of("P35", "parameters", "cdrom_image_path /etc/shadow: the guest's CD-ROM would be the host's secrets",
                     b -> media(b, "cdrom_image_path", Path.of("/etc/shadow"), "is a private host file (/etc/shadow,"
@@ -352,6 +397,48 @@ final class FileFaults {
                         next.close();
                     }
                 }
+            }),
+            of("F16", "runtime state", "a garbage or forged pending hot-removals file: the successor takes nothing"
+                    + " over, the guest and its NIC stay, a stop removes the file", b -> {
+                Path root = b.tmp.resolve("pendroot");
+                b.defer(() -> deleteTree(root));
+                KvmTestNode.bridge("brpend", null);
+                b.defer(() -> KvmTestNode.ip("link", "del", "brpend"));
+                KvmSettings settings = KvmTestNode.settings("node-pend", root, KvmTestNode.QEMU, false, null);
+                String name = b.name();
+                KvmHypervisor[] node = {b.node(settings)};
+                b.defer(() -> node[0].close());
+                b.defer(() -> node[0].stopInstanceByName(name));
+                String mac = "aa:00:00:00:99:16";
+                node[0].startInstance(KvmTestNode.guest(name, null, null).memory(64)
+                        .nic(new Nic(mac, null, NicMode.BRIDGED, "brpend")).build(), true);
+                long pid = Optional.ofNullable(node[0].instanceInfo(name)).orElseThrow().pid();
+                KvmInstances core = KvmTestNode.core(node[0]);
+                Path file = core.paths().pendingFile(name);
+                int slot = core.store().load(name).orElseThrow().runtime().layout().pciSlots().get("nic0");
+                var files = new org.hvkit.kvm.internal.runtime.PendingRemovals(core.paths());
+                for (int round = 0; round < 2; round++) {
+                    if (round == 0) {
+                        Files.writeString(file, "{\"pid\": " + pid + ", \"removals\": [{\"slot\": \"x\"}]}");
+                    } else {
+                        // well formed, but the runtime has the NIC at another slot
+                        int wrong = slot + 1;
+                        files.save(name, pid, List.of(new org.hvkit.kvm.internal.runtime.PendingRemovals.Removal(wrong,
+                                "hotnic" + wrong, "hotnet" + wrong, org.hvkit.kvm.internal.runtime.PendingRemovals.NIC,
+                                mac)));
+                    }
+                    node[0].close();
+                    node[0] = b.node(settings);
+                    KvmHotplug hotplug = node[0].hotplug();
+                    assertEquals(null, hotplug.pending(name, pid, "nic0"), "round " + round + ": nothing taken over");
+                    assertEquals(null, hotplug.pending(name, pid, "hotnic" + (slot + 1)));
+                    assertEquals(pid, Optional.ofNullable(node[0].instanceInfo(name)).orElseThrow().pid(), "the guest runs on");
+                    assertEquals(List.of(mac), Optional.ofNullable(node[0].runningInstance(name)).orElseThrow().nics()
+                            .stream().map(Nic::mac).toList(), "its NIC stays");
+                }
+                node[0].stopInstanceByName(name);
+                node[0].cleanupInstance(name);
+                assertFalse(Files.exists(file, LinkOption.NOFOLLOW_LINKS), "the stop and cleanup removed the file");
             })
         );
     }
@@ -364,6 +451,15 @@ final class FileFaults {
     }
 
     /** Starts {@code owner} (paused) with a raw image of its own as its disk; the image. */
+    /** The migration info a source (or a hostile peer) would send for {@code carried}: its runtime, rendered here. */
+    private static org.hvkit.hypervisor.MigrationInfo carrying(FaultBench b, Instance carried) throws Exception {
+        KvmInstances core = KvmTestNode.core(b.node);
+        var hv = core.filled(carried);
+        var caps = core.capabilities().of(core.launcher().builder().binary(hv));
+        return new org.hvkit.hypervisor.MigrationInfo(org.hvkit.kvm.internal.runtime.RuntimeStore.serialize(
+                core.launcher().builder().generate(carried, hv, caps).runtime(), carried));
+    }
+
     private static Path owning(FaultBench b, String owner) throws Exception {
         Path image = raw(b.tmp.resolve(owner + ".img"));
         b.defer(() -> Files.deleteIfExists(image));

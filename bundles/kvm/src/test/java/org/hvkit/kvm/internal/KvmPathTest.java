@@ -94,11 +94,17 @@ class KvmPathTest {
             kvm.close();
             kvm = node(Set.of());
             KvmHypervisor narrowed = kvm;
+            String refused = " is not a QEMU binary this node allows: the node's kvm.path " + KvmTestNode.QEMU
+                    + " (kvm.allowed.paths is empty); leave kvm_path empty or have the operator add the binary to"
+                    + " kvm.allowed.paths";
+            // the instance's parameters are checked as for a start (they decide the security model) …
             HypervisorException e = assertThrows(HypervisorException.class,
                     () -> narrowed.rebootInstance(narrowed.runningInstance("kp1")));
-            assertEquals("The saved runtime's QEMU binary " + allowed + " is not a QEMU binary this node allows:"
-                    + " the node's kvm.path " + KvmTestNode.QEMU + " (kvm.allowed.paths is empty); leave kvm_path"
-                    + " empty or have the operator add the binary to kvm.allowed.paths", e.getMessage());
+            assertEquals("kvm_path " + allowed + refused, e.getMessage());
+            // … and without the parameter, the binary the saved runtime runs is checked too
+            e = assertThrows(HypervisorException.class,
+                    () -> narrowed.rebootInstance(org.hvkit.hypervisor.Instance.builder("kp1").build()));
+            assertEquals("The saved runtime's QEMU binary " + allowed + refused, e.getMessage());
             assertEquals(rebooted, Optional.ofNullable(kvm.instanceInfo("kp1")).orElseThrow().pid(),
                     "the refused reboot did not stop the guest");
         } finally {

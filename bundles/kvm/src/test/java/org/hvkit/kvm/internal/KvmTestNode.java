@@ -134,8 +134,19 @@ final class KvmTestNode {
     /** A node that publishes its instance events to {@code events} (what EventAdmin gets in Karaf). */
     static KvmHypervisor open(KvmSettings settings, UidPool pool, NativeServices natives,
                               org.hvkit.kvm.internal.events.InstanceEventSink events) throws HypervisorException {
+        return open(settings, pool, natives, events, KvmInstances.LAUNCH_TIMEOUT);
+    }
+
+    /** {@link #open(KvmSettings, UidPool)} whose starts wait at most {@code launchTimeout} for QEMU to daemonize. */
+    static KvmHypervisor open(KvmSettings settings, UidPool pool, Duration launchTimeout) throws HypervisorException {
+        return open(settings, pool, natives(), null, launchTimeout);
+    }
+
+    private static KvmHypervisor open(KvmSettings settings, UidPool pool, NativeServices natives,
+                                      org.hvkit.kvm.internal.events.InstanceEventSink events, Duration launchTimeout)
+            throws HypervisorException {
         AtomicReference<UidPool> ref = new AtomicReference<>(pool);
-        KvmInstances core = new KvmInstances(settings, natives, ref::get, () -> events);
+        KvmInstances core = new KvmInstances(settings, natives, ref::get, () -> events, launchTimeout);
         KvmHypervisor hv = new KvmHypervisor(settings, core);
         OPENED.put(hv, new Opened(core, ref, settings.kvmPath()));
         return hv;

@@ -32,6 +32,7 @@ import org.hvkit.hypervisor.Nic;
 import org.hvkit.hypervisor.NicMode;
 import org.hvkit.kvm.internal.monitor.QmpClient;
 import org.hvkit.kvm.internal.monitor.QmpException;
+import org.hvkit.kvm.internal.process.QemuProcesses;
 
 /**
  * Killed, stopped and hung processes — QEMU, the ifup script, the QEMU binary itself — and a
@@ -152,6 +153,39 @@ final class ProcessFaults {
                             .map(p -> p.getFileName().toString()).sorted().toList(), "nothing but the node's lock");
                 }
             }),
+            of("Q10", "processes", "a QEMU that daemonizes but outlives the launch timeout is killed, its uid returns", b -> {
+                // QEMU writes its pid file right after -daemonize, before it creates chardevs; a server chardev
+                // with wait=on then blocks its start until a client connects (QEMU's "waiting for connection")
+                Path root = b.tmp.resolve("held");
+                // the fault comes in through the instance's kvm_extra, which this test node allows
+                KvmHypervisor hv = KvmTestNode.open(KvmTestNode.settings("node-held", root, KvmTestNode.QEMU, false,
+                        null).allowingKvmExtraFromInstances(true), b.pool, Duration.ofSeconds(10));
+                b.defer(() -> FileFaults.deleteTree(root));
+                b.defer(hv::close);
+                String name = b.name();
+                Path hold = b.tmp.resolve(name + ".hold");
+                b.defer(() -> Files.deleteIfExists(hold));
+                Instance.Builder pooled = KvmTestNode.guest(name, null, null).memory(64)
+                        .hvparam("security_model", "pool");
+                b.defer(() -> hv.stopInstanceByName(name));
+                String msg = error(() -> hv.startInstance(pooled.hvparam("kvm_extra", "-chardev socket,id=hold,path="
+                        + hold + ",server=on,wait=on").build(), true));
+                assertTrue(msg.startsWith("Failed to start instance " + name + ": QEMU did not finish starting within"
+                        + " 10 s, killed after its timeout ("), msg);
+                assertTrue(msg.matches("(?s).*\\); the QEMU it had daemonized \\(pid \\d+\\) is killed; QEMU's log .*"
+                        + "QEMU waiting for connection on.*"), msg);
+                assertTrue(Files.exists(hold), "QEMU got as far as its held chardev (after its pid file)");
+                assertEquals(Set.of(), qemusOf(name, root), "no QEMU of " + name + " runs");
+                assertEquals(Set.of(), b.pool.taken(), "the uid is back in the pool");
+                assertEquals(List.of(), nodeFiles(root), "no runtime, pid or uid file is left");
+                hv.startInstance(pooled.hvparam("kvm_extra", "").build(), true);
+                long pid = Optional.ofNullable(hv.instanceInfo(name)).orElseThrow().pid();
+                assertEquals(Set.of(pid), qemusOf(name, root), "the second start's QEMU is the only one");
+                assertEquals(List.of(name), hv.listInstances());
+                hv.stopInstanceByName(name);
+                hv.cleanupInstance(name);
+                assertEquals(Set.of(), b.pool.taken());
+            }),
             of("M1", "qmp peer", "a peer that never greets: connect gives up in time", b ->
                 peer(b, out -> { }, path -> {
                     long t0 = System.nanoTime();
@@ -207,6 +241,26 @@ final class ProcessFaults {
         b.defer(() -> FileFaults.deleteTree(root));
         b.defer(hv::close);
         return hv;
+    }
+
+    /** Live QEMU processes (never zombies) whose command line names instance {@code name} of the node at {@code root}. */
+    private static Set<Long> qemusOf(String name, Path root) throws Exception {
+        Set<Long> out = new java.util.TreeSet<>();
+        for (long pid : processesRunning("\0-name\0" + name + "\0")) {
+            String cmd = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"), StandardCharsets.UTF_8);
+            if (cmd.contains(root.toString()) && !new QemuProcesses().isZombieOrGone(pid)) {
+                out.add(pid);
+            }
+        }
+        return out;
+    }
+
+    /** Every file under a node's root.dir (sockets too) but the node's own lock and capability cache. */
+    private static List<String> nodeFiles(Path root) throws Exception {
+        try (Stream<Path> s = Files.walk(root)) {
+            return s.filter(p -> !Files.isDirectory(p)).map(p -> root.relativize(p).toString())
+                    .filter(f -> !f.equals("hvkit.lock") && !f.startsWith("caps/")).sorted().toList();
+        }
     }
 
     private static Instance withNic(String name) throws Exception {

@@ -64,4 +64,29 @@ class StartChecksTest {
         assertTrue(StartChecks.identity(loop.toString(), sys()).overlaps(file), "the kernel's ' (deleted)' suffix");
         assertEquals(null, StartChecks.identity(tmp.resolve("missing").toString(), sys()));
     }
+
+    @Test
+    void aDeviceMapperDeviceIsTheDevicesItIsBuiltOnTwoLvsAreNotOneDisk() throws Exception {
+        Path sdb = device("sdb", 8, 16, "pci0/block/sdb");
+        Path lvA = device("dm-1", 253, 1, "virtual/block/dm-1");
+        Path lvB = device("dm-2", 253, 2, "virtual/block/dm-2");
+        Path kpartx = device("dm-5", 253, 5, "virtual/block/dm-5"); // a mapping over a partition of lvA
+        slave("dm-1", "pci0/block/sdb");
+        slave("dm-2", "pci0/block/sdb");
+        slave("dm-5", "virtual/block/dm-1");
+        StartChecks.Identity a = StartChecks.identity(lvA.toString(), sys());
+        StartChecks.Identity b = StartChecks.identity(lvB.toString(), sys());
+        StartChecks.Identity k = StartChecks.identity(kpartx.toString(), sys());
+        assertTrue(k.overlaps(a) && a.overlaps(k), "writing the mapping writes the LV under it");
+        assertTrue(k.overlaps(StartChecks.identity(sdb.toString(), sys())), "and the disk under that");
+        assertFalse(a.overlaps(b), "two LVs of one volume group are two disks");
+        assertFalse(k.overlaps(b));
+    }
+
+    /** {@code dm}'s sysfs {@code slaves/} entry for the device at devices/{@code under}. */
+    private void slave(String dm, String under) throws Exception {
+        Path slaves = Files.createDirectories(tmp.resolve("sys/devices/virtual/block").resolve(dm).resolve("slaves"));
+        Path target = tmp.resolve("sys/devices").resolve(under);
+        Files.createSymbolicLink(slaves.resolve(target.getFileName()), target);
+    }
 }
