@@ -43,14 +43,15 @@ record HostUse(Path proc, Path sysDevBlock) {
     /**
      * Directories whose files a guest must not even read: device nodes, configuration and kernel
      * tables ({@code /dev}, {@code /etc}, {@code /proc}, {@code /sys}), and where a Debian host
-     * keeps secrets and state — users' homes and keys ({@code /root}, {@code /home}), runtime
-     * state and sockets ({@code /run}), Ganeti's configuration and keys ({@code /var/lib/ganeti}),
-     * crontabs and mail ({@code /var/spool}), logs ({@code /var/log}). The rule for the files it
-     * gets read-only — kernel, initrd, CD-ROM and floppy images, which may well lie under
-     * {@code /boot} or {@code /usr} (a host kernel, iPXE's ISO): those stay allowed.
+     * keeps state — runtime state and sockets ({@code /run}), Ganeti's configuration and keys
+     * ({@code /var/lib/ganeti}), crontabs and mail ({@code /var/spool}), logs ({@code /var/log}).
+     * The rule for the files it gets read-only — kernel, initrd, CD-ROM and floppy images, which
+     * may well lie under {@code /boot} or {@code /usr} (a host kernel, iPXE's ISO): those stay
+     * allowed. Users' homes are not listed (a checkout there builds its own guest kernel): their
+     * secrets — keys, credentials — are kept from other users, which {@link #privateFile} refuses.
      */
-    static final List<String> PRIVATE_DIRS = List.of("/dev", "/etc", "/proc", "/sys", "/root", "/home", "/run",
-            "/var/lib/ganeti", "/var/spool", "/var/log");
+    static final List<String> PRIVATE_DIRS = List.of("/dev", "/etc", "/proc", "/sys", "/run", "/var/lib/ganeti",
+            "/var/spool", "/var/log");
 
     /** Directories whose files are the host's own (Ganeti's forbidden file storage paths, the same idea). */
     static final List<String> SYSTEM_DIRS = List.of("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64",
@@ -107,7 +108,22 @@ record HostUse(Path proc, Path sysDevBlock) {
         } catch (IOException e) {
             return null; // the parameter check reports a missing file
         }
-        return fileUse(real, PRIVATE_DIRS, "a private host file", rootDir);
+        String use = fileUse(real, PRIVATE_DIRS, "a private host file", rootDir);
+        if (use != null) {
+            return use;
+        }
+        try {
+            int mode = (Integer) Files.getAttribute(real, "unix:mode");
+            if ((mode & 0004) == 0) {
+                // QEMU reads it as root: a file the host keeps from its own users (an SSH key,
+                // Ganeti's server.pem, a credentials file) is no guest's to read
+                return "is a private host file (" + real + ", mode " + String.format("%04o", mode & 07777)
+                        + ": not readable by every user)";
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            return null; // the parameter check reports what cannot be read
+        }
+        return null;
     }
 
     /** Why the file at real path {@code real} is the host's: under one of {@code dirs}, or of {@code rootDir}; or null. */

@@ -129,24 +129,26 @@ class DiskFileDirsTest {
     }
 
     @Test
-    void mediaUnderTheHostsSecretAndStateDirectoriesAreRefusedBootAndUsrAreNot() throws Exception {
+    void mediaUnderTheHostsStateDirectoriesOrKeptFromItsUsersAreRefusedBootAndUsrAreNot() throws Exception {
         Path root = Files.createDirectories(tmp.resolve("kvm"));
-        assertEquals(java.util.List.of("/dev", "/etc", "/proc", "/sys", "/root", "/home", "/run", "/var/lib/ganeti",
-                "/var/spool", "/var/log"), HostUse.PRIVATE_DIRS);
+        assertEquals(java.util.List.of("/dev", "/etc", "/proc", "/sys", "/run", "/var/lib/ganeti", "/var/spool",
+                "/var/log"), HostUse.PRIVATE_DIRS);
         // the directories that exist on this machine (Debian: all but /var/lib/ganeti on a node without Ganeti)
-        for (String dir : new String[] {"/root", "/home", "/run", "/var/spool", "/var/log"}) {
+        for (String dir : new String[] {"/run", "/var/spool", "/var/log"}) {
             Path link = Files.createSymbolicLink(tmp.resolve("m" + dir.replace('/', '-')), Path.of(dir));
             assertEquals("is a private host file (" + Path.of(dir).toRealPath() + ", under " + dir + ")",
                     HostUse.privateFile(link, root), dir);
         }
-        Path bashrc = Path.of("/root/.bashrc");
-        if (Files.exists(bashrc)) {
-            Path hv = Files.createSymbolicLink(tmp.resolve("initrd.img"), bashrc);
-            HypervisorException e = assertThrows(HypervisorException.class,
-                    () -> StartChecks.media(Map.of("initrd_path", hv.toString()), root, FAIL));
-            assertEquals(FAIL + "initrd_path " + hv + " is a private host file (/root/.bashrc, under /root); a guest"
-                    + " must not get what the host keeps private", e.getMessage());
-        }
+        // a key anywhere (a home directory, a checkout): kept from other users, so no guest's
+        Path key = Files.writeString(tmp.resolve("id_ed25519"), "-----BEGIN OPENSSH PRIVATE KEY-----\n");
+        Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path hv = Files.createSymbolicLink(tmp.resolve("initrd.img"), key);
+        HypervisorException e = assertThrows(HypervisorException.class,
+                () -> StartChecks.media(Map.of("initrd_path", hv.toString()), root, FAIL));
+        assertEquals(FAIL + "initrd_path " + hv + " is a private host file (" + key.toRealPath() + ", mode 0600: not"
+                + " readable by every user); a guest must not get what the host keeps private", e.getMessage());
+        Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        assertEquals(null, HostUse.privateFile(hv, root), "readable by every user: an image, not a secret");
         assertEquals(null, HostUse.privateFile(Path.of("/boot"), root), "a host kernel may lie in /boot");
         assertEquals(null, HostUse.privateFile(Path.of("/usr/bin/env"), root), "an ISO of a package under /usr");
         assertEquals(null, HostUse.privateFile(Files.createDirectories(tmp.resolve("run-not")), root),
