@@ -166,6 +166,24 @@ final class DiskChecks implements AutoCloseable {
         return id;
     }
 
+    /**
+     * Every parameter of {@code hv} that names an absolute path (kernel, initrd, images, password
+     * and certificate files, {@code mem_path}, …) answers a {@code stat} within {@link #WAIT}:
+     * run before the parameter checks, which look at those files without a bound, so that a
+     * path on a hung file system fails the operation naming the parameter instead of holding it.
+     */
+    void filesAnswer(Map<String, Object> hv, String fail) throws HypervisorException {
+        bounded(fail, System.nanoTime() + wait.toNanos(), at -> {
+            for (Map.Entry<String, Object> e : new java.util.TreeMap<>(hv).entrySet()) {
+                if (e.getValue() instanceof String v && v.startsWith("/")) {
+                    at.set(e.getKey() + " " + v);
+                    reader.apply(v);
+                }
+            }
+            return null;
+        });
+    }
+
     /** Keeps the identities read at a start (or hot-add) for {@code name}'s QEMU {@code pid}. */
     void keep(String name, long pid, List<Disk> disks, List<Identity> ids) {
         Kept k = kept.compute(name, (n, old) -> old != null && old.pid() == pid ? old

@@ -170,6 +170,27 @@ class DiskChecksTest {
     }
 
     @Test
+    void aParameterNamingAFileThatDoesNotAnswerFailsWithinTheBoundNamingIt() throws Exception {
+        String kernel = image("vmlinuz", "K");
+        String password = image("vnc.pw", "P");
+        hung.add(password);
+        java.util.Map<String, Object> hv = new java.util.LinkedHashMap<>();
+        hv.put("kernel_path", kernel);
+        hv.put("kernel_args", "ro /x");
+        hv.put("memory", 128);
+        hv.put("vnc_password_file", password);
+        HypervisorException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> assertThrows(HypervisorException.class, () -> checks.filesAnswer(hv, "Failed to start instance"
+                        + " x: ")));
+        assertEquals("Failed to start instance x: vnc_password_file " + password + " did not answer within 300 ms (a"
+                + " hung network file system or device?)", e.getMessage());
+        assertEquals(null, reads.get("ro /x"), "values that are no path are not looked at");
+        hv.remove("vnc_password_file");
+        checks.filesAnswer(hv, "");
+        assertEquals(2, reads.get(kernel).get(), "each path is looked at");
+    }
+
+    @Test
     void aHotAddRefusesADiskTheInstanceHasOrAnotherUses() throws Exception {
         String a = image("a.img", "A");
         String b = image("b.img", "B");
