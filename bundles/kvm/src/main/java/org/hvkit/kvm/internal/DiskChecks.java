@@ -292,9 +292,9 @@ final class DiskChecks implements AutoCloseable {
         });
         try {
             threads.execute(task);
-        } catch (RuntimeException e) {
+        } catch (java.util.concurrent.RejectedExecutionException e) {
             waiting.release();
-            throw new HypervisorException(fail + "its disks cannot be checked: " + e.getMessage(), e);
+            throw new HypervisorException(fail + "the KVM hypervisor of this node is stopping; nothing was checked", e);
         }
         try {
             return task.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);

@@ -148,7 +148,9 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     }
 
     /** Fills, syntax-checks and node-validates the instance's parameters (the SPI owns the contract). */
-    private Map<String, Object> checked(Instance instance, String fail) throws HypervisorException {
+    private Map<String, Object> checked(Instance instance, String what, String fail) throws HypervisorException {
+        // a node that is going away refuses first, as its core does (its helper threads are gone)
+        core.refuseWhenClosing(what + " " + instance.name());
         Map<String, Object> hv = core.filled(instance);
         checkParameterSyntax(hv);
         core.diskChecks().filesAnswer(hv, fail);
@@ -179,7 +181,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
     @Override
     public void startInstance(Instance instance, boolean startPaused) throws HypervisorException {
         checkName(instance.name());
-        Map<String, Object> hv = checked(instance, "Failed to start instance " + instance.name() + ": ");
+        Map<String, Object> hv = checked(instance, "start", "Failed to start instance " + instance.name() + ": ");
         StartChecks.kvmExtra(instance.hvparams(), settings.hvparamDefaults(), settings.kvmExtraFromInstances(),
                 "Failed to start instance " + instance.name() + ": ");
         Instance started = instance.toBuilder().hypervisor("kvm").hvparams(hv)
@@ -220,7 +222,7 @@ public final class KvmHypervisor implements Hypervisor, CommandLinePreview, Seri
         // the current parameters decide the security model and password files, as Ganeti's
         // _ExecuteKVMRuntime takes them from the configuration: checked as for a start
         checkName(instance.name());
-        core.reboot(instance.name(), checked(instance, "Failed to reboot instance " + instance.name() + ": "));
+        core.reboot(instance.name(), checked(instance, "reboot", "Failed to reboot instance " + instance.name() + ": "));
     }
 
     /** Ganeti's {@code HotplugSupported} ({@link KvmHotplug}). */
